@@ -1,0 +1,219 @@
+//! A raw-socket HTTP client that measures, and that can misbehave on purpose.
+//!
+//! Every request is timed from the moment it was *scheduled*, not from when the client got
+//! around to sending it: a load generator that waits for a slow server before sending its
+//! next request would hide exactly the waiting we want to show ("coordinated omission").
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long the client waits for a connection, and for each read, before giving up.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The times of one request, each measured from when it was scheduled.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Timing {
+    /// The connection was established (the server's kernel accepted it, maybe before the
+    /// server itself did).
+    pub connect: Option<Duration>,
+    /// The first byte of the response arrived: the server answered.
+    pub first_byte: Option<Duration>,
+    /// The response was complete (the server closed the connection), or the request failed.
+    pub done: Duration,
+}
+
+/// A parsed response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The value of the first header with this name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// One request and what came of it.
+#[derive(Debug)]
+pub struct Exchange {
+    pub scheduled: Instant,
+    pub timing: Timing,
+    pub response: io::Result<Response>,
+}
+
+impl Exchange {
+    /// The status, or 0 when there was no valid response.
+    pub fn status(&self) -> u16 {
+        self.response
+            .as_ref()
+            .map(|response| response.status)
+            .unwrap_or(0)
+    }
+
+    /// The whole latency, from scheduled to done.
+    pub fn latency(&self) -> Duration {
+        self.timing.done
+    }
+}
+
+/// A well-formed `GET` for `path`.
+pub fn get_request(path: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: harness\r\n\r\n").into_bytes()
+}
+
+/// Sends `GET path` now and reads the whole response.
+pub fn get(addr: SocketAddr, path: &str) -> Exchange {
+    send(addr, &get_request(path))
+}
+
+/// Sends raw bytes now and reads the whole response.
+pub fn send(addr: SocketAddr, request: &[u8]) -> Exchange {
+    send_scheduled(addr, request, Instant::now())
+}
+
+/// Sends raw bytes, timing everything from `scheduled` (which may be in the past if the
+/// client is late: that lateness then counts, as it would for a real user).
+pub fn send_scheduled(addr: SocketAddr, request: &[u8], scheduled: Instant) -> Exchange {
+    send_in_pieces(
+        addr,
+        request,
+        request.len().max(1),
+        Duration::ZERO,
+        scheduled,
+    )
+}
+
+/// Sends `request` in pieces of `piece_len` bytes with `pause` between them, then reads the
+/// response: a slow client, or a head split across many TCP segments.
+pub fn send_in_pieces(
+    addr: SocketAddr,
+    request: &[u8],
+    piece_len: usize,
+    pause: Duration,
+    scheduled: Instant,
+) -> Exchange {
+    let mut timing = Timing::default();
+    let response = (|| {
+        let mut stream = connect(addr)?;
+        timing.connect = Some(scheduled.elapsed());
+        for (index, piece) in request.chunks(piece_len.max(1)).enumerate() {
+            if index > 0 && !pause.is_zero() {
+                thread::sleep(pause);
+            }
+            stream.write_all(piece)?;
+        }
+        read_response(&mut stream, scheduled, &mut timing)
+    })();
+    timing.done = scheduled.elapsed();
+    Exchange {
+        scheduled,
+        timing,
+        response,
+    }
+}
+
+/// Connects with the client's timeouts set.
+pub fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
+    let stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)?;
+    stream.set_read_timeout(Some(READ_TIMEOUT))?;
+    stream.set_write_timeout(Some(READ_TIMEOUT))?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
+/// Reads until the server closes the connection, then parses what came.
+pub fn read_response(
+    stream: &mut TcpStream,
+    scheduled: Instant,
+    timing: &mut Timing,
+) -> io::Result<Response> {
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let count = stream.read(&mut chunk)?;
+        if count == 0 {
+            break;
+        }
+        if timing.first_byte.is_none() {
+            timing.first_byte = Some(scheduled.elapsed());
+        }
+        bytes.extend_from_slice(&chunk[..count]);
+    }
+    parse_response(&bytes)
+}
+
+/// Parses a complete response (the server closed the connection after it).
+pub fn parse_response(bytes: &[u8]) -> io::Result<Response> {
+    if bytes.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the server closed the connection without answering",
+        ));
+    }
+    let mut headers = [httparse::EMPTY_HEADER; 32];
+    let mut response = httparse::Response::new(&mut headers);
+    let head_len = match response.parse(bytes) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "incomplete response head",
+            ));
+        }
+        Err(err) => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "not an HTTP response ({err}): {:?}",
+                    String::from_utf8_lossy(bytes)
+                ),
+            ));
+        }
+    };
+    Ok(Response {
+        status: response.code.unwrap_or(0),
+        headers: response
+            .headers
+            .iter()
+            .map(|h| {
+                (
+                    h.name.to_string(),
+                    String::from_utf8_lossy(h.value).into_owned(),
+                )
+            })
+            .collect(),
+        body: bytes[head_len..].to_vec(),
+    })
+}
+
+/// Connects, sends `request`, waits `wait`, then resets the connection (RST instead of a
+/// polite close), as a client that crashes or a browser tab that is closed.
+pub fn reset_after(addr: SocketAddr, request: &[u8], wait: Duration) -> io::Result<()> {
+    let mut stream = connect(addr)?;
+    stream.write_all(request)?;
+    thread::sleep(wait);
+    // SO_LINGER with a zero timeout makes close() send a reset.
+    socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO))?;
+    drop(stream);
+    Ok(())
+}
+
+/// Connects and closes without sending anything, as browsers do with spare connections.
+pub fn connect_and_close(addr: SocketAddr) -> io::Result<()> {
+    drop(connect(addr)?);
+    Ok(())
+}

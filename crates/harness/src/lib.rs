@@ -1,0 +1,20 @@
+//! The common test harness, shared by every stage's tests and by `cargo xtask`.
+//!
+//! - [`server`]: start a real server binary on port 0, read its `Listening on` line, and stop
+//!   it (by its PID) when dropped.
+//! - [`client`]: a raw-socket HTTP client that times connect, first byte and done, and can
+//!   misbehave on purpose (send garbage, send slowly, reset the connection).
+//! - [`suite`]: the conformance suite every server binary must pass, and the concurrency
+//!   expectation of each stage; [`conformance_tests!`] turns it into `#[test]`s.
+//! - [`mock`]: in-memory streams for unit tests of a connection handler. Unlike the Async
+//!   Book's mock, they report end of input and keep every byte written, so a handler that
+//!   reads too little or writes too much fails.
+
+pub mod client;
+pub mod mock;
+pub mod server;
+pub mod suite;
+
+pub use client::{Exchange, Response, Timing};
+pub use server::ServerProcess;
+pub use suite::Expectation;

@@ -1,0 +1,165 @@
+//! Starting and stopping a real server process.
+
+use std::io::{self, BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long a server may take to print its `Listening on` line.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A running server binary. Dropping it kills the process (by its PID) and reaps it.
+pub struct ServerProcess {
+    child: Child,
+    addr: SocketAddr,
+    stderr: Arc<Mutex<Vec<u8>>>,
+}
+
+impl ServerProcess {
+    /// Starts `bin` with `--port 0` and the given extra arguments, and waits for its
+    /// `Listening on http://HOST:PORT` line.
+    pub fn start(bin: impl AsRef<Path>, args: &[&str]) -> io::Result<ServerProcess> {
+        let bin = bin.as_ref();
+        let mut child = Command::new(bin)
+            .args(["--port", "0"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|err| {
+                io::Error::new(err.kind(), format!("cannot start {}: {err}", bin.display()))
+            })?;
+
+        // Keep all of stderr (the request log) so tests can read it, and so the server never
+        // blocks on a full pipe.
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        if let Some(mut pipe) = child.stderr.take() {
+            let stderr = Arc::clone(&stderr);
+            thread::spawn(move || {
+                let mut chunk = [0u8; 4096];
+                while let Ok(count @ 1..) = pipe.read(&mut chunk) {
+                    if let Ok(mut log) = stderr.lock() {
+                        log.extend_from_slice(&chunk[..count]);
+                    }
+                }
+            });
+        }
+
+        // Read the first stdout line on a thread, so a server that never prints cannot hang us.
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| io::Error::other("no stdout pipe"))?;
+        let (line_tx, line_rx) = mpsc::channel();
+        thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut line = String::new();
+            let _ = line_tx.send(reader.read_line(&mut line).map(|_| line));
+            // Keep draining stdout until the server exits.
+            let _ = io::copy(&mut reader, &mut io::sink());
+        });
+
+        let mut server = ServerProcess {
+            child,
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            stderr,
+        };
+        let line = match line_rx.recv_timeout(START_TIMEOUT) {
+            Ok(Ok(line)) => line,
+            Ok(Err(err)) => return Err(err),
+            Err(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("{} printed nothing within {START_TIMEOUT:?}", bin.display()),
+                ));
+            }
+        };
+        server.addr = parse_listening_line(&line).ok_or_else(|| {
+            let log = server.stderr_text();
+            io::Error::other(format!(
+                "{} did not print `Listening on http://HOST:PORT` first; it printed {line:?}, \
+                 and on stderr: {log:?}",
+                bin.display()
+            ))
+        })?;
+        Ok(server)
+    }
+
+    /// The address the server really listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The process ID, for the demo's output.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Everything the server wrote to stderr so far (its request log).
+    pub fn stderr_text(&self) -> String {
+        let bytes = self
+            .stderr
+            .lock()
+            .map(|log| log.clone())
+            .unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// Waits until the stderr log contains `needle`, for at most `timeout`.
+    pub fn wait_for_log(&self, needle: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.stderr_text().contains(needle) {
+                return true;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        false
+    }
+
+    /// `Some(status)` if the process has exited.
+    pub fn exit_status(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// Kills the process and waits for it to end.
+    pub fn stop(&mut self) {
+        if self.exit_status().is_none() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Reads `Listening on http://127.0.0.1:4321` (or `http://[::1]:4321`).
+pub fn parse_listening_line(line: &str) -> Option<SocketAddr> {
+    line.trim_end()
+        .strip_prefix("Listening on http://")?
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_listening_line() {
+        let v4 = parse_listening_line("Listening on http://127.0.0.1:4321\n");
+        assert_eq!(v4, Some(SocketAddr::from(([127, 0, 0, 1], 4321))));
+        let v6 = parse_listening_line("Listening on http://[::1]:80\n").expect("IPv6");
+        assert_eq!(v6.port(), 80);
+        assert_eq!(parse_listening_line("Listening on 127.0.0.1:1"), None);
+    }
+}

@@ -1,0 +1,550 @@
+//! The conformance suite: the contract of DESIGN.md, checked against a real server binary.
+//!
+//! Every check starts its own server process (on port 0, with a short `--sleep-ms`), so the
+//! checks are independent and run in parallel. After every piece of bad input the same process
+//! must still answer `GET /` correctly: nothing a client does may crash a server.
+//!
+//! Timing checks use wide margins, because CI machines are small and noisy: "waited" means at
+//! least 0.8 × the delay, "did not wait" means under 0.3 × the delay.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use server_core::{HELLO_HTML, MAX_HEAD_BYTES, NOT_FOUND_HTML};
+
+use crate::client::{self, Exchange, Timing};
+use crate::server::ServerProcess;
+
+/// The `--sleep-ms` the suite gives every server: long enough to tell waiting from not
+/// waiting on a busy 2-core machine, short enough to keep the suite quick.
+pub const SUITE_SLEEP_MS: u64 = 1000;
+/// How long after sending the slow requests the fast one is sent.
+const HEAD_START: Duration = Duration::from_millis(100);
+
+/// How a stage's server is expected to treat a fast request while slow ones are pending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expectation {
+    /// Stages 1 and 3: a fast request waits for a pending slow one.
+    OneAtATime,
+    /// Stage 2: fast requests do not wait until all `workers` are busy with slow ones.
+    Pool { workers: usize },
+    /// Stages 4 and 5: fast requests never wait for slow (sleeping) ones.
+    Concurrent,
+}
+
+/// A server binary and the behaviour its stage promises.
+#[derive(Clone, Copy, Debug)]
+pub struct Target {
+    pub bin: &'static str,
+    pub expectation: Expectation,
+}
+
+impl Target {
+    /// Starts the server with the suite's delay (and, for a pool, its worker count).
+    pub fn start(&self) -> ServerProcess {
+        let sleep_ms = SUITE_SLEEP_MS.to_string();
+        let workers = match self.expectation {
+            Expectation::Pool { workers } => workers.to_string(),
+            _ => String::new(),
+        };
+        let mut args = vec!["--sleep-ms", sleep_ms.as_str()];
+        if !workers.is_empty() {
+            args.extend(["--workers", workers.as_str()]);
+        }
+        ServerProcess::start(self.bin, &args)
+            .unwrap_or_else(|err| panic!("could not start {}: {err}", self.bin))
+    }
+}
+
+fn delay() -> Duration {
+    Duration::from_millis(SUITE_SLEEP_MS)
+}
+
+/// Asserts a complete, exact `200 OK` with the hello page.
+pub fn assert_hello_page(exchange: &Exchange) {
+    assert_page(exchange, 200, HELLO_HTML);
+}
+
+/// Asserts the exact status, headers and body of a response.
+pub fn assert_page(exchange: &Exchange, status: u16, page: &str) {
+    let response = match &exchange.response {
+        Ok(response) => response,
+        Err(err) => panic!("expected {status}, but the request failed: {err}"),
+    };
+    assert_eq!(
+        response.status,
+        status,
+        "status; body: {}",
+        response.body_text()
+    );
+    assert_eq!(
+        response.header("Content-Type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(response.header("Connection"), Some("close"));
+    let length = page.len().to_string();
+    assert_eq!(response.header("Content-Length"), Some(length.as_str()));
+    assert_eq!(response.body_text(), page);
+}
+
+/// Asserts a status and that the headers every response has are present and consistent.
+fn assert_status(exchange: &Exchange, status: u16) {
+    let response = match &exchange.response {
+        Ok(response) => response,
+        Err(err) => panic!("expected {status}, but the request failed: {err}"),
+    };
+    assert_eq!(
+        response.status,
+        status,
+        "status; body: {}",
+        response.body_text()
+    );
+    assert_eq!(
+        response.header("Content-Type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(response.header("Connection"), Some("close"));
+    let length = response.body.len().to_string();
+    assert_eq!(
+        response.header("Content-Length"),
+        Some(length.as_str()),
+        "length matches body"
+    );
+}
+
+/// After anything a client did, the same process must still be alive and answer `GET /`.
+pub fn assert_still_serves(server: &mut ServerProcess) {
+    assert_hello_page(&client::get(server.addr(), "/"));
+    assert!(server.exit_status().is_none(), "the server exited");
+    let log = server.stderr_text();
+    assert!(!log.contains("panicked"), "the server panicked:\n{log}");
+}
+
+// ---- The contract -------------------------------------------------------------------------
+
+pub fn get_root_serves_the_hello_page(target: &Target) {
+    let mut server = target.start();
+    let exchange = client::get(server.addr(), "/");
+    assert_hello_page(&exchange);
+    assert!(
+        exchange.latency() < delay() / 2,
+        "GET / took {:?}",
+        exchange.latency()
+    );
+    assert_still_serves(&mut server);
+}
+
+pub fn every_request_is_logged_with_its_thread(target: &Target) {
+    let server = target.start();
+    assert_hello_page(&client::get(server.addr(), "/"));
+    assert_eq!(client::get(server.addr(), "/missing").status(), 404);
+    let wait = Duration::from_secs(5);
+    assert!(
+        server.wait_for_log("GET /missing -> 404 in ", wait),
+        "{}",
+        server.stderr_text()
+    );
+    let log = server.stderr_text();
+    let line = log
+        .lines()
+        .find(|line| line.starts_with("GET / -> 200 in "))
+        .unwrap_or_else(|| {
+            panic!("no log line `GET / -> 200 in N ms on THREAD` on stderr:\n{log}")
+        });
+    let (millis, thread) = line
+        .trim_start_matches("GET / -> 200 in ")
+        .split_once(" ms on ")
+        .unwrap_or_else(|| panic!("log line without `ms on THREAD`: {line}"));
+    assert!(millis.parse::<u64>().is_ok(), "milliseconds in {line}");
+    assert!(thread.contains(" #"), "thread name and number in {line}");
+}
+
+pub fn sleep_waits_then_serves_the_page(target: &Target) {
+    let mut server = target.start();
+    let exchange = client::get(server.addr(), "/sleep?seconds=99");
+    assert_hello_page(&exchange);
+    let latency = exchange.latency();
+    assert!(
+        latency >= delay().mul_f64(0.8),
+        "/sleep answered after {latency:?}"
+    );
+    assert!(
+        latency < delay() + Duration::from_secs(5),
+        "/sleep answered after {latency:?}"
+    );
+    assert_still_serves(&mut server);
+}
+
+pub fn unknown_paths_get_404(target: &Target) {
+    let mut server = target.start();
+    assert_page(&client::get(server.addr(), "/nope"), 404, NOT_FOUND_HTML);
+    assert_page(
+        &client::get(server.addr(), "/nope?x=1"),
+        404,
+        NOT_FOUND_HTML,
+    );
+    assert_page(
+        &client::get(server.addr(), "/sleep/more"),
+        404,
+        NOT_FOUND_HTML,
+    );
+    assert_still_serves(&mut server);
+}
+
+pub fn query_strings_are_ignored(target: &Target) {
+    let mut server = target.start();
+    assert_hello_page(&client::get(server.addr(), "/?name=ferris&x"));
+    assert_still_serves(&mut server);
+}
+
+pub fn http_1_0_is_served(target: &Target) {
+    let mut server = target.start();
+    assert_hello_page(&client::send(server.addr(), b"GET / HTTP/1.0\r\n\r\n"));
+    assert_page(
+        &client::send(server.addr(), b"GET /x HTTP/1.0\r\n\r\n"),
+        404,
+        NOT_FOUND_HTML,
+    );
+    assert_still_serves(&mut server);
+}
+
+pub fn head_gets_the_headers_only(target: &Target) {
+    let mut server = target.start();
+    let exchange = client::send(server.addr(), b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n");
+    let response = exchange.response.as_ref().expect("a response to HEAD");
+    assert_eq!(response.status, 200);
+    let length = HELLO_HTML.len().to_string();
+    assert_eq!(response.header("Content-Length"), Some(length.as_str()));
+    assert_eq!(
+        response.header("Content-Type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(response.header("Connection"), Some("close"));
+    assert!(
+        response.body.is_empty(),
+        "HEAD got a body: {:?}",
+        response.body_text()
+    );
+    assert_still_serves(&mut server);
+}
+
+pub fn other_methods_get_405(target: &Target) {
+    let mut server = target.start();
+    for method in ["POST", "DELETE", "OPTIONS", "BREW"] {
+        let request = format!("{method} / HTTP/1.1\r\nHost: x\r\n\r\n");
+        let exchange = client::send(server.addr(), request.as_bytes());
+        assert_status(&exchange, 405);
+        let allow = exchange
+            .response
+            .as_ref()
+            .ok()
+            .and_then(|r| r.header("Allow"));
+        assert_eq!(allow, Some("GET, HEAD"), "{method}");
+    }
+    assert_still_serves(&mut server);
+}
+
+pub fn a_request_body_is_read_before_answering(target: &Target) {
+    let mut server = target.start();
+    let mut request = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3000\r\n\r\n".to_vec();
+    request.resize(request.len() + 3000, b'b');
+    // If the server answered without reading the body, closing would reset the connection
+    // and this read could fail; so several tries make that race show.
+    for _ in 0..5 {
+        assert_status(&client::send(server.addr(), &request), 405);
+    }
+    assert_still_serves(&mut server);
+}
+
+pub fn a_head_sent_in_small_pieces_is_served(target: &Target) {
+    let mut server = target.start();
+    let request = client::get_request("/");
+    let exchange = client::send_in_pieces(
+        server.addr(),
+        &request,
+        3,
+        Duration::from_millis(1),
+        Instant::now(),
+    );
+    assert_hello_page(&exchange);
+    assert_still_serves(&mut server);
+}
+
+// ---- Bad input ----------------------------------------------------------------------------
+
+pub fn garbage_gets_400(target: &Target) {
+    let mut server = target.start();
+    let inputs: [&[u8]; 5] = [
+        b"hello there\r\n\r\n",
+        b"GET\r\n\r\n",
+        b"GET / HTTP/1.1\r\n\r\n", // HTTP/1.1 without Host
+        b"GET / HTTP/9.9\r\nHost: x\r\n\r\n",
+        b"\x00\x01\x02\x03\r\n\r\n",
+    ];
+    for input in inputs {
+        let exchange = client::send(server.addr(), input);
+        assert_status(&exchange, 400);
+        assert_still_serves(&mut server);
+    }
+}
+
+pub fn a_request_line_that_is_not_utf8_gets_400(target: &Target) {
+    let mut server = target.start();
+    let exchange = client::send(
+        server.addr(),
+        b"GET /\xff\xfe\xc3 HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    assert_status(&exchange, 400);
+    assert_still_serves(&mut server);
+}
+
+pub fn a_head_over_8_kib_gets_431(target: &Target) {
+    let mut server = target.start();
+    let mut request = b"GET / HTTP/1.1\r\nHost: x\r\nX-Padding: ".to_vec();
+    request.resize(MAX_HEAD_BYTES + 100, b'p');
+    request.extend_from_slice(b"\r\n\r\n");
+    assert_status(&client::send(server.addr(), &request), 431);
+    assert_still_serves(&mut server);
+    let exchange =
+        client::send_in_pieces(server.addr(), &request, 500, Duration::ZERO, Instant::now());
+    assert_status(&exchange, 431);
+    assert_still_serves(&mut server);
+}
+
+pub fn empty_connections_are_harmless(target: &Target) {
+    let mut server = target.start();
+    for _ in 0..20 {
+        client::connect_and_close(server.addr()).expect("connect");
+    }
+    assert_still_serves(&mut server);
+}
+
+pub fn a_client_that_resets_after_sending_is_harmless(target: &Target) {
+    let mut server = target.start();
+    for _ in 0..5 {
+        client::reset_after(server.addr(), &client::get_request("/"), Duration::ZERO)
+            .expect("connect and send");
+    }
+    assert_still_serves(&mut server);
+}
+
+pub fn a_client_that_resets_during_sleep_is_harmless(target: &Target) {
+    let mut server = target.start();
+    client::reset_after(server.addr(), &client::get_request("/sleep"), HEAD_START)
+        .expect("connect and send");
+    assert_still_serves(&mut server);
+    // The server noticed when it tried to answer, and logged it instead of crashing.
+    let log = || server.stderr_text();
+    let deadline = Instant::now() + delay() * 3;
+    while !log().contains("connection failed") && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        log().contains("(connection failed: "),
+        "the failed write is logged:\n{}",
+        log()
+    );
+}
+
+// ---- The command line ---------------------------------------------------------------------
+
+pub fn a_port_in_use_is_a_one_line_error(target: &Target) {
+    let server = target.start();
+    let port = server.addr().port().to_string();
+    let output = Command::new(target.bin)
+        .args(["--port", &port])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the server a second time");
+    assert!(
+        !output.status.success(),
+        "a second server on port {port} must fail"
+    );
+    assert!(output.stdout.is_empty(), "nothing on stdout");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "one line:\n{stderr}");
+    assert!(
+        stderr.contains(&format!("port {port} is already in use")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--port"), "suggests --port: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+pub fn help_explains_the_flags(target: &Target) {
+    let output = Command::new(target.bin)
+        .arg("--help")
+        .output()
+        .expect("run --help");
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for flag in ["--host", "--port", "--sleep-ms", "--help"] {
+        assert!(help.contains(flag), "--help mentions {flag}:\n{help}");
+    }
+    let has_workers = matches!(target.expectation, Expectation::Pool { .. });
+    assert_eq!(
+        help.contains("--workers"),
+        has_workers,
+        "--workers only for a pool:\n{help}"
+    );
+
+    let output = Command::new(target.bin)
+        .arg("--bogus")
+        .output()
+        .expect("run with a bad flag");
+    assert_eq!(output.status.code(), Some(2), "a bad flag exits with 2");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--bogus") && stderr.contains("--help"),
+        "{stderr}"
+    );
+}
+
+// ---- Concurrency --------------------------------------------------------------------------
+
+/// Sends `count` slow requests, then (after a head start) one fast `GET /`, and returns the
+/// fast request's timing and the slow requests' exchanges.
+pub fn fast_behind_slow(
+    server: &ServerProcess,
+    slow_path: &str,
+    count: usize,
+) -> (Timing, Vec<Exchange>) {
+    let addr = server.addr();
+    // Connect and send the slow requests from this thread, in order, so the server has them
+    // before the fast one; only the (long) wait for their answers happens on other threads.
+    let slow: Vec<_> = (0..count)
+        .map(|_| {
+            let scheduled = Instant::now();
+            let mut stream = client::connect(addr).expect("connect a slow request");
+            stream
+                .write_all(&client::get_request(slow_path))
+                .expect("send a slow request");
+            thread::spawn(move || {
+                let mut timing = Timing::default();
+                let response = client::read_response(&mut stream, scheduled, &mut timing);
+                timing.done = scheduled.elapsed();
+                Exchange {
+                    scheduled,
+                    timing,
+                    response,
+                }
+            })
+        })
+        .collect();
+    thread::sleep(HEAD_START);
+    let fast = client::get(addr, "/");
+    assert_hello_page(&fast);
+    let slow = slow
+        .into_iter()
+        .map(|handle| handle.join().expect("slow client"))
+        .collect();
+    (fast.timing, slow)
+}
+
+fn assert_fast_waited(timing: &Timing, what: &str) {
+    let floor = delay().mul_f64(0.8);
+    assert!(
+        timing.done >= floor,
+        "{what}: the fast request should have waited at least {floor:?}, but took {:?}",
+        timing.done
+    );
+    println!(
+        "{what}: the fast request waited {:?} (delay {:?})",
+        timing.done,
+        delay()
+    );
+}
+
+fn assert_fast_did_not_wait(timing: &Timing, what: &str) {
+    let ceiling = delay().mul_f64(0.3);
+    assert!(
+        timing.done < ceiling,
+        "{what}: the fast request should have been answered within {ceiling:?}, but took {:?}",
+        timing.done
+    );
+    println!(
+        "{what}: the fast request took only {:?} (delay {:?})",
+        timing.done,
+        delay()
+    );
+}
+
+/// The lesson of the stage: does a fast request wait behind slow ones?
+pub fn concurrency_matches_the_stage(target: &Target) {
+    let mut server = target.start();
+    match target.expectation {
+        Expectation::OneAtATime => {
+            let (fast, slow) = fast_behind_slow(&server, "/sleep", 1);
+            assert_hello_page(&slow[0]);
+            assert_fast_waited(&fast, "one at a time, 1 slow request pending");
+        }
+        Expectation::Pool { workers } => {
+            let (fast, _) = fast_behind_slow(&server, "/sleep", workers - 1);
+            let what = format!("pool of {workers}, {} slow requests pending", workers - 1);
+            assert_fast_did_not_wait(&fast, &what);
+            let (fast, slow) = fast_behind_slow(&server, "/sleep", workers);
+            slow.iter().for_each(assert_hello_page);
+            let what = format!("pool of {workers}, {workers} slow requests pending");
+            assert_fast_waited(&fast, &what);
+        }
+        Expectation::Concurrent => {
+            let (fast, slow) = fast_behind_slow(&server, "/sleep", 8);
+            slow.iter().for_each(assert_hello_page);
+            assert_fast_did_not_wait(&fast, "concurrent, 8 slow requests pending");
+            // And the slow ones ran side by side, not one after another.
+            let longest = slow.iter().map(Exchange::latency).max().unwrap_or_default();
+            assert!(
+                longest < delay() * 2,
+                "8 sleeps took {longest:?}: they did not overlap"
+            );
+        }
+    }
+    assert_still_serves(&mut server);
+}
+
+/// Expands to one `#[test]` per check of the suite, against one server binary:
+///
+/// ```ignore
+/// harness::conformance_tests!(stage_1, env!("CARGO_BIN_EXE_stage-1"), harness::Expectation::OneAtATime);
+/// ```
+#[macro_export]
+macro_rules! conformance_tests {
+    ($module:ident, $bin:expr, $expectation:expr) => {
+        mod $module {
+            fn target() -> $crate::suite::Target {
+                $crate::suite::Target { bin: $bin, expectation: $expectation }
+            }
+            $crate::conformance_tests!(@checks
+                get_root_serves_the_hello_page,
+                every_request_is_logged_with_its_thread,
+                sleep_waits_then_serves_the_page,
+                unknown_paths_get_404,
+                query_strings_are_ignored,
+                http_1_0_is_served,
+                head_gets_the_headers_only,
+                other_methods_get_405,
+                a_request_body_is_read_before_answering,
+                a_head_sent_in_small_pieces_is_served,
+                garbage_gets_400,
+                a_request_line_that_is_not_utf8_gets_400,
+                a_head_over_8_kib_gets_431,
+                empty_connections_are_harmless,
+                a_client_that_resets_after_sending_is_harmless,
+                a_client_that_resets_during_sleep_is_harmless,
+                a_port_in_use_is_a_one_line_error,
+                help_explains_the_flags,
+                concurrency_matches_the_stage,
+            );
+        }
+    };
+    (@checks $($check:ident,)*) => {
+        $(
+            #[test]
+            fn $check() {
+                $crate::suite::$check(&target());
+            }
+        )*
+    };
+}

@@ -1,0 +1,279 @@
+//! The flags every server takes, parsed with `lexopt` (tiny, no dependencies, fast to build).
+
+use std::ffi::OsString;
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::process;
+use std::time::Duration;
+
+/// Which optional flags a server takes besides the common ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flags {
+    /// `--host`, `--port`, `--sleep-ms`.
+    Common,
+    /// The common flags and `--workers` (the thread-pool stage).
+    WithWorkers,
+}
+
+/// How a server was asked to run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// The address to listen on: an IP address or a host name such as `localhost`.
+    pub host: String,
+    /// The port to listen on; 0 lets the operating system pick a free one.
+    pub port: u16,
+    /// How long `GET /sleep` waits before it answers.
+    pub sleep: Duration,
+    /// How many threads the pool has (stage 2 only).
+    pub workers: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            host: "127.0.0.1".to_string(),
+            port: 7878,
+            sleep: Duration::from_millis(5000),
+            workers: 4,
+        }
+    }
+}
+
+/// What the command line asked for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ParsedArgs {
+    Run(Config),
+    Help(String),
+}
+
+/// A command line that cannot be run, with a message that says what to do instead.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError(String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (see --help)", self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads the process's arguments. Prints the help or an error and exits when asked to or
+    /// when the arguments are wrong, so a server's `main` gets a config it can use.
+    ///
+    /// The config is leaked on purpose: it lives as long as the program, so every thread and
+    /// every task can borrow it without `Arc` or cloning.
+    pub fn from_args(name: &str, about: &str, flags: Flags) -> &'static Config {
+        match Config::parse(name, about, flags, std::env::args_os().skip(1)) {
+            Ok(ParsedArgs::Run(config)) => Box::leak(Box::new(config)),
+            Ok(ParsedArgs::Help(text)) => {
+                print!("{text}");
+                process::exit(0)
+            }
+            Err(err) => {
+                eprintln!("{name}: {err}");
+                process::exit(2)
+            }
+        }
+    }
+
+    /// Parses arguments (without the program name): the testable half of [`Config::from_args`].
+    pub fn parse(
+        name: &str,
+        about: &str,
+        flags: Flags,
+        args: impl IntoIterator<Item = OsString>,
+    ) -> Result<ParsedArgs, ConfigError> {
+        use lexopt::prelude::*;
+
+        let mut config = Config::default();
+        let mut parser = lexopt::Parser::from_args(args);
+        while let Some(arg) = parser.next().map_err(to_config_error)? {
+            match arg {
+                Long("host") => {
+                    config.host = value_string(&mut parser, "--host")?;
+                    if config.host.is_empty() {
+                        return Err(ConfigError(
+                            "--host needs an address, such as 127.0.0.1".into(),
+                        ));
+                    }
+                }
+                Long("port") => config.port = number(&mut parser, "--port")?,
+                Long("sleep-ms") => {
+                    config.sleep = Duration::from_millis(number(&mut parser, "--sleep-ms")?)
+                }
+                Long("workers") if flags == Flags::WithWorkers => {
+                    config.workers = number(&mut parser, "--workers")?;
+                    if config.workers == 0 {
+                        return Err(ConfigError("--workers must be at least 1".into()));
+                    }
+                }
+                Short('h') | Long("help") => return Ok(ParsedArgs::Help(help(name, about, flags))),
+                other => return Err(to_config_error(other.unexpected())),
+            }
+        }
+        Ok(ParsedArgs::Run(config))
+    }
+
+    /// The address to bind, in the form every runtime's `bind` accepts.
+    pub fn address(&self) -> (&str, u16) {
+        (&self.host, self.port)
+    }
+
+    /// Ends the program with a one-line message that says why the server could not listen and
+    /// what to try instead. A port in use is the most common mistake in a classroom.
+    pub fn exit_bind_failed(&self, err: io::Error) -> ! {
+        let (host, port) = (&self.host, self.port);
+        let hint = match err.kind() {
+            io::ErrorKind::AddrInUse => format!(
+                "port {port} is already in use (is another server still running?); \
+                 stop it, or pick another port with --port {} or --port 0",
+                port.wrapping_add(1).max(1)
+            ),
+            io::ErrorKind::PermissionDenied => format!(
+                "not allowed to listen on port {port}; ports below 1024 need extra rights, \
+                 try --port 7878 or --port 0"
+            ),
+            io::ErrorKind::AddrNotAvailable => {
+                format!("{host} is not an address of this machine; try --host 127.0.0.1")
+            }
+            _ => format!("{err}; check --host and --port"),
+        };
+        eprintln!("error: cannot listen on {host}:{port}: {hint}");
+        process::exit(1)
+    }
+}
+
+/// Prints the first line of every server, `Listening on http://HOST:PORT`, with the real port
+/// the operating system gave (which matters with `--port 0`). Tests and the demo read it.
+pub fn announce(local_addr: io::Result<SocketAddr>) {
+    match local_addr {
+        // `println!` writes through a line buffer, so the line is flushed at its newline.
+        Ok(addr) => println!("Listening on http://{addr}"),
+        Err(err) => {
+            eprintln!("error: listening, but cannot read the local address: {err}");
+            process::exit(1)
+        }
+    }
+}
+
+fn help(name: &str, about: &str, flags: Flags) -> String {
+    let workers = match flags {
+        Flags::WithWorkers => "  --workers N     threads in the pool [default: 4]\n",
+        Flags::Common => "",
+    };
+    format!(
+        "{name}: {about}\n\
+         \n\
+         Usage: {name} [OPTIONS]\n\
+         \n\
+         Options:\n\
+         \x20 --host HOST     address to listen on [default: 127.0.0.1]\n\
+         \x20 --port PORT     port to listen on; 0 picks any free port [default: 7878]\n\
+         \x20 --sleep-ms MS   how long GET /sleep waits before it answers [default: 5000]\n\
+         {workers}\
+         \x20 -h, --help      print this help\n\
+         \n\
+         Routes:\n\
+         \x20 GET /        the hello page\n\
+         \x20 GET /sleep   the hello page, after --sleep-ms (a slow request)\n\
+         \x20 GET /block   like /sleep, but blocks its thread even in async stages (the mistake)\n\
+         \x20 GET /cpu     the hello page, after a fixed amount of real CPU work\n\
+         \x20 other paths  404; methods other than GET and HEAD get 405\n\
+         \n\
+         Example: {name} --port 0 --sleep-ms 2000\n"
+    )
+}
+
+fn value_string(parser: &mut lexopt::Parser, flag: &str) -> Result<String, ConfigError> {
+    let value = parser.value().map_err(to_config_error)?;
+    value.into_string().map_err(|_| {
+        ConfigError(format!(
+            "{flag} needs plain text, not bytes that are not UTF-8"
+        ))
+    })
+}
+
+fn number<T: std::str::FromStr>(parser: &mut lexopt::Parser, flag: &str) -> Result<T, ConfigError> {
+    let text = value_string(parser, flag)?;
+    text.parse().map_err(|_| {
+        ConfigError(format!(
+            "{flag} needs a whole number in range, not {text:?}"
+        ))
+    })
+}
+
+fn to_config_error(err: lexopt::Error) -> ConfigError {
+    ConfigError(err.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(flags: Flags, args: &[&str]) -> Result<ParsedArgs, ConfigError> {
+        Config::parse("stage-x", "a test", flags, args.iter().map(OsString::from))
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let Ok(ParsedArgs::Run(config)) = parse(Flags::Common, &[]) else {
+            panic!("no arguments must run with the defaults");
+        };
+        assert_eq!(config.address(), ("127.0.0.1", 7878));
+        assert_eq!(config.sleep, Duration::from_millis(5000));
+        assert_eq!(config.workers, 4);
+    }
+
+    #[test]
+    fn every_flag_is_read() {
+        let args = [
+            "--host",
+            "::1",
+            "--port=0",
+            "--sleep-ms",
+            "250",
+            "--workers",
+            "2",
+        ];
+        let Ok(ParsedArgs::Run(config)) = parse(Flags::WithWorkers, &args) else {
+            panic!("valid flags must run");
+        };
+        assert_eq!(config.address(), ("::1", 0));
+        assert_eq!(config.sleep, Duration::from_millis(250));
+        assert_eq!(config.workers, 2);
+    }
+
+    #[test]
+    fn workers_is_refused_where_there_is_no_pool() {
+        let err = parse(Flags::Common, &["--workers", "2"]).unwrap_err();
+        assert_eq!(err.to_string(), "invalid option '--workers' (see --help)");
+    }
+
+    #[test]
+    fn bad_numbers_say_what_was_wrong() {
+        let err = parse(Flags::Common, &["--port", "70000"]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--port needs a whole number in range, not \"70000\" (see --help)"
+        );
+        let err = parse(Flags::WithWorkers, &["--workers", "0"]).unwrap_err();
+        assert_eq!(err.to_string(), "--workers must be at least 1 (see --help)");
+    }
+
+    #[test]
+    fn help_lists_workers_only_for_the_pool() {
+        let Ok(ParsedArgs::Help(common)) = parse(Flags::Common, &["--help"]) else {
+            panic!("--help must print help");
+        };
+        assert!(common.starts_with("stage-x: a test\n"));
+        assert!(common.contains("--sleep-ms MS"));
+        assert!(!common.contains("--workers"));
+        let Ok(ParsedArgs::Help(pool)) = parse(Flags::WithWorkers, &["-h"]) else {
+            panic!("-h must print help");
+        };
+        assert!(pool.contains("--workers N"));
+    }
+}

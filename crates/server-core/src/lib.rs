@@ -1,0 +1,26 @@
+//! What every stage's server does the same, written once and without any I/O.
+//!
+//! A stage owns its sockets, its threads or tasks, and its waiting: that is its lesson.
+//! Everything else lives here as plain functions from bytes to values and back:
+//!
+//! - [`Config`]: the command-line flags every server takes (`--host`, `--port`, ...).
+//! - [`HeadBuffer`]: collects the bytes of a request head, parses it and routes it to a [`Reply`].
+//! - [`Reply`]: the response's bytes, the [`Work`] to do before sending them, and the log line.
+//!
+//! Because nothing here touches a socket, it is tested with plain byte strings, and every
+//! stage, blocking or async, on any runtime, answers exactly the same bytes.
+
+mod config;
+mod head;
+mod log;
+mod reply;
+
+pub use config::{Config, ConfigError, Flags, ParsedArgs, announce};
+pub use head::{HeadBuffer, HeadProgress, MAX_BODY_BYTES, MAX_HEAD_BYTES};
+pub use log::{log_connection, thread_label};
+pub use reply::{Reply, Status, Work, cpu_work};
+
+/// The page for `GET /` and `GET /sleep`, built into the binary so it runs from any folder.
+pub const HELLO_HTML: &str = include_str!("../../../shared-assets/hello.html");
+/// The page for any path this server does not know.
+pub const NOT_FOUND_HTML: &str = include_str!("../../../shared-assets/404.html");

@@ -1,0 +1,33 @@
+//! Stage 1: one connection at a time.
+//!
+//! The Rust Book's first server, made robust: the main thread accepts a connection, serves it
+//! to the end, and only then accepts the next. While it serves `GET /sleep`, every other
+//! client waits in the kernel's listen queue: a slow request blocks everyone.
+//!
+//! Run it: `cargo run -p stage-1`, open http://127.0.0.1:7878/sleep, and while it loads,
+//! http://127.0.0.1:7878/ in a second terminal (`cargo xtask demo` shows the same in numbers).
+
+use std::net::TcpListener;
+
+use server_core::{Config, Flags, announce};
+use stage_1::handle_connection;
+
+fn main() {
+    let config = Config::from_args(
+        "stage-1",
+        "one connection at a time (std::net)",
+        Flags::Common,
+    );
+    let listener =
+        TcpListener::bind(config.address()).unwrap_or_else(|err| config.exit_bind_failed(err));
+    announce(listener.local_addr());
+
+    for stream in listener.incoming() {
+        match stream {
+            // Served right here, on the only thread: the next `accept` waits until it is done.
+            Ok(stream) => handle_connection(stream, config),
+            // A failed accept (say, out of file descriptors) is one client lost, not a crash.
+            Err(err) => eprintln!("(accept failed: {err})"),
+        }
+    }
+}
