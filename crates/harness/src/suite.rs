@@ -30,8 +30,12 @@ pub enum Expectation {
     OneAtATime,
     /// Stage 2: fast requests do not wait until all `workers` are busy with slow ones.
     Pool { workers: usize },
-    /// Stages 4 and 5: fast requests never wait for slow (sleeping) ones.
-    Concurrent,
+    /// Stage 4: fast requests never wait for sleeping ones, but everything runs on one thread,
+    /// so a handler that blocks its thread (`/block`) makes every request wait.
+    ConcurrentOnOneThread,
+    /// Stage 5: fast requests wait neither for sleeping ones nor for one blocked thread,
+    /// because other threads keep serving (on a machine with at least two cores).
+    Parallel,
 }
 
 /// A server binary and the behaviour its stage promises.
@@ -489,7 +493,7 @@ pub fn concurrency_matches_the_stage(target: &Target) {
             let what = format!("pool of {workers}, {workers} slow requests pending");
             assert_fast_waited(&fast, &what);
         }
-        Expectation::Concurrent => {
+        Expectation::ConcurrentOnOneThread | Expectation::Parallel => {
             let (fast, slow) = fast_behind_slow(&server, "/sleep", 8);
             slow.iter().for_each(assert_hello_page);
             assert_fast_did_not_wait(&fast, "concurrent, 8 slow requests pending");
@@ -502,6 +506,31 @@ pub fn concurrency_matches_the_stage(target: &Target) {
         }
     }
     assert_still_serves(&mut server);
+}
+
+/// The lesson of `/block`: a blocking call holds its thread. Only a server with another
+/// thread free (a pool, or a multi-threaded executor) keeps answering.
+pub fn a_blocking_handler_stalls_only_its_own_thread(target: &Target) {
+    let mut server = target.start();
+    let (fast, slow) = fast_behind_slow(&server, "/block", 1);
+    assert_hello_page(&slow[0]);
+    match target.expectation {
+        Expectation::OneAtATime => assert_fast_waited(&fast, "one at a time, /block pending"),
+        Expectation::ConcurrentOnOneThread => {
+            assert_fast_waited(&fast, "one task on one thread, /block pending")
+        }
+        Expectation::Pool { .. } => assert_fast_did_not_wait(&fast, "pool, /block pending"),
+        Expectation::Parallel if available_cores() < 2 => {
+            println!("only one core here: a blocked thread may stall the rest; not checked");
+        }
+        Expectation::Parallel => assert_fast_did_not_wait(&fast, "multi-threaded, /block pending"),
+    }
+    assert_still_serves(&mut server);
+}
+
+/// How many threads can run at once on this machine.
+pub fn available_cores() -> usize {
+    thread::available_parallelism().map_or(1, |cores| cores.get())
 }
 
 /// Expands to one `#[test]` per check of the suite, against one server binary:
@@ -536,6 +565,7 @@ macro_rules! conformance_tests {
                 a_port_in_use_is_a_one_line_error,
                 help_explains_the_flags,
                 concurrency_matches_the_stage,
+                a_blocking_handler_stalls_only_its_own_thread,
             );
         }
     };

@@ -1,0 +1,38 @@
+//! Stage 3: async, and still one connection at a time (smol).
+//!
+//! The listener and the handler are async now, yet this server behaves exactly like stage 1:
+//! `for_each` waits for each connection's future to finish (the `.await` inside it) before it
+//! takes the next connection from the listener. While one client waits on `/sleep`, nobody
+//! else is even accepted. Async alone is not concurrency.
+//!
+//! smol is async-std's maintained successor: small, and built from the same pieces.
+
+use futures_util::StreamExt;
+use server_core::{Config, Flags, announce};
+use smol::net::TcpListener;
+use stage_3::on_smol::handle_connection;
+
+fn main() {
+    let config = Config::from_args(
+        "stage-3-smol",
+        "async, one connection at a time (smol)",
+        Flags::Common,
+    );
+    smol::block_on(async {
+        let listener = TcpListener::bind(config.address())
+            .await
+            .unwrap_or_else(|err| config.exit_bind_failed(err));
+        announce(listener.local_addr());
+
+        listener
+            .incoming()
+            .for_each(|stream| async move {
+                match stream {
+                    // Awaited right here: the next connection waits until this one is done.
+                    Ok(stream) => handle_connection(stream, config).await,
+                    Err(err) => eprintln!("(accept failed: {err})"),
+                }
+            })
+            .await;
+    })
+}

@@ -1,0 +1,39 @@
+//! Stage 3: async, and still one connection at a time (tokio).
+//!
+//! The listener and the handler are async now, yet this server behaves exactly like stage 1:
+//! `for_each` waits for each connection's future to finish (the `.await` inside it) before it
+//! takes the next connection from the listener. The runtime has a thread per core, but they
+//! have nothing to do: there is only one task. Async alone is not concurrency.
+//!
+//! tokio's listener is not a `Stream`; `TcpListenerStream` makes it one, like async-std's
+//! `incoming()`, so all three runtimes share the same loop.
+
+use futures_util::StreamExt;
+use server_core::{Config, Flags, announce};
+use stage_3::on_tokio::{handle_connection, runtime};
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+
+fn main() {
+    let config = Config::from_args(
+        "stage-3-tokio",
+        "async, one connection at a time (tokio)",
+        Flags::Common,
+    );
+    runtime().block_on(async {
+        let listener = TcpListener::bind(config.address())
+            .await
+            .unwrap_or_else(|err| config.exit_bind_failed(err));
+        announce(listener.local_addr());
+
+        TcpListenerStream::new(listener)
+            .for_each(|stream| async move {
+                match stream {
+                    // Awaited right here: the next connection waits until this one is done.
+                    Ok(stream) => handle_connection(stream, config).await,
+                    Err(err) => eprintln!("(accept failed: {err})"),
+                }
+            })
+            .await;
+    })
+}

@@ -1,0 +1,41 @@
+//! Stage 3: async, and still one connection at a time (async-std).
+//!
+//! The listener and the handler are async now, yet this server behaves exactly like stage 1:
+//! `for_each` waits for each connection's future to finish (the `.await` inside it) before it
+//! takes the next connection from the listener. While one client waits on `/sleep`, nobody
+//! else is even accepted. Async alone is not concurrency: something must drive several
+//! futures at once (stage 4), or on several threads (stage 5).
+//!
+//! async-std, which the Async Book uses, is discontinued (RUSTSEC-2025-0052); smol is its
+//! successor. This is the default binary because the book's chapter uses it; the same stage
+//! on the maintained runtimes: `--bin stage-3-smol`, `--bin stage-3-tokio`.
+
+use async_std::net::TcpListener;
+use futures_util::StreamExt;
+use server_core::{Config, Flags, announce};
+use stage_3::on_async_std::handle_connection;
+
+fn main() {
+    let config = Config::from_args(
+        "stage-3",
+        "async, one connection at a time (async-std)",
+        Flags::Common,
+    );
+    async_std::task::block_on(async {
+        let listener = TcpListener::bind(config.address())
+            .await
+            .unwrap_or_else(|err| config.exit_bind_failed(err));
+        announce(listener.local_addr());
+
+        listener
+            .incoming()
+            .for_each(|stream| async move {
+                match stream {
+                    // Awaited right here: the next connection waits until this one is done.
+                    Ok(stream) => handle_connection(stream, config).await,
+                    Err(err) => eprintln!("(accept failed: {err})"),
+                }
+            })
+            .await;
+    })
+}

@@ -1,0 +1,152 @@
+//! Handling one connection with async I/O: read the request head, do the work, answer.
+//!
+//! The same steps as stage 1's handler, with `.await` wherever stage 1 blocked. Stages 3, 4
+//! and 5 all call these functions unchanged: what differs between them is only how many
+//! connections are driven at once, and on how many threads.
+//!
+//! There is one handler per kind of async I/O. async-std and smol share the `futures-io`
+//! traits, so they share [`handle_futures_io_connection`] and differ only in their timer;
+//! tokio has its own traits, so it has its own copy of the same few lines.
+
+use std::future::Future;
+use std::io;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use server_core::{Config, HeadBuffer, HeadProgress, Reply, Work, cpu_work, log_connection};
+
+/// async-std: the default runtime of stages 3 to 5, because the Async Book uses it.
+/// It is discontinued (RUSTSEC-2025-0052): smol is its successor. Use smol or tokio for
+/// new code.
+pub mod on_async_std {
+    use super::*;
+
+    pub async fn handle_connection(stream: impl AsyncRead + AsyncWrite + Unpin, config: &Config) {
+        handle_futures_io_connection(stream, config, async_std::task::sleep).await
+    }
+}
+
+/// smol: small, and async-std's successor. Same I/O traits as async-std, its own timer.
+pub mod on_smol {
+    use super::*;
+
+    pub async fn handle_connection(stream: impl AsyncRead + AsyncWrite + Unpin, config: &Config) {
+        let sleep = |delay| async move {
+            smol::Timer::after(delay).await;
+        };
+        handle_futures_io_connection(stream, config, sleep).await
+    }
+}
+
+/// tokio: the most used runtime. Its own I/O traits, so its own copy of the handler.
+pub mod on_tokio {
+    use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+    use super::*;
+
+    /// Serves one connection and logs how it went; errors are logged, never returned.
+    pub async fn handle_connection(
+        mut stream: impl AsyncRead + AsyncWrite + Unpin,
+        config: &Config,
+    ) {
+        let started = Instant::now();
+        let outcome = serve(&mut stream, config).await;
+        log_connection(started, &outcome);
+    }
+
+    async fn serve(
+        stream: &mut (impl AsyncRead + AsyncWrite + Unpin),
+        config: &Config,
+    ) -> io::Result<Option<Reply>> {
+        let Some(reply) = read_request_head(stream).await? else {
+            return Ok(None);
+        };
+        do_work(&reply, config, tokio::time::sleep).await;
+        stream.write_all(&reply.to_bytes()).await?;
+        Ok(Some(reply))
+    }
+
+    async fn read_request_head(stream: &mut (impl AsyncRead + Unpin)) -> io::Result<Option<Reply>> {
+        let mut head = HeadBuffer::new();
+        loop {
+            let count = stream.read(head.free_space()).await?;
+            match head.filled(count) {
+                HeadProgress::NeedMore => continue,
+                HeadProgress::ClosedWithoutRequest => return Ok(None),
+                HeadProgress::Ready(reply) => return Ok(Some(reply)),
+            }
+        }
+    }
+
+    /// A multi-threaded tokio runtime, as `#[tokio::main]` would build. Every tokio stage
+    /// starts the same one, so that the stages differ only in their accept loop.
+    pub fn runtime() -> tokio::runtime::Runtime {
+        let built = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build();
+        built.unwrap_or_else(|err| {
+            eprintln!("error: cannot start the tokio runtime: {err}");
+            std::process::exit(1)
+        })
+    }
+}
+
+/// Serves one connection over the `futures-io` traits (async-std, smol) and logs how it
+/// went. `sleep` is the runtime's timer. Errors are logged, never returned.
+pub async fn handle_futures_io_connection<F: Future<Output = ()>>(
+    mut stream: impl AsyncRead + AsyncWrite + Unpin,
+    config: &Config,
+    sleep: impl FnOnce(Duration) -> F,
+) {
+    let started = Instant::now();
+    let outcome = serve(&mut stream, config, sleep).await;
+    log_connection(started, &outcome);
+}
+
+async fn serve<F: Future<Output = ()>>(
+    stream: &mut (impl AsyncRead + AsyncWrite + Unpin),
+    config: &Config,
+    sleep: impl FnOnce(Duration) -> F,
+) -> io::Result<Option<Reply>> {
+    let Some(reply) = read_request_head(stream).await? else {
+        return Ok(None); // The client closed without asking anything.
+    };
+    do_work(&reply, config, sleep).await;
+    stream.write_all(&reply.to_bytes()).await?;
+    Ok(Some(reply))
+}
+
+/// Reads until the whole head has arrived. Each `.await` waits for the client without
+/// blocking the thread: other tasks run meanwhile. The buffer is dropped on return, so a
+/// connection waiting on `/sleep` holds only its small `Reply`.
+async fn read_request_head(stream: &mut (impl AsyncRead + Unpin)) -> io::Result<Option<Reply>> {
+    let mut head = HeadBuffer::new();
+    loop {
+        let count = stream.read(head.free_space()).await?;
+        match head.filled(count) {
+            HeadProgress::NeedMore => continue,
+            HeadProgress::ClosedWithoutRequest => return Ok(None),
+            HeadProgress::Ready(reply) => return Ok(Some(reply)),
+        }
+    }
+}
+
+/// The work a request asks for before its answer.
+async fn do_work<F: Future<Output = ()>>(
+    reply: &Reply,
+    config: &Config,
+    runtime_sleep: impl FnOnce(Duration) -> F,
+) {
+    match reply.work {
+        // The runtime's timer: this task waits, and its thread is free for other tasks.
+        Work::Sleep => runtime_sleep(config.sleep).await,
+        // THE MISTAKE `/block` demonstrates: a blocking call inside async code. The thread
+        // sleeps, and every task that shares it sleeps too. Never do this; use the runtime's
+        // timer, or move blocking work to `spawn_blocking`.
+        Work::Block => thread::sleep(config.sleep),
+        // Real computation also holds the thread; a multi-threaded runtime has others.
+        Work::Cpu => drop(cpu_work()),
+        Work::None => {}
+    }
+}

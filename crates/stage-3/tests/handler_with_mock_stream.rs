@@ -1,0 +1,112 @@
+//! The async connection handlers, unit-tested without a network (the Async Book's approach,
+//! done right): the mock stream hands out the request in small pieces, then reports end of
+//! input, and keeps every byte written. So a handler that reads only once, answers before the
+//! head is complete, or writes a wrong or partial response fails here.
+
+use std::time::{Duration, Instant};
+
+use harness::mock::MockStream;
+use server_core::{Config, HELLO_HTML, NOT_FOUND_HTML};
+
+fn config() -> Config {
+    Config {
+        sleep: Duration::from_millis(200),
+        ..Config::default()
+    }
+}
+
+fn expected_response(status_line: &str, page: &str) -> String {
+    format!(
+        "{status_line}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{page}",
+        page.len()
+    )
+}
+
+const BROWSER_LIKE_HEAD: &str = "Host: 127.0.0.1:7878\r\nUser-Agent: test\r\n\
+    Accept: text/html\r\nAccept-Language: en\r\nConnection: keep-alive\r\n\r\n";
+
+fn request(path: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\n{BROWSER_LIKE_HEAD}")
+}
+
+/// Runs the async-std handler on a mock stream; returns what it wrote and how long it took.
+fn serve_async_std(input: &str) -> (String, Duration) {
+    let config = config();
+    let mut stream = MockStream::new(input);
+    let started = Instant::now();
+    async_std::task::block_on(stage_3::on_async_std::handle_connection(
+        &mut stream,
+        &config,
+    ));
+    assert_eq!(
+        stream.bytes_read(),
+        input.len(),
+        "the whole request is read"
+    );
+    (stream.written_text(), started.elapsed())
+}
+
+/// The same with the tokio handler, on a tokio runtime.
+fn serve_tokio(input: &str) -> (String, Duration) {
+    let config = config();
+    let mut stream = MockStream::new(input);
+    let started = Instant::now();
+    stage_3::on_tokio::runtime()
+        .block_on(stage_3::on_tokio::handle_connection(&mut stream, &config));
+    assert_eq!(
+        stream.bytes_read(),
+        input.len(),
+        "the whole request is read"
+    );
+    (stream.written_text(), started.elapsed())
+}
+
+#[test]
+fn root_gets_the_hello_page() {
+    let expected = expected_response("HTTP/1.1 200 OK", HELLO_HTML);
+    for serve in [serve_async_std, serve_tokio] {
+        let (written, took) = serve(&request("/"));
+        assert_eq!(written, expected);
+        assert!(took < Duration::from_millis(150), "GET / took {took:?}");
+    }
+}
+
+#[test]
+fn sleep_gets_the_hello_page_after_the_delay() {
+    let expected = expected_response("HTTP/1.1 200 OK", HELLO_HTML);
+    for serve in [serve_async_std, serve_tokio] {
+        let (written, took) = serve(&request("/sleep"));
+        assert_eq!(written, expected);
+        assert!(
+            took >= Duration::from_millis(160),
+            "/sleep answered after only {took:?}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_path_gets_404() {
+    let expected = expected_response("HTTP/1.1 404 Not Found", NOT_FOUND_HTML);
+    for serve in [serve_async_std, serve_tokio] {
+        assert_eq!(serve(&request("/nope")).0, expected);
+    }
+}
+
+#[test]
+fn a_client_that_leaves_without_a_request_gets_nothing() {
+    for serve in [serve_async_std, serve_tokio] {
+        assert_eq!(serve("").0, "");
+    }
+}
+
+#[test]
+fn a_head_cut_short_gets_400() {
+    for serve in [serve_async_std, serve_tokio] {
+        let (written, _) = serve("GET / HTTP/1.1\r\nHost: x\r\n");
+        assert!(
+            written.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+            "{written}"
+        );
+    }
+}

@@ -1,0 +1,39 @@
+//! Stage 4: many connections at once, all driven by one task (smol).
+//!
+//! `for_each_concurrent` keeps taking connections while earlier ones are still waiting, and
+//! polls all their futures from the one task that runs `main`. A connection waiting on
+//! `/sleep` is a parked future, not a blocked thread, so fast requests are answered at once.
+//!
+//! But it is concurrency without parallelism: `smol::block_on` runs that one task on this one
+//! thread. A blocking call in any handler (`/block`) stalls all of them, and CPU-heavy
+//! requests (`/cpu`) take turns on a single core.
+
+use futures_util::StreamExt;
+use server_core::{Config, Flags, announce};
+use smol::net::TcpListener;
+use stage_3::on_smol::handle_connection;
+
+fn main() {
+    let config = Config::from_args(
+        "stage-4-smol",
+        "concurrent connections on one task (smol)",
+        Flags::Common,
+    );
+    smol::block_on(async {
+        let listener = TcpListener::bind(config.address())
+            .await
+            .unwrap_or_else(|err| config.exit_bind_failed(err));
+        announce(listener.local_addr());
+
+        listener
+            .incoming()
+            .for_each_concurrent(None, |stream| async move {
+                match stream {
+                    // Awaited, but alongside every other connection's future: no waiting in line.
+                    Ok(stream) => handle_connection(stream, config).await,
+                    Err(err) => eprintln!("(accept failed: {err})"),
+                }
+            })
+            .await;
+    })
+}

@@ -1,0 +1,59 @@
+//! Stage 5: a task per connection, on a multi-threaded executor (smol).
+//!
+//! Each connection is spawned as a task of its own, and the accept loop goes straight back
+//! to accepting. Two smol details matter here:
+//! - `smol::spawn` uses smol's global executor, which runs on *one* thread unless told
+//!   otherwise. To be parallel, we make our own executor and run it on one thread per core.
+//! - A dropped smol `Task` is cancelled. `.detach()` lets it run to the end on its own.
+//!
+//! A handler that blocks its thread (`/block`) or computes (`/cpu`) now holds one thread,
+//! and the others keep serving.
+
+use std::thread;
+
+use futures_util::StreamExt;
+use server_core::{Config, Flags, announce};
+use smol::net::TcpListener;
+use smol::{Executor, future};
+use stage_3::on_smol::handle_connection;
+
+/// The executor every connection's task is spawned on.
+static EXECUTOR: Executor<'static> = Executor::new();
+
+fn main() {
+    let config = Config::from_args(
+        "stage-5-smol",
+        "a task per connection on many threads (smol)",
+        Flags::Common,
+    );
+
+    // One thread per core runs the executor's tasks.
+    let cores = thread::available_parallelism().map_or(1, |cores| cores.get());
+    for _ in 0..cores {
+        let worker = thread::Builder::new().name("smol-worker".to_string());
+        if let Err(err) = worker.spawn(|| smol::block_on(EXECUTOR.run(future::pending::<()>()))) {
+            eprintln!("(could not start an executor thread: {err}; running on fewer threads)");
+        }
+    }
+
+    // The accept loop is a task too, so any executor thread can run it: if it ran inline on
+    // this thread, one blocked handler scheduled here could stop the accepting.
+    smol::block_on(EXECUTOR.spawn(async move {
+        let listener = TcpListener::bind(config.address())
+            .await
+            .unwrap_or_else(|err| config.exit_bind_failed(err));
+        announce(listener.local_addr());
+
+        listener
+            .incoming()
+            .for_each(|stream| async move {
+                match stream {
+                    // Its own task, on any of the executor's threads; detached, because a
+                    // dropped `Task` would cancel the connection on the spot.
+                    Ok(stream) => EXECUTOR.spawn(handle_connection(stream, config)).detach(),
+                    Err(err) => eprintln!("(accept failed: {err})"),
+                }
+            })
+            .await;
+    }))
+}
