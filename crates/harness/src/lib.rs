@@ -6,12 +6,15 @@
 //!   misbehave on purpose (send garbage, send slowly, reset the connection).
 //! - [`suite`]: the conformance suite every server binary must pass, and the concurrency
 //!   expectation of each stage; [`conformance_tests!`] turns it into `#[test]`s.
+//! - [`scenario`]: the demo's scenarios (a slow request and fast ones, a busy pool, a blocking
+//!   handler, CPU work) as planned requests, each sent and timed from its scheduled moment.
 //! - [`mock`]: in-memory streams for unit tests of a connection handler. Unlike the Async
 //!   Book's mock, they report end of input and keep every byte written, so a handler that
 //!   reads too little or writes too much fails.
 
 pub mod client;
 pub mod mock;
+pub mod scenario;
 pub mod server;
 pub mod suite;
 

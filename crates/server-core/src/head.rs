@@ -266,22 +266,41 @@ fn route(path: &str) -> (Status, Work) {
 mod tests {
     use super::*;
 
+    /// What feeding an input to a fresh buffer came to.
+    struct Fed {
+        reply: Option<Reply>,
+        /// How many input bytes the buffer asked for before it was ready.
+        offered: usize,
+        /// Whether it was ready only once the input had ended.
+        needed_end_of_input: bool,
+    }
+
     /// Feeds `input` to a fresh buffer in reads of at most `chunk` bytes, then end of input.
-    fn feed(input: &[u8], chunk: usize) -> Option<Reply> {
+    fn feed_all(input: &[u8], chunk: usize) -> Fed {
         let mut head = HeadBuffer::new();
-        let mut rest = input;
+        let mut offered = 0;
         loop {
             let space = head.free_space();
             assert!(!space.is_empty(), "free_space must never be empty");
-            let count = rest.len().min(chunk).min(space.len());
-            space[..count].copy_from_slice(&rest[..count]);
-            rest = &rest[count..];
-            match head.filled(count) {
+            let count = (input.len() - offered).min(chunk).min(space.len());
+            space[..count].copy_from_slice(&input[offered..offered + count]);
+            offered += count;
+            let needed_end_of_input = count == 0;
+            let reply = match head.filled(count) {
                 HeadProgress::NeedMore => continue,
-                HeadProgress::ClosedWithoutRequest => return None,
-                HeadProgress::Ready(reply) => return Some(reply),
-            }
+                HeadProgress::ClosedWithoutRequest => None,
+                HeadProgress::Ready(reply) => Some(reply),
+            };
+            return Fed {
+                reply,
+                offered,
+                needed_end_of_input,
+            };
         }
+    }
+
+    fn feed(input: &[u8], chunk: usize) -> Option<Reply> {
+        feed_all(input, chunk).reply
     }
 
     fn status_of(input: &[u8]) -> Status {
@@ -371,22 +390,10 @@ mod tests {
         let mut input = request.to_vec();
         input.resize(request.len() + 2000, b'b');
         for chunk in [1, 100, 4096] {
-            let mut head = HeadBuffer::new();
-            let mut offered = 0;
-            let reply = loop {
-                let space = head.free_space();
-                let count = (input.len() - offered).min(chunk).min(space.len());
-                space[..count].copy_from_slice(&input[offered..offered + count]);
-                offered += count;
-                if let HeadProgress::Ready(reply) = head.filled(count) {
-                    break reply;
-                }
-            };
-            assert_eq!(
-                offered,
-                input.len(),
-                "the whole body is read before answering"
-            );
+            let fed = feed_all(&input, chunk);
+            assert_eq!(fed.offered, input.len(), "the whole body is read");
+            assert!(!fed.needed_end_of_input, "and no more");
+            let reply = fed.reply.expect("a reply");
             assert_eq!(reply.status, Status::MethodNotAllowed);
         }
     }
@@ -404,19 +411,10 @@ mod tests {
             (garbage, Status::BadRequest),
         ] {
             for chunk in [1, 2, 3, 1000, 100_000] {
-                let mut head = HeadBuffer::new();
-                let mut offered = 0;
-                let reply = loop {
-                    let space = head.free_space();
-                    let count = (input.len() - offered).min(chunk).min(space.len());
-                    space[..count].copy_from_slice(&input[offered..offered + count]);
-                    offered += count;
-                    assert!(count > 0, "the buffer waited past the end of the head");
-                    if let HeadProgress::Ready(reply) = head.filled(count) {
-                        break reply;
-                    }
-                };
-                assert_eq!(offered, input.len(), "read to the end, chunk {chunk}");
+                let fed = feed_all(&input, chunk);
+                assert_eq!(fed.offered, input.len(), "read to the end, chunk {chunk}");
+                assert!(!fed.needed_end_of_input, "and no further, chunk {chunk}");
+                let reply = fed.reply.expect("a reply");
                 assert_eq!(reply.status, status);
             }
         }

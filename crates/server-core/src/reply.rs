@@ -141,7 +141,7 @@ impl Reply {
 /// build (several times that in a debug build). It keeps its thread busy the whole time, so
 /// it shows whether a server can use more than one core.
 pub fn cpu_work() -> u64 {
-    const ROUNDS: u64 = 40_000_000;
+    const ROUNDS: u64 = 20_000_000;
     let mut state = black_box(0x9E37_79B9_7F4A_7C15_u64);
     for round in 0..ROUNDS {
         // xorshift: cheap, and black_box keeps the optimiser from skipping the loop.
