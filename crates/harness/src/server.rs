@@ -127,6 +127,37 @@ impl ServerProcess {
         self.child.try_wait().ok().flatten()
     }
 
+    /// Waits up to `timeout` for the process to exit by itself.
+    pub fn wait_for_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.exit_status() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Sends a signal such as `INT` (Ctrl-C) or `TERM` to the process, with the system's
+    /// `kill` command (Unix only; Windows has no signals to send to another process).
+    #[cfg(unix)]
+    pub fn send_signal(&self, name: &str) -> io::Result<()> {
+        let status = Command::new("kill")
+            .args([format!("-{name}"), self.pid().to_string()])
+            .status()?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(io::Error::other(format!(
+                "kill -{name} {} failed: {status}",
+                self.pid()
+            )))
+        }
+    }
+
     /// Kills the process and waits for it to end.
     pub fn stop(&mut self) {
         if self.exit_status().is_none() {

@@ -14,6 +14,8 @@ pub enum Flags {
     Common,
     /// The common flags and `--workers` (the thread-pool stage).
     WithWorkers,
+    /// The common flags and `--max-connections` (the concurrent async stages).
+    WithMaxConnections,
 }
 
 /// How a server was asked to run.
@@ -27,6 +29,13 @@ pub struct Config {
     pub sleep: Duration,
     /// How many threads the pool has (stage 2 only).
     pub workers: usize,
+    /// How long a client may take to send its request head before it gets 408 (or, if it
+    /// sent nothing, is closed). Bounds how long one idle client holds a thread or a task.
+    pub read_timeout: Duration,
+    /// How long a graceful shutdown waits for the connections in flight.
+    pub grace: Duration,
+    /// How many connections are served at once before new ones wait (stages 4 and 5).
+    pub max_connections: usize,
 }
 
 impl Default for Config {
@@ -36,6 +45,9 @@ impl Default for Config {
             port: 7878,
             sleep: Duration::from_millis(5000),
             workers: 4,
+            read_timeout: Duration::from_millis(10_000),
+            grace: Duration::from_millis(10_000),
+            max_connections: 10_000,
         }
     }
 }
@@ -110,6 +122,18 @@ impl Config {
                         return Err(ConfigError("--workers must be at least 1".into()));
                     }
                 }
+                Long("read-timeout-ms") => {
+                    config.read_timeout = positive_millis(&mut parser, "--read-timeout-ms")?
+                }
+                Long("grace-ms") => {
+                    config.grace = Duration::from_millis(number(&mut parser, "--grace-ms")?)
+                }
+                Long("max-connections") if flags == Flags::WithMaxConnections => {
+                    config.max_connections = number(&mut parser, "--max-connections")?;
+                    if config.max_connections == 0 {
+                        return Err(ConfigError("--max-connections must be at least 1".into()));
+                    }
+                }
                 Short('h') | Long("help") => return Ok(ParsedArgs::Help(help(name, about, flags))),
                 other => return Err(to_config_error(other.unexpected())),
             }
@@ -160,8 +184,11 @@ pub fn announce(local_addr: io::Result<SocketAddr>) {
 }
 
 fn help(name: &str, about: &str, flags: Flags) -> String {
-    let workers = match flags {
-        Flags::WithWorkers => "  --workers N     threads in the pool [default: 4]\n",
+    let extra = match flags {
+        Flags::WithWorkers => "  --workers N           threads in the pool [default: 4]\n",
+        Flags::WithMaxConnections => {
+            "  --max-connections N   connections served at once; more wait [default: 10000]\n"
+        }
         Flags::Common => "",
     };
     format!(
@@ -170,11 +197,13 @@ fn help(name: &str, about: &str, flags: Flags) -> String {
          Usage: {name} [OPTIONS]\n\
          \n\
          Options:\n\
-         \x20 --host HOST     address to listen on [default: 127.0.0.1]\n\
-         \x20 --port PORT     port to listen on; 0 picks any free port [default: 7878]\n\
-         \x20 --sleep-ms MS   how long GET /sleep waits before it answers [default: 5000]\n\
-         {workers}\
-         \x20 -h, --help      print this help\n\
+         \x20 --host HOST           address to listen on [default: 127.0.0.1]\n\
+         \x20 --port PORT           port to listen on; 0 picks any free port [default: 7878]\n\
+         \x20 --sleep-ms MS         how long GET /sleep waits before it answers [default: 5000]\n\
+         {extra}\
+         \x20 --read-timeout-ms MS  time a client has to send its request [default: 10000]\n\
+         \x20 --grace-ms MS         on Ctrl-C, how long to let requests finish [default: 10000]\n\
+         \x20 -h, --help            print this help\n\
          \n\
          Routes:\n\
          \x20 GET /        the hello page\n\
@@ -203,6 +232,13 @@ fn number<T: std::str::FromStr>(parser: &mut lexopt::Parser, flag: &str) -> Resu
             "{flag} needs a whole number in range, not {text:?}"
         ))
     })
+}
+
+fn positive_millis(parser: &mut lexopt::Parser, flag: &str) -> Result<Duration, ConfigError> {
+    match number(parser, flag)? {
+        0 => Err(ConfigError(format!("{flag} must be at least 1"))),
+        millis => Ok(Duration::from_millis(millis)),
+    }
 }
 
 fn to_config_error(err: lexopt::Error) -> ConfigError {
@@ -275,5 +311,33 @@ mod tests {
             panic!("-h must print help");
         };
         assert!(pool.contains("--workers N"));
+        assert!(!pool.contains("--max-connections"));
+        let Ok(ParsedArgs::Help(concurrent)) = parse(Flags::WithMaxConnections, &["-h"]) else {
+            panic!("-h must print help");
+        };
+        assert!(concurrent.contains("--max-connections N"));
+    }
+
+    #[test]
+    fn timeouts_and_limits_are_read() {
+        let args = [
+            "--read-timeout-ms",
+            "300",
+            "--grace-ms",
+            "0",
+            "--max-connections",
+            "2",
+        ];
+        let Ok(ParsedArgs::Run(config)) = parse(Flags::WithMaxConnections, &args) else {
+            panic!("valid flags must run");
+        };
+        assert_eq!(config.read_timeout, Duration::from_millis(300));
+        assert_eq!(config.grace, Duration::ZERO);
+        assert_eq!(config.max_connections, 2);
+        let err = parse(Flags::Common, &["--read-timeout-ms", "0"]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--read-timeout-ms must be at least 1 (see --help)"
+        );
     }
 }

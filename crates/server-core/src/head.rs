@@ -151,6 +151,14 @@ impl HeadBuffer {
         HeadProgress::NeedMore
     }
 
+    /// The answer when the client took longer than `--read-timeout-ms`: 408 if it sent part
+    /// of a request, nothing (just close) if it sent nothing at all, like an idle spare
+    /// connection from a browser.
+    pub fn timed_out(&self) -> Option<Reply> {
+        let received_something = self.len > 0 || self.skipping.is_some();
+        received_something.then(|| Reply::error(Status::RequestTimeout))
+    }
+
     fn skipped(&mut self, mut skip: Skip, count: usize) -> HeadProgress {
         let done = match &mut skip.until {
             _ if count == 0 => true,
@@ -418,6 +426,19 @@ mod tests {
                 assert_eq!(reply.status, status);
             }
         }
+    }
+
+    #[test]
+    fn a_timeout_gets_408_only_if_something_was_sent() {
+        let mut head = HeadBuffer::new();
+        assert!(
+            head.timed_out().is_none(),
+            "an idle connection is just closed"
+        );
+        head.free_space()[..3].copy_from_slice(b"GET");
+        assert!(matches!(head.filled(3), HeadProgress::NeedMore));
+        let reply = head.timed_out().expect("a partial head gets an answer");
+        assert_eq!(reply.status, Status::RequestTimeout);
     }
 
     #[test]

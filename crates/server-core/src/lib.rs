@@ -6,6 +6,7 @@
 //! - [`Config`]: the command-line flags every server takes (`--host`, `--port`, ...).
 //! - [`HeadBuffer`]: collects the bytes of a request head, parses it and routes it to a [`Reply`].
 //! - [`Reply`]: the response's bytes, the [`Work`] to do before sending them, and the log line.
+//! - [`shutdown`]: Ctrl-C handling and the count of connections in flight.
 //!
 //! Because nothing here touches a socket, it is tested with plain byte strings, and every
 //! stage, blocking or async, on any runtime, answers exactly the same bytes.
@@ -14,6 +15,7 @@ mod config;
 mod head;
 mod log;
 mod reply;
+pub mod shutdown;
 
 pub use config::{Config, ConfigError, Flags, ParsedArgs, announce};
 pub use head::{HeadBuffer, HeadProgress, MAX_BODY_BYTES, MAX_HEAD_BYTES};

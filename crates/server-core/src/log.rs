@@ -21,7 +21,7 @@ pub fn log_connection(started: Instant, outcome: &io::Result<Option<Reply>>) {
             reply.status.code(),
         ),
         Ok(None) => {
-            eprintln!("(connection closed without a request) after {millis} ms on {thread}")
+            eprintln!("(no request; connection closed) after {millis} ms on {thread}")
         }
         Err(err) => eprintln!("(connection failed: {err}) after {millis} ms on {thread}"),
     }

@@ -5,22 +5,25 @@
 //! so this file is only the I/O, and every read and write here *blocks its thread*.
 
 use std::io::{self, Read, Write};
+use std::net::TcpStream;
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use server_core::shutdown::InFlight;
 use server_core::{Config, HeadBuffer, HeadProgress, Reply, Work, log_connection};
 
 /// Serves one connection and logs how it went. An I/O error (a client that resets or
 /// disappears) is logged, never returned: it must not stop the server.
-pub fn handle_connection(mut stream: impl Read + Write, config: &Config) {
+pub fn handle_connection(mut stream: TcpStream, config: &Config) {
+    let _in_flight = InFlight::start(); // Counted until served, for a graceful shutdown.
     let started = Instant::now();
     let outcome = serve(&mut stream, config);
     log_connection(started, &outcome);
 }
 
-fn serve(stream: &mut (impl Read + Write), config: &Config) -> io::Result<Option<Reply>> {
-    let Some(reply) = read_request_head(stream)? else {
-        return Ok(None); // The client closed without asking anything.
+fn serve(stream: &mut TcpStream, config: &Config) -> io::Result<Option<Reply>> {
+    let Some(reply) = read_request_head(stream, config.read_timeout)? else {
+        return Ok(None); // The client closed, or sent nothing in time.
     };
     match reply.work {
         // A blocking sleep: this thread can do nothing else until it ends.
@@ -28,18 +31,36 @@ fn serve(stream: &mut (impl Read + Write), config: &Config) -> io::Result<Option
         Work::Cpu => drop(server_core::cpu_work()),
         Work::None => {}
     }
+    // A client that stops reading must not hold this thread forever either.
+    stream.set_write_timeout(Some(config.read_timeout))?;
     stream.write_all(&reply.to_bytes())?;
     Ok(Some(reply))
 }
 
-/// Reads until the whole head has arrived (the client may send it in many pieces).
-/// The buffer is dropped on return, before any waiting.
-fn read_request_head(stream: &mut impl Read) -> io::Result<Option<Reply>> {
+/// Reads until the whole head has arrived (the client may send it in many pieces), within
+/// one deadline for the whole head: a client sending a byte a second must not hold the
+/// thread forever. The buffer is dropped on return, before any waiting.
+fn read_request_head(stream: &mut TcpStream, timeout: Duration) -> io::Result<Option<Reply>> {
+    let deadline = Instant::now() + timeout;
     let mut head = HeadBuffer::new();
     loop {
+        let time_left = deadline.saturating_duration_since(Instant::now());
+        if time_left.is_zero() {
+            return Ok(head.timed_out());
+        }
+        stream.set_read_timeout(Some(time_left))?;
         let count = match stream.read(head.free_space()) {
             Ok(count) => count,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            // A read timeout is `WouldBlock` on Unix and `TimedOut` on Windows.
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Ok(head.timed_out());
+            }
             Err(err) => return Err(err),
         };
         match head.filled(count) {

@@ -9,7 +9,7 @@
 
 use std::net::TcpListener;
 
-use server_core::{Config, Flags, announce};
+use server_core::{Config, Flags, announce, shutdown};
 use stage_1::handle_connection;
 
 fn main() {
@@ -21,8 +21,13 @@ fn main() {
     let listener =
         TcpListener::bind(config.address()).unwrap_or_else(|err| config.exit_bind_failed(err));
     announce(listener.local_addr());
+    // On Ctrl-C: finish the request in hand, accept no more, exit.
+    shutdown::install(config, listener.local_addr().ok());
 
     for stream in listener.incoming() {
+        if shutdown::is_requested() {
+            break; // This connection (maybe the one that woke us up) is closed unanswered.
+        }
         match stream {
             // Served right here, on the only thread: the next `accept` waits until it is done.
             Ok(stream) => handle_connection(stream, config),
@@ -30,4 +35,5 @@ fn main() {
             Err(err) => eprintln!("(accept failed: {err})"),
         }
     }
+    shutdown::finished();
 }

@@ -10,7 +10,7 @@
 
 use std::net::TcpListener;
 
-use server_core::{Config, Flags, announce};
+use server_core::{Config, Flags, announce, shutdown};
 use stage_1::handle_connection;
 use threadpool::ThreadPool;
 
@@ -23,6 +23,8 @@ fn main() {
     let listener =
         TcpListener::bind(config.address()).unwrap_or_else(|err| config.exit_bind_failed(err));
     announce(listener.local_addr());
+    // On Ctrl-C: accept no more, let the workers finish their jobs, exit.
+    shutdown::install(config, listener.local_addr().ok());
 
     // If a job panics, the pool replaces its thread, so it never shrinks. (A hand-written pool
     // must do that itself, or lose a worker to every panic.) Our handler never panics on
@@ -30,10 +32,17 @@ fn main() {
     let pool = ThreadPool::with_name("worker".to_string(), config.workers);
 
     for stream in listener.incoming() {
+        if shutdown::is_requested() {
+            break; // This connection (maybe the one that woke us up) is closed unanswered.
+        }
         match stream {
             // Hand the connection to a worker and go straight back to `accept`.
             Ok(stream) => pool.execute(move || handle_connection(stream, config)),
             Err(err) => eprintln!("(accept failed: {err})"),
         }
     }
+    // The Rust Book's lesson: a pool must be joined, or its jobs die with `main`. `join`
+    // waits until every queued and running job is done.
+    pool.join();
+    shutdown::finished();
 }

@@ -14,6 +14,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use server_core::shutdown::InFlight;
 use server_core::{Config, HeadBuffer, HeadProgress, Reply, Work, cpu_work, log_connection};
 
 /// async-std: the default runtime of stages 3 to 5, because the Async Book uses it.
@@ -22,8 +23,11 @@ use server_core::{Config, HeadBuffer, HeadProgress, Reply, Work, cpu_work, log_c
 pub mod on_async_std {
     use super::*;
 
-    pub async fn handle_connection(stream: impl AsyncRead + AsyncWrite + Unpin, config: &Config) {
-        handle_futures_io_connection(stream, config, async_std::task::sleep).await
+    pub fn handle_connection(
+        stream: impl AsyncRead + AsyncWrite + Unpin,
+        config: &Config,
+    ) -> impl Future<Output = ()> {
+        handle_futures_io_connection(stream, config, async_std::task::sleep)
     }
 }
 
@@ -31,11 +35,14 @@ pub mod on_async_std {
 pub mod on_smol {
     use super::*;
 
-    pub async fn handle_connection(stream: impl AsyncRead + AsyncWrite + Unpin, config: &Config) {
+    pub fn handle_connection(
+        stream: impl AsyncRead + AsyncWrite + Unpin,
+        config: &Config,
+    ) -> impl Future<Output = ()> {
         let sleep = |delay| async move {
             smol::Timer::after(delay).await;
         };
-        handle_futures_io_connection(stream, config, sleep).await
+        handle_futures_io_connection(stream, config, sleep)
     }
 }
 
@@ -46,29 +53,43 @@ pub mod on_tokio {
     use super::*;
 
     /// Serves one connection and logs how it went; errors are logged, never returned.
-    pub async fn handle_connection(
+    /// (Counted as in flight from the call, as [`handle_futures_io_connection`] explains.)
+    pub fn handle_connection(
         mut stream: impl AsyncRead + AsyncWrite + Unpin,
         config: &Config,
-    ) {
-        let started = Instant::now();
-        let outcome = serve(&mut stream, config).await;
-        log_connection(started, &outcome);
+    ) -> impl Future<Output = ()> {
+        let in_flight = InFlight::start();
+        async move {
+            let started = Instant::now();
+            let outcome = serve(&mut stream, config).await;
+            log_connection(started, &outcome);
+            drop(in_flight);
+        }
     }
 
     async fn serve(
         stream: &mut (impl AsyncRead + AsyncWrite + Unpin),
         config: &Config,
     ) -> io::Result<Option<Reply>> {
-        let Some(reply) = read_request_head(stream).await? else {
-            return Ok(None);
+        let mut head = HeadBuffer::new();
+        let read = read_request_head(stream, &mut head);
+        let reply = match tokio::time::timeout(config.read_timeout, read).await {
+            Ok(read) => read?,
+            Err(_elapsed) => head.timed_out(),
+        };
+        drop(head); // Let the buffer go before waiting: a sleeping connection holds little.
+        let Some(reply) = reply else {
+            return Ok(None); // The client closed, or sent nothing in time.
         };
         do_work(&reply, config, tokio::time::sleep).await;
         stream.write_all(&reply.to_bytes()).await?;
         Ok(Some(reply))
     }
 
-    async fn read_request_head(stream: &mut (impl AsyncRead + Unpin)) -> io::Result<Option<Reply>> {
-        let mut head = HeadBuffer::new();
+    async fn read_request_head(
+        stream: &mut (impl AsyncRead + Unpin),
+        head: &mut HeadBuffer,
+    ) -> io::Result<Option<Reply>> {
         loop {
             let count = stream.read(head.free_space()).await?;
             match head.filled(count) {
@@ -94,23 +115,45 @@ pub mod on_tokio {
 
 /// Serves one connection over the `futures-io` traits (async-std, smol) and logs how it
 /// went. `sleep` is the runtime's timer. Errors are logged, never returned.
-pub async fn handle_futures_io_connection<F: Future<Output = ()>>(
+///
+/// The connection counts as in flight from this call, not from the future's first poll: a
+/// graceful shutdown that waits for the connections in flight must not miss one that was
+/// accepted and spawned, but not yet started.
+pub fn handle_futures_io_connection<F: Future<Output = ()>>(
     mut stream: impl AsyncRead + AsyncWrite + Unpin,
     config: &Config,
-    sleep: impl FnOnce(Duration) -> F,
-) {
-    let started = Instant::now();
-    let outcome = serve(&mut stream, config, sleep).await;
-    log_connection(started, &outcome);
+    sleep: impl Fn(Duration) -> F,
+) -> impl Future<Output = ()> {
+    let in_flight = InFlight::start();
+    async move {
+        let started = Instant::now();
+        let outcome = serve(&mut stream, config, sleep).await;
+        log_connection(started, &outcome);
+        drop(in_flight);
+    }
 }
 
 async fn serve<F: Future<Output = ()>>(
     stream: &mut (impl AsyncRead + AsyncWrite + Unpin),
     config: &Config,
-    sleep: impl FnOnce(Duration) -> F,
+    sleep: impl Fn(Duration) -> F,
 ) -> io::Result<Option<Reply>> {
-    let Some(reply) = read_request_head(stream).await? else {
-        return Ok(None); // The client closed without asking anything.
+    let mut head = HeadBuffer::new();
+    // Whichever finishes first: the head, or the client's time to send it.
+    let read = futures_lite::future::or(
+        async { Some(read_request_head(stream, &mut head).await) },
+        async {
+            sleep(config.read_timeout).await;
+            None
+        },
+    );
+    let reply = match read.await {
+        Some(read) => read?,
+        None => head.timed_out(),
+    };
+    drop(head); // Let the buffer go before waiting: a sleeping connection holds little.
+    let Some(reply) = reply else {
+        return Ok(None); // The client closed, or sent nothing in time.
     };
     do_work(&reply, config, sleep).await;
     stream.write_all(&reply.to_bytes()).await?;
@@ -118,10 +161,11 @@ async fn serve<F: Future<Output = ()>>(
 }
 
 /// Reads until the whole head has arrived. Each `.await` waits for the client without
-/// blocking the thread: other tasks run meanwhile. The buffer is dropped on return, so a
-/// connection waiting on `/sleep` holds only its small `Reply`.
-async fn read_request_head(stream: &mut (impl AsyncRead + Unpin)) -> io::Result<Option<Reply>> {
-    let mut head = HeadBuffer::new();
+/// blocking the thread: other tasks run meanwhile.
+async fn read_request_head(
+    stream: &mut (impl AsyncRead + Unpin),
+    head: &mut HeadBuffer,
+) -> io::Result<Option<Reply>> {
     loop {
         let count = stream.read(head.free_space()).await?;
         match head.filled(count) {
@@ -136,7 +180,7 @@ async fn read_request_head(stream: &mut (impl AsyncRead + Unpin)) -> io::Result<
 async fn do_work<F: Future<Output = ()>>(
     reply: &Reply,
     config: &Config,
-    runtime_sleep: impl FnOnce(Duration) -> F,
+    runtime_sleep: impl Fn(Duration) -> F,
 ) {
     match reply.work {
         // The runtime's timer: this task waits, and its thread is free for other tasks.

@@ -8,7 +8,7 @@
 //! smol is async-std's maintained successor: small, and built from the same pieces.
 
 use futures_util::StreamExt;
-use server_core::{Config, Flags, announce};
+use server_core::{Config, Flags, announce, shutdown};
 use smol::net::TcpListener;
 use stage_3::on_smol::handle_connection;
 
@@ -23,9 +23,12 @@ fn main() {
             .await
             .unwrap_or_else(|err| config.exit_bind_failed(err));
         announce(listener.local_addr());
+        // On Ctrl-C, the stream of connections ends; the one in hand finishes first.
+        shutdown::install(config, None);
 
         listener
             .incoming()
+            .take_until(shutdown::requested())
             .for_each(|stream| async move {
                 match stream {
                     // Awaited right here: the next connection waits until this one is done.
@@ -34,5 +37,6 @@ fn main() {
                 }
             })
             .await;
-    })
+    });
+    shutdown::finished();
 }

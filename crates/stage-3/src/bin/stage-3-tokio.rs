@@ -9,7 +9,7 @@
 //! `incoming()`, so all three runtimes share the same loop.
 
 use futures_util::StreamExt;
-use server_core::{Config, Flags, announce};
+use server_core::{Config, Flags, announce, shutdown};
 use stage_3::on_tokio::{handle_connection, runtime};
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -25,8 +25,11 @@ fn main() {
             .await
             .unwrap_or_else(|err| config.exit_bind_failed(err));
         announce(listener.local_addr());
+        // On Ctrl-C, the stream of connections ends; the one in hand finishes first.
+        shutdown::install(config, None);
 
         TcpListenerStream::new(listener)
+            .take_until(shutdown::requested())
             .for_each(|stream| async move {
                 match stream {
                     // Awaited right here: the next connection waits until this one is done.
@@ -35,5 +38,6 @@ fn main() {
                 }
             })
             .await;
-    })
+    });
+    shutdown::finished();
 }

@@ -12,7 +12,7 @@
 
 use async_std::net::TcpListener;
 use futures_util::StreamExt;
-use server_core::{Config, Flags, announce};
+use server_core::{Config, Flags, announce, shutdown};
 use stage_3::on_async_std::handle_connection;
 
 fn main() {
@@ -26,9 +26,12 @@ fn main() {
             .await
             .unwrap_or_else(|err| config.exit_bind_failed(err));
         announce(listener.local_addr());
+        // On Ctrl-C, the stream of connections ends; the one in hand finishes first.
+        shutdown::install(config, None);
 
         listener
             .incoming()
+            .take_until(shutdown::requested())
             .for_each(|stream| async move {
                 match stream {
                     // Awaited right here: the next connection waits until this one is done.
@@ -37,5 +40,6 @@ fn main() {
                 }
             })
             .await;
-    })
+    });
+    shutdown::finished();
 }

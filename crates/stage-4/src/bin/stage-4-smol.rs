@@ -9,7 +9,7 @@
 //! requests (`/cpu`) take turns on a single core.
 
 use futures_util::StreamExt;
-use server_core::{Config, Flags, announce};
+use server_core::{Config, Flags, announce, shutdown};
 use smol::net::TcpListener;
 use stage_3::on_smol::handle_connection;
 
@@ -17,17 +17,21 @@ fn main() {
     let config = Config::from_args(
         "stage-4-smol",
         "concurrent connections on one task (smol)",
-        Flags::Common,
+        Flags::WithMaxConnections,
     );
     smol::block_on(async {
         let listener = TcpListener::bind(config.address())
             .await
             .unwrap_or_else(|err| config.exit_bind_failed(err));
         announce(listener.local_addr());
+        // On Ctrl-C, the stream of connections ends, and `for_each_concurrent` lets the
+        // ones in flight finish.
+        shutdown::install(config, None);
 
         listener
             .incoming()
-            .for_each_concurrent(None, |stream| async move {
+            .take_until(shutdown::requested())
+            .for_each_concurrent(config.max_connections, |stream| async move {
                 match stream {
                     // Awaited, but alongside every other connection's future: no waiting in line.
                     Ok(stream) => handle_connection(stream, config).await,
@@ -35,5 +39,6 @@ fn main() {
                 }
             })
             .await;
-    })
+    });
+    shutdown::finished();
 }

@@ -11,7 +11,7 @@
 //! tokio's listener is not a `Stream`; `TcpListenerStream` makes it one.
 
 use futures_util::StreamExt;
-use server_core::{Config, Flags, announce};
+use server_core::{Config, Flags, announce, shutdown};
 use stage_3::on_tokio::{handle_connection, runtime};
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -20,16 +20,20 @@ fn main() {
     let config = Config::from_args(
         "stage-4-tokio",
         "concurrent connections on one task (tokio)",
-        Flags::Common,
+        Flags::WithMaxConnections,
     );
     runtime().block_on(async {
         let listener = TcpListener::bind(config.address())
             .await
             .unwrap_or_else(|err| config.exit_bind_failed(err));
         announce(listener.local_addr());
+        // On Ctrl-C, the stream of connections ends, and `for_each_concurrent` lets the
+        // ones in flight finish.
+        shutdown::install(config, None);
 
         TcpListenerStream::new(listener)
-            .for_each_concurrent(None, |stream| async move {
+            .take_until(shutdown::requested())
+            .for_each_concurrent(config.max_connections, |stream| async move {
                 match stream {
                     // Awaited, but alongside every other connection's future: no waiting in line.
                     Ok(stream) => handle_connection(stream, config).await,
@@ -37,5 +41,6 @@ fn main() {
                 }
             })
             .await;
-    })
+    });
+    shutdown::finished();
 }

@@ -14,24 +14,28 @@
 
 use async_std::net::TcpListener;
 use futures_util::StreamExt;
-use server_core::{Config, Flags, announce};
+use server_core::{Config, Flags, announce, shutdown};
 use stage_3::on_async_std::handle_connection;
 
 fn main() {
     let config = Config::from_args(
         "stage-4",
         "concurrent connections on one task (async-std)",
-        Flags::Common,
+        Flags::WithMaxConnections,
     );
     async_std::task::block_on(async {
         let listener = TcpListener::bind(config.address())
             .await
             .unwrap_or_else(|err| config.exit_bind_failed(err));
         announce(listener.local_addr());
+        // On Ctrl-C, the stream of connections ends, and `for_each_concurrent` lets the
+        // ones in flight finish.
+        shutdown::install(config, None);
 
         listener
             .incoming()
-            .for_each_concurrent(None, |stream| async move {
+            .take_until(shutdown::requested())
+            .for_each_concurrent(config.max_connections, |stream| async move {
                 match stream {
                     // Awaited, but alongside every other connection's future: no waiting in line.
                     Ok(stream) => handle_connection(stream, config).await,
@@ -39,5 +43,6 @@ fn main() {
                 }
             })
             .await;
-    })
+    });
+    shutdown::finished();
 }

@@ -12,7 +12,7 @@
 use std::thread;
 
 use futures_util::StreamExt;
-use server_core::{Config, Flags, announce};
+use server_core::{Config, Flags, announce, shutdown};
 use smol::net::TcpListener;
 use smol::{Executor, future};
 use stage_3::on_smol::handle_connection;
@@ -24,7 +24,7 @@ fn main() {
     let config = Config::from_args(
         "stage-5-smol",
         "a task per connection on many threads (smol)",
-        Flags::Common,
+        Flags::WithMaxConnections,
     );
 
     // One thread per core runs the executor's tasks.
@@ -43,9 +43,13 @@ fn main() {
             .await
             .unwrap_or_else(|err| config.exit_bind_failed(err));
         announce(listener.local_addr());
+        // On Ctrl-C, the stream of connections ends. Spawned tasks are on their own, so we
+        // wait for them below.
+        shutdown::install(config, None);
 
         listener
             .incoming()
+            .take_until(shutdown::requested())
             .for_each(|stream| async move {
                 match stream {
                     // Its own task, on any of the executor's threads; detached, because a
@@ -53,7 +57,12 @@ fn main() {
                     Ok(stream) => EXECUTOR.spawn(handle_connection(stream, config)).detach(),
                     Err(err) => eprintln!("(accept failed: {err})"),
                 }
+                // Backpressure: at --max-connections in flight, accept no more until one
+                // finishes. New clients wait in the kernel's listen queue meanwhile.
+                shutdown::wait_for_room(config.max_connections).await;
             })
             .await;
-    }))
+        shutdown::all_done().await;
+    }));
+    shutdown::finished();
 }

@@ -8,7 +8,7 @@
 //! whole server stalls. `tokio::task::spawn_blocking` is the way to run blocking code.)
 
 use futures_util::StreamExt;
-use server_core::{Config, Flags, announce};
+use server_core::{Config, Flags, announce, shutdown};
 use stage_3::on_tokio::{handle_connection, runtime};
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -17,15 +17,19 @@ fn main() {
     let config = Config::from_args(
         "stage-5-tokio",
         "a task per connection on many threads (tokio)",
-        Flags::Common,
+        Flags::WithMaxConnections,
     );
     runtime().block_on(async {
         let listener = TcpListener::bind(config.address())
             .await
             .unwrap_or_else(|err| config.exit_bind_failed(err));
         announce(listener.local_addr());
+        // On Ctrl-C, the stream of connections ends. Spawned tasks are on their own, so we
+        // wait for them below.
+        shutdown::install(config, None);
 
         TcpListenerStream::new(listener)
+            .take_until(shutdown::requested())
             .for_each(|stream| async move {
                 match stream {
                     // Its own task, on any of the runtime's workers. Dropping the handle
@@ -33,7 +37,12 @@ fn main() {
                     Ok(stream) => drop(tokio::spawn(handle_connection(stream, config))),
                     Err(err) => eprintln!("(accept failed: {err})"),
                 }
+                // Backpressure: at --max-connections in flight, accept no more until one
+                // finishes. New clients wait in the kernel's listen queue meanwhile.
+                shutdown::wait_for_room(config.max_connections).await;
             })
             .await;
-    })
+        shutdown::all_done().await;
+    });
+    shutdown::finished();
 }

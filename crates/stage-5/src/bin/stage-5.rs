@@ -11,23 +11,27 @@
 use async_std::net::TcpListener;
 use async_std::task;
 use futures_util::StreamExt;
-use server_core::{Config, Flags, announce};
+use server_core::{Config, Flags, announce, shutdown};
 use stage_3::on_async_std::handle_connection;
 
 fn main() {
     let config = Config::from_args(
         "stage-5",
         "a task per connection on many threads (async-std)",
-        Flags::Common,
+        Flags::WithMaxConnections,
     );
     async_std::task::block_on(async {
         let listener = TcpListener::bind(config.address())
             .await
             .unwrap_or_else(|err| config.exit_bind_failed(err));
         announce(listener.local_addr());
+        // On Ctrl-C, the stream of connections ends. Spawned tasks are on their own, so we
+        // wait for them below.
+        shutdown::install(config, None);
 
         listener
             .incoming()
+            .take_until(shutdown::requested())
             .for_each(|stream| async move {
                 match stream {
                     // Its own task, on any of the executor's threads. Dropping the handle
@@ -35,7 +39,12 @@ fn main() {
                     Ok(stream) => drop(task::spawn(handle_connection(stream, config))),
                     Err(err) => eprintln!("(accept failed: {err})"),
                 }
+                // Backpressure: at --max-connections in flight, accept no more until one
+                // finishes. New clients wait in the kernel's listen queue meanwhile.
+                shutdown::wait_for_room(config.max_connections).await;
             })
             .await;
-    })
+        shutdown::all_done().await;
+    });
+    shutdown::finished();
 }
