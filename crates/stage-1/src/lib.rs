@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use server_core::shutdown::InFlight;
 use server_core::{Config, HeadBuffer, HeadProgress, Reply, Work, log_connection};
 
+// ANCHOR: handler
 /// Serves one connection and logs how it went. An I/O error (a client that resets or
 /// disappears) is logged, never returned: it must not stop the server.
 pub fn handle_connection(mut stream: TcpStream, config: &Config) {
@@ -36,6 +37,7 @@ fn serve(stream: &mut TcpStream, config: &Config) -> io::Result<Option<Reply>> {
     stream.write_all(&reply.to_bytes())?;
     Ok(Some(reply))
 }
+// ANCHOR_END: handler
 
 /// Reads until the whole head has arrived (the client may send it in many pieces), within
 /// one deadline for the whole head: a client sending a byte a second must not hold the

@@ -24,6 +24,7 @@ fn main() {
     // On Ctrl-C: finish the request in hand, accept no more, exit.
     shutdown::install(config, listener.local_addr().ok());
 
+    // ANCHOR: accept_loop
     for stream in listener.incoming() {
         if shutdown::is_requested() {
             break; // This connection (maybe the one that woke us up) is closed unanswered.
@@ -35,5 +36,6 @@ fn main() {
             Err(err) => eprintln!("(accept failed: {err})"),
         }
     }
+    // ANCHOR_END: accept_loop
     shutdown::finished();
 }

@@ -31,6 +31,7 @@ fn main() {
     // client input, but a server should not bet its workers on that.
     let pool = ThreadPool::with_name("worker".to_string(), config.workers);
 
+    // ANCHOR: accept_loop
     for stream in listener.incoming() {
         if shutdown::is_requested() {
             break; // This connection (maybe the one that woke us up) is closed unanswered.
@@ -41,6 +42,7 @@ fn main() {
             Err(err) => eprintln!("(accept failed: {err})"),
         }
     }
+    // ANCHOR_END: accept_loop
     // The Rust Book's lesson: a pool must be joined, or its jobs die with `main`. `join`
     // waits until every queued and running job is done.
     pool.join();

@@ -113,6 +113,7 @@ pub mod on_tokio {
     }
 }
 
+// ANCHOR: handler
 /// Serves one connection over the `futures-io` traits (async-std, smol) and logs how it
 /// went. `sleep` is the runtime's timer. Errors are logged, never returned.
 ///
@@ -159,6 +160,7 @@ async fn serve<F: Future<Output = ()>>(
     stream.write_all(&reply.to_bytes()).await?;
     Ok(Some(reply))
 }
+// ANCHOR_END: handler
 
 /// Reads until the whole head has arrived. Each `.await` waits for the client without
 /// blocking the thread: other tasks run meanwhile.
@@ -176,6 +178,7 @@ async fn read_request_head(
     }
 }
 
+// ANCHOR: do_work
 /// The work a request asks for before its answer.
 async fn do_work<F: Future<Output = ()>>(
     reply: &Reply,
@@ -194,3 +197,4 @@ async fn do_work<F: Future<Output = ()>>(
         Work::None => {}
     }
 }
+// ANCHOR_END: do_work

@@ -26,6 +26,7 @@ fn main() {
         // On Ctrl-C, the stream of connections ends; the one in hand finishes first.
         shutdown::install(config, None);
 
+        // ANCHOR: accept_loop
         listener
             .incoming()
             .take_until(shutdown::requested())
@@ -37,6 +38,7 @@ fn main() {
                 }
             })
             .await;
+        // ANCHOR_END: accept_loop
     });
     shutdown::finished();
 }

@@ -28,6 +28,7 @@ fn main() {
         // On Ctrl-C, the stream of connections ends; the one in hand finishes first.
         shutdown::install(config, None);
 
+        // ANCHOR: accept_loop
         TcpListenerStream::new(listener)
             .take_until(shutdown::requested())
             .for_each(|stream| async move {
@@ -38,6 +39,7 @@ fn main() {
                 }
             })
             .await;
+        // ANCHOR_END: accept_loop
     });
     shutdown::finished();
 }

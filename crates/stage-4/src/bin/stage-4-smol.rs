@@ -28,6 +28,7 @@ fn main() {
         // ones in flight finish.
         shutdown::install(config, None);
 
+        // ANCHOR: accept_loop
         listener
             .incoming()
             .take_until(shutdown::requested())
@@ -39,6 +40,7 @@ fn main() {
                 }
             })
             .await;
+        // ANCHOR_END: accept_loop
     });
     shutdown::finished();
 }

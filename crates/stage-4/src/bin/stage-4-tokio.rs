@@ -31,6 +31,7 @@ fn main() {
         // ones in flight finish.
         shutdown::install(config, None);
 
+        // ANCHOR: accept_loop
         TcpListenerStream::new(listener)
             .take_until(shutdown::requested())
             .for_each_concurrent(config.max_connections, |stream| async move {
@@ -41,6 +42,7 @@ fn main() {
                 }
             })
             .await;
+        // ANCHOR_END: accept_loop
     });
     shutdown::finished();
 }

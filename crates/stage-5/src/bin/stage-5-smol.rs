@@ -47,6 +47,7 @@ fn main() {
         // wait for them below.
         shutdown::install(config, None);
 
+        // ANCHOR: accept_loop
         listener
             .incoming()
             .take_until(shutdown::requested())
@@ -62,6 +63,7 @@ fn main() {
                 shutdown::wait_for_room(config.max_connections).await;
             })
             .await;
+        // ANCHOR_END: accept_loop
         shutdown::all_done().await;
     }));
     shutdown::finished();

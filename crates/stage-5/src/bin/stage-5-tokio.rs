@@ -28,6 +28,7 @@ fn main() {
         // wait for them below.
         shutdown::install(config, None);
 
+        // ANCHOR: accept_loop
         TcpListenerStream::new(listener)
             .take_until(shutdown::requested())
             .for_each(|stream| async move {
@@ -42,6 +43,7 @@ fn main() {
                 shutdown::wait_for_room(config.max_connections).await;
             })
             .await;
+        // ANCHOR_END: accept_loop
         shutdown::all_done().await;
     });
     shutdown::finished();
