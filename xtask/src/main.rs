@@ -1,4 +1,30 @@
 //! `cargo xtask`: the project's own commands, written in Rust so they run wherever cargo does.
+//!
+//! `cargo xtask demo` is the one that matters most: it runs the same slow request against
+//! every stage and shows, as a timeline and a table, which stage made the fast requests wait.
+//! Its modules, in the order the demo uses them:
+//!
+//! - [`args`]: the command line; [`catalog`]: the stages, their binaries and their lessons.
+//! - [`cargo_build`]: find the workspace and build the binaries (release mode).
+//! - [`demo`]: start each binary, run the scenarios (the client lives in `harness::scenario`),
+//!   stop it; [`stop`]: Ctrl-C stops every server; [`progress`]: the progress line.
+//! - [`summary`]: percentiles and verdicts; [`table`], [`timeline`]: the terminal output;
+//!   [`json`], [`html`]: the files.
+
+mod args;
+mod cargo_build;
+mod catalog;
+mod demo;
+mod html;
+mod json;
+mod progress;
+mod results;
+mod stop;
+mod style;
+mod summary;
+mod table;
+mod timeline;
+mod units;
 
 use std::process::ExitCode;
 
@@ -6,18 +32,35 @@ const USAGE: &str = "\
 Usage: cargo xtask <COMMAND>
 
 Commands:
-  demo     (coming soon) run the slow-request demo against every stage
+  demo     run the slow-request demo against every stage (see cargo xtask demo --help)
   help     print this help
 ";
 
 fn main() -> ExitCode {
-    match std::env::args().nth(1).as_deref() {
+    let mut args = std::env::args_os().skip(1);
+    let command = args.next();
+    match command.as_ref().and_then(|c| c.to_str()) {
         None | Some("help" | "--help" | "-h") => {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
-        Some(other) => {
-            eprint!("error: unknown command {other:?}\n\n{USAGE}");
+        Some("demo") => match args::parse_demo(args) {
+            Ok(args::Parsed::Help) => {
+                print!("{}", args::DEMO_HELP);
+                ExitCode::SUCCESS
+            }
+            Ok(args::Parsed::Demo(options)) => demo::run(options),
+            Err(err) => {
+                eprintln!("error: {err}");
+                ExitCode::from(2)
+            }
+        },
+        Some(_) => {
+            let other = command.unwrap_or_default();
+            eprint!(
+                "error: unknown command {:?}\n\n{USAGE}",
+                other.to_string_lossy()
+            );
             ExitCode::from(2)
         }
     }

@@ -1,0 +1,360 @@
+//! Finding the workspace and building the stage binaries in release mode, with the same cargo
+//! that runs `cargo xtask` (the `CARGO` environment variable), into the workspace's usual
+//! target directory, so the demo runs the very binaries `cargo run --release -p stage-N` runs.
+//!
+//! cargo decides the target directory (honouring `CARGO_TARGET_DIR` and `.cargo/config.toml`),
+//! and the demo runs the executables cargo's JSON messages name, so it never guesses a path.
+//!
+//! A stage that does not build is only marked failed: cargo is run with `--keep-going`, and
+//! which binaries were built is read from cargo's own JSON messages.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+use serde_json::Value;
+
+use crate::catalog::Binary;
+use crate::progress::Progress;
+use crate::results::{Failure, Phase};
+use crate::stop::TrackedChild;
+
+/// How many lines of a compiler error the demo shows; the rest is one `cargo build` away.
+const ERROR_LINES: usize = 12;
+
+/// The workspace as `cargo metadata` sees it.
+pub struct Workspace {
+    pub cargo: OsString,
+    pub manifest: PathBuf,
+    /// Package name → its manifest path and binary targets.
+    packages: BTreeMap<String, Package>,
+}
+
+struct Package {
+    manifest_path: String,
+    bins: Vec<String>,
+}
+
+/// The cargo to run: the one running us, else `cargo` on the PATH.
+fn cargo() -> OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+/// The workspace this xtask belongs to.
+pub fn workspace() -> Result<Workspace, String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let manifest = root.join("Cargo.toml");
+    let cargo = cargo();
+    let output = Command::new(&cargo)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--manifest-path",
+        ])
+        .arg(&manifest)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|err| format!("cannot run {}: {err}", cargo.to_string_lossy()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`cargo metadata` failed, so the workspace cannot be read:\n{}",
+            String::from_utf8_lossy(&output.stderr).trim_end()
+        ));
+    }
+    let metadata: Value = serde_json::from_slice(&output.stdout)
+        .map_err(|err| format!("`cargo metadata` printed something that is not JSON: {err}"))?;
+    let mut packages = BTreeMap::new();
+    for package in metadata["packages"].as_array().into_iter().flatten() {
+        let Some(name) = package["name"].as_str() else {
+            continue;
+        };
+        let bins = package["targets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|target| has_kind(target, "bin"))
+            .filter_map(|target| target["name"].as_str().map(str::to_string))
+            .collect();
+        let manifest_path = package["manifest_path"].as_str().unwrap_or("").to_string();
+        packages.insert(
+            name.to_string(),
+            Package {
+                manifest_path,
+                bins,
+            },
+        );
+    }
+    Ok(Workspace {
+        cargo,
+        manifest,
+        packages,
+    })
+}
+
+fn has_kind(target: &Value, kind: &str) -> bool {
+    target["kind"]
+        .as_array()
+        .is_some_and(|kinds| kinds.iter().any(|k| k.as_str() == Some(kind)))
+}
+
+/// What building gave: each binary's executable, or why there is none.
+pub type Built = HashMap<String, Result<PathBuf, Failure>>;
+
+/// Builds `binaries` in release mode. Never fails as a whole: each binary gets its result.
+pub fn build(workspace: &Workspace, binaries: &[Binary]) -> Built {
+    let mut built = Built::new();
+    // Binaries that do not exist yet are not asked for: cargo would refuse the whole command.
+    let mut wanted = Vec::new();
+    for binary in binaries {
+        match workspace.packages.get(&binary.package) {
+            None => fail(
+                &mut built,
+                binary,
+                format!(
+                    "there is no package {} in the workspace yet",
+                    binary.package
+                ),
+            ),
+            Some(package) if !package.bins.contains(&binary.name) => fail(
+                &mut built,
+                binary,
+                format!(
+                    "package {} has no binary {} yet",
+                    binary.package, binary.name
+                ),
+            ),
+            Some(_) => wanted.push(binary),
+        }
+    }
+    if wanted.is_empty() {
+        return built;
+    }
+
+    let progress = Progress::start(format!(
+        "building {} binar{} in release mode (the first build takes minutes)",
+        wanted.len(),
+        if wanted.len() == 1 { "y" } else { "ies" }
+    ));
+    let mut report = cargo_build(workspace, &wanted, &progress);
+    let packages: Vec<&str> = unique(wanted.iter().map(|b| b.package.as_str()));
+    if !report.success && report.executables.is_empty() && packages.len() > 1 {
+        // Nothing at all was built: something stopped cargo before it started (such as a
+        // package whose manifest is broken). Build one package at a time to find which.
+        for package in packages {
+            let only: Vec<&Binary> = wanted
+                .iter()
+                .copied()
+                .filter(|b| b.package == package)
+                .collect();
+            let one = cargo_build(workspace, &only, &progress);
+            report.executables.extend(one.executables);
+            report.errors.extend(one.errors);
+            report.stderr_errors.extend(one.stderr_errors);
+        }
+    }
+    progress.finish();
+
+    for binary in wanted {
+        match report.executables.get(&binary.name) {
+            Some(path) => {
+                built.insert(binary.name.clone(), Ok(path.clone()));
+            }
+            None => {
+                let message = build_error(workspace, binary, &report);
+                fail(&mut built, binary, message);
+            }
+        }
+    }
+    built
+}
+
+fn fail(built: &mut Built, binary: &Binary, message: String) {
+    built.insert(
+        binary.name.clone(),
+        Err(Failure {
+            phase: Phase::Build,
+            message,
+        }),
+    );
+}
+
+fn unique<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut seen = Vec::new();
+    for item in items {
+        if !seen.contains(&item) {
+            seen.push(item);
+        }
+    }
+    seen
+}
+
+/// What one `cargo build` said.
+#[derive(Default)]
+struct BuildReport {
+    success: bool,
+    /// Binary name → executable.
+    executables: HashMap<String, PathBuf>,
+    /// Manifest path → rendered compiler errors.
+    errors: HashMap<String, Vec<String>>,
+    /// Cargo's own `error:` lines (not the compiler's).
+    stderr_errors: Vec<String>,
+}
+
+fn cargo_build(workspace: &Workspace, binaries: &[&Binary], progress: &Progress) -> BuildReport {
+    let mut command = Command::new(&workspace.cargo);
+    command
+        .args([
+            "build",
+            "--release",
+            "--keep-going",
+            "--message-format",
+            "json",
+        ])
+        .arg("--manifest-path")
+        .arg(&workspace.manifest);
+    for package in unique(binaries.iter().map(|b| b.package.as_str())) {
+        command.args(["-p", package]);
+    }
+    for binary in binaries {
+        command.args(["--bin", &binary.name]);
+    }
+    let mut report = BuildReport::default();
+    let mut child = match command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(err) => {
+            report.stderr_errors.push(format!(
+                "cannot run {}: {err}",
+                workspace.cargo.to_string_lossy()
+            ));
+            return report;
+        }
+    };
+
+    // Cargo's status lines ("Compiling tokio v1.48.0") go to stderr: show the latest one.
+    let stderr_errors = Arc::new(Mutex::new(Vec::new()));
+    let stderr_reader = child.stderr.take().map(|stderr| {
+        let errors = Arc::clone(&stderr_errors);
+        let detail = progress_setter(progress);
+        thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let trimmed = line.trim();
+                if trimmed.starts_with("error") {
+                    if let Ok(mut errors) = errors.lock() {
+                        errors.push(trimmed.to_string());
+                    }
+                }
+                detail(trimmed.to_string());
+            }
+        })
+    });
+    let stdout = child.stdout.take();
+    let tracked = TrackedChild::new(child);
+
+    if let Some(stdout) = stdout {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let Ok(message) = serde_json::from_str::<Value>(&line) else {
+                continue;
+            };
+            read_message(&message, &mut report);
+        }
+    }
+    if let Some(reader) = stderr_reader {
+        let _ = reader.join();
+    }
+    if let Some(mut child) = tracked.take() {
+        if let Ok(status) = child.wait() {
+            report.success &= status.success();
+        }
+    }
+    if let Ok(errors) = stderr_errors.lock() {
+        report.stderr_errors.extend(errors.iter().cloned());
+    }
+    report
+}
+
+/// A `Send` closure that shows a line in the progress indicator.
+fn progress_setter(progress: &Progress) -> impl Fn(String) + Send + 'static {
+    let shared = progress.detail_handle();
+    move |line| {
+        if let Ok(mut detail) = shared.lock() {
+            *detail = line;
+        }
+    }
+}
+
+fn read_message(message: &Value, report: &mut BuildReport) {
+    match message["reason"].as_str() {
+        Some("compiler-artifact") => {
+            let target = &message["target"];
+            if has_kind(target, "bin") {
+                if let (Some(name), Some(executable)) =
+                    (target["name"].as_str(), message["executable"].as_str())
+                {
+                    report
+                        .executables
+                        .insert(name.to_string(), PathBuf::from(executable));
+                }
+            }
+        }
+        Some("compiler-message") if message["message"]["level"].as_str() == Some("error") => {
+            let manifest = message["manifest_path"].as_str().unwrap_or("").to_string();
+            let rendered = message["message"]["rendered"]
+                .as_str()
+                .or(message["message"]["message"].as_str())
+                .unwrap_or("")
+                .to_string();
+            report.errors.entry(manifest).or_default().push(rendered);
+        }
+        Some("build-finished") => {
+            report.success = message["success"].as_bool().unwrap_or(false);
+        }
+        _ => {}
+    }
+}
+
+/// Why `binary` was not built, in a few lines a learner can act on.
+fn build_error(workspace: &Workspace, binary: &Binary, report: &BuildReport) -> String {
+    let hint = format!(
+        "see every error with: cargo build --release -p {}",
+        binary.package
+    );
+    let manifest = workspace
+        .packages
+        .get(&binary.package)
+        .map(|p| p.manifest_path.as_str())
+        .unwrap_or("");
+    if let Some(errors) = report.errors.get(manifest).filter(|e| !e.is_empty()) {
+        let first: Vec<&str> = errors[0].lines().take(ERROR_LINES).collect();
+        let more = errors.len() - 1;
+        let more = match more {
+            0 => String::new(),
+            1 => "\n(and 1 more error)".to_string(),
+            n => format!("\n(and {n} more errors)"),
+        };
+        return format!("{}{more}\n{hint}", first.join("\n"));
+    }
+    // No compiler error of its own: a dependency failed, or cargo itself refused.
+    let named = format!("`{}`", binary.package);
+    let own = report
+        .stderr_errors
+        .iter()
+        .find(|line| line.contains(&named));
+    match own.or(report.stderr_errors.first()) {
+        Some(first) => format!("{first}\n{hint}"),
+        None => format!("cargo build did not produce {}\n{hint}", binary.name),
+    }
+}

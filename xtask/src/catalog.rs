@@ -1,0 +1,261 @@
+//! The stages and their binaries: what the demo can run, and what each one should show.
+
+use harness::scenario::{Scenario, Settings};
+
+/// Every stage, in the order of the progression.
+pub const STAGES: [u8; 5] = [1, 2, 3, 4, 5];
+
+/// How many threads stage 2's pool gets: busy-pool sends one slow request more than this.
+pub const WORKERS: usize = 4;
+
+/// The runtimes of the async stages (3 to 5), each with its own binary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Runtime {
+    /// The default binary, `stage-N`, because the Async Book uses async-std.
+    AsyncStd,
+    Tokio,
+    Smol,
+}
+
+impl Runtime {
+    pub const ALL: [Runtime; 3] = [Runtime::AsyncStd, Runtime::Tokio, Runtime::Smol];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Runtime::AsyncStd => "async-std",
+            Runtime::Tokio => "tokio",
+            Runtime::Smol => "smol",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Runtime> {
+        Runtime::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    /// The binary's name: `stage-N` for async-std, `stage-N-tokio`, `stage-N-smol`.
+    fn binary(self, stage: u8) -> String {
+        match self {
+            Runtime::AsyncStd => format!("stage-{stage}"),
+            other => format!("stage-{stage}-{}", other.name()),
+        }
+    }
+}
+
+/// One server binary the demo runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Binary {
+    pub stage: u8,
+    /// The cargo package it belongs to, `stage-N`.
+    pub package: String,
+    /// The binary target, such as `stage-4-tokio`.
+    pub name: String,
+    /// What it runs on: `std`, `threadpool`, or the async runtime.
+    pub runtime: &'static str,
+    /// How it serves connections, in a few words.
+    pub model: &'static str,
+}
+
+impl Binary {
+    /// The extra flags the demo gives this server besides `--port 0`.
+    pub fn args(&self, sleep_ms: u64) -> Vec<String> {
+        let mut args = vec![
+            "--host".to_string(),
+            "127.0.0.1".to_string(),
+            "--sleep-ms".to_string(),
+            sleep_ms.to_string(),
+        ];
+        if self.stage == 2 {
+            args.extend(["--workers".to_string(), WORKERS.to_string()]);
+        }
+        args
+    }
+}
+
+/// How each stage serves connections, in a few words for the table.
+pub fn model(stage: u8) -> &'static str {
+    match stage {
+        1 => "one at a time",
+        2 => "thread pool of 4",
+        3 => "await in accept loop",
+        4 => "for_each_concurrent",
+        _ => "task per connection",
+    }
+}
+
+/// The binaries of the chosen stages: stages 1 and 2 have one each, stages 3 to 5 one per
+/// chosen runtime.
+pub fn select(stages: &[u8], runtimes: &[Runtime]) -> Vec<Binary> {
+    let mut binaries = Vec::new();
+    for &stage in stages {
+        let package = format!("stage-{stage}");
+        let one = |name: String, runtime: &'static str| Binary {
+            stage,
+            package: package.clone(),
+            name,
+            runtime,
+            model: model(stage),
+        };
+        match stage {
+            1 => binaries.push(one(package.clone(), "std")),
+            2 => binaries.push(one(package.clone(), "threadpool")),
+            _ => binaries.extend(
+                runtimes
+                    .iter()
+                    .map(|runtime| one(runtime.binary(stage), runtime.name())),
+            ),
+        }
+    }
+    binaries
+}
+
+/// What a stage should show in a scenario: the lesson of the progression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lesson {
+    /// The fast requests wait for the slow one(s).
+    Wait,
+    /// The fast requests do not wait.
+    NoWait,
+    /// The CPU batch runs on one core at a time.
+    OneCore,
+    /// The CPU batch runs on several cores at once.
+    ManyCores,
+}
+
+impl Lesson {
+    pub fn name(self) -> &'static str {
+        match self {
+            Lesson::Wait => "wait",
+            Lesson::NoWait => "no-wait",
+            Lesson::OneCore => "one-core",
+            Lesson::ManyCores => "many-cores",
+        }
+    }
+}
+
+/// The lesson of `stage` in `scenario`, on a machine with `cores` cores.
+pub fn lesson(stage: u8, scenario: Scenario, cores: usize) -> Lesson {
+    use Lesson::*;
+    let parallel_if_cores = if cores > 1 { ManyCores } else { OneCore };
+    match (scenario, stage) {
+        // One at a time (1) and awaiting each connection in the accept loop (3) always wait.
+        (Scenario::Slow | Scenario::BusyPool | Scenario::Blocking, 1 | 3) => Wait,
+        (Scenario::Slow, _) => NoWait,
+        // The pool is full: the fast requests wait for a free worker.
+        (Scenario::BusyPool, 2) => Wait,
+        (Scenario::BusyPool, _) => NoWait,
+        // A blocked thread blocks the one task that runs every connection.
+        (Scenario::Blocking, 4) => Wait,
+        // The other workers (2) or runtime threads (5) keep serving, given more than one core.
+        (Scenario::Blocking, _) if cores > 1 => NoWait,
+        (Scenario::Blocking, _) => Wait,
+        (Scenario::Cpu, 2 | 5) => parallel_if_cores,
+        (Scenario::Cpu, _) => OneCore,
+    }
+}
+
+/// A scenario's title (what is sent) and its lesson (what to look for), for the output.
+pub fn describe(scenario: Scenario, settings: &Settings) -> (String, String) {
+    let delay = crate::units::short(settings.delay);
+    let fast = settings.fast;
+    let later = crate::units::short(Scenario::head_start(settings));
+    let slow = scenario.slow_count(settings);
+    let title = match scenario {
+        Scenario::Slow => format!("slow: 1 × /sleep ({delay}), then {fast} × GET / {later} later"),
+        Scenario::BusyPool => {
+            format!("busy-pool: {slow} × /sleep ({delay}), then {fast} × GET / {later} later")
+        }
+        Scenario::Blocking => format!(
+            "blocking: 1 × /block ({delay}, blocks its thread), then {fast} × GET / {later} later"
+        ),
+        Scenario::Cpu => format!("cpu: 1 × /cpu alone, then {fast} × /cpu at once"),
+    };
+    let lesson = match scenario {
+        Scenario::Slow => {
+            "Stages 1 and 3 make the fast requests wait; 2, 4 and 5 do not.".to_string()
+        }
+        Scenario::BusyPool => format!(
+            "{slow} slow requests fill stage 2's {} workers, so fast ones wait; not in 4 or 5.",
+            settings.workers
+        ),
+        Scenario::Blocking => {
+            "A blocked thread stalls all of stage 4; stage 5's other threads keep serving."
+                .to_string()
+        }
+        Scenario::Cpu => {
+            "Concurrency is not parallelism: stage 4 works on one core, stage 5 on all.".to_string()
+        }
+    };
+    (title, lesson)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_runtimes_make_eleven_binaries() {
+        let all = select(&STAGES, &Runtime::ALL);
+        assert_eq!(all.len(), 11);
+        let names: Vec<_> = all.iter().map(|b| b.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "stage-1",
+                "stage-2",
+                "stage-3",
+                "stage-3-tokio",
+                "stage-3-smol",
+                "stage-4",
+                "stage-4-tokio",
+                "stage-4-smol",
+                "stage-5",
+                "stage-5-tokio",
+                "stage-5-smol"
+            ]
+        );
+        assert!(
+            all.iter()
+                .all(|b| b.package == format!("stage-{}", b.stage))
+        );
+    }
+
+    #[test]
+    fn default_binaries_are_one_per_stage() {
+        let defaults = select(&STAGES, &[Runtime::AsyncStd]);
+        assert_eq!(defaults.len(), 5);
+        assert_eq!(defaults[2].runtime, "async-std");
+    }
+
+    #[test]
+    fn titles_and_lessons_fit_in_80_columns() {
+        for delay_ms in [600, 2000, 20_000] {
+            let settings = Settings {
+                delay: std::time::Duration::from_millis(delay_ms),
+                fast: 100,
+                workers: WORKERS,
+            };
+            for scenario in Scenario::ALL {
+                let (title, lesson) = describe(scenario, &settings);
+                assert!(title.chars().count() < 80, "{title}");
+                assert!(lesson.chars().count() < 80, "{lesson}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_lessons_of_the_issue() {
+        let waits = |scenario| {
+            STAGES
+                .iter()
+                .filter(|&&stage| lesson(stage, scenario, 2) == Lesson::Wait)
+                .copied()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(waits(Scenario::Slow), [1, 3]);
+        assert_eq!(waits(Scenario::BusyPool), [1, 2, 3]);
+        assert_eq!(waits(Scenario::Blocking), [1, 3, 4]);
+        assert_eq!(lesson(5, Scenario::Cpu, 2), Lesson::ManyCores);
+        assert_eq!(lesson(4, Scenario::Cpu, 2), Lesson::OneCore);
+        assert_eq!(lesson(5, Scenario::Cpu, 1), Lesson::OneCore);
+    }
+}

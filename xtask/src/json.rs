@@ -1,0 +1,129 @@
+//! `--json FILE`: every request's timings, and each binary's summary, for your own analysis.
+//!
+//! - `runs`: one record per scenario and binary, with its summary and verdict (or why it could
+//!   not run).
+//! - `requests`: one record per request. `scheduled_ms` counts from the start of that binary's
+//!   run; `connect_ms`, `first_byte_ms` and `done_ms` count from the request's own scheduled
+//!   moment, so `done_ms` is its latency. A missing time is `null`.
+//! - Each run's `server_log` is the server's stderr: one line per request, with the thread that
+//!   served it. Its first line is the demo's warm-up `GET /`, sent before the scenario.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::args::DemoOptions;
+use crate::results::ScenarioResult;
+use crate::summary::{Percentiles, request_error};
+use crate::units::millis;
+
+const MAX_LOG_LINES: usize = 500;
+
+pub fn render(results: &[ScenarioResult], options: &DemoOptions, cores: usize) -> Value {
+    let ms = |d: Option<Duration>| d.map(millis);
+    let percentiles = |p: Option<Percentiles>| {
+        p.map(|p| {
+            json!({
+                "count": p.count,
+                "p50_ms": millis(p.p50),
+                "p99_ms": millis(p.p99),
+                "max_ms": millis(p.max),
+            })
+        })
+    };
+    let mut runs = Vec::new();
+    let mut requests = Vec::new();
+    for result in results {
+        let scenario = result.scenario.name();
+        for stage in &result.runs {
+            let binary = &stage.binary;
+            let mut record = json!({
+                "scenario": scenario,
+                "stage": binary.stage,
+                "package": binary.package,
+                "binary": binary.name,
+                "runtime": binary.runtime,
+                "model": binary.model,
+            });
+            let details = match &stage.outcome {
+                Err(failure) => json!({
+                    "status": failure.headline(),
+                    "error": failure.message,
+                }),
+                Ok(ran) => {
+                    let summary = &ran.summary;
+                    let log: Vec<&str> = ran.log.lines().take(MAX_LOG_LINES).collect();
+                    let cores_busy = match summary.outcome {
+                        crate::summary::Outcome::Cores(cores) => Some(cores),
+                        _ => None,
+                    };
+                    json!({
+                        "status": "ran",
+                        "pid": ran.pid,
+                        "address": ran.addr.to_string(),
+                        "slow_ms": ms(summary.slow),
+                        "fast": percentiles(summary.fast),
+                        "batch_ms": ms(summary.batch),
+                        "cores_busy": cores_busy,
+                        "failed_requests": summary.failed,
+                        "requests": summary.total,
+                        "outcome": summary.outcome.name(),
+                        "verdict": summary.verdict,
+                        "lesson": summary.lesson.name(),
+                        "as_expected": summary.as_expected(),
+                        "exited_early": ran.exited_early,
+                        "server_log": log,
+                    })
+                }
+            };
+            merge(&mut record, details);
+            runs.push(record);
+
+            let Ok(ran) = &stage.outcome else { continue };
+            for (index, sent) in ran.run.requests.iter().enumerate() {
+                let timing = &sent.exchange.timing;
+                requests.push(json!({
+                    "scenario": scenario,
+                    "stage": binary.stage,
+                    "binary": binary.name,
+                    "runtime": binary.runtime,
+                    "index": index,
+                    "role": sent.role.name(),
+                    "path": sent.path,
+                    "scheduled_ms": millis(ran.run.offset(sent)),
+                    "connect_ms": ms(timing.connect),
+                    "first_byte_ms": ms(timing.first_byte),
+                    "done_ms": millis(timing.done),
+                    "status": sent.exchange.status(),
+                    "error": request_error(&sent.exchange),
+                }));
+            }
+        }
+    }
+    json!({
+        "command": "cargo xtask demo",
+        "settings": {
+            "scenarios": options.scenarios.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            "slow_ms": options.slow.as_millis(),
+            "fast": options.fast,
+            "workers": crate::catalog::WORKERS,
+            "cores": cores,
+            "host": "127.0.0.1",
+        },
+        "method": {
+            "latency": "from the moment each request was scheduled to be sent (no coordinated omission)",
+            "percentiles": "nearest rank over an exact sort",
+            "waited": "fast p50 >= 0.8 x slow_ms",
+            "did_not_wait": "fast p50 < 0.3 x slow_ms",
+            "cores_busy": "batch size x time of one /cpu alone / time of the batch",
+        },
+        "runs": runs,
+        "requests": requests,
+    })
+}
+
+fn merge(into: &mut Value, from: Value) {
+    if let (Some(into), Value::Object(from)) = (into.as_object_mut(), from) {
+        into.extend(from);
+    }
+}

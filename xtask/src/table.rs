@@ -1,0 +1,136 @@
+//! The table: one row per binary with its numbers, and under it the verdict in plain words.
+
+use harness::scenario::Scenario;
+
+use crate::results::ScenarioResult;
+use crate::style::{self, Color, Style};
+use crate::summary::{Tone, cpu_comparisons};
+use crate::timeline::WIDTH;
+use crate::units::cell;
+
+const BINARY: usize = 14;
+const RUNTIME: usize = 11;
+const MODEL: usize = 20;
+const NUMBER: usize = 8;
+
+/// The table of a scenario and the notes under it.
+pub fn render(result: &ScenarioResult, cores: usize, style: Style) -> String {
+    let cpu = result.scenario == Scenario::Cpu;
+    // The last columns are percentiles of a group of requests, named over them.
+    let (group, span, numbers) = if cpu {
+        ("in the batch", 2, ["alone", "batch", "p50", "max"])
+    } else {
+        ("fast requests", 3, ["slow", "p50", "p99", "max"])
+    };
+    let mut out = String::new();
+    // The numbers' group name, over the last three columns.
+    let before = 2 + BINARY + RUNTIME + MODEL + (4 - span) * NUMBER;
+    out.push_str(&" ".repeat(before));
+    out.push_str(&style.paint(
+        Color::Bold,
+        &format!("{group:>width$}", width = span * NUMBER),
+    ));
+    out.push('\n');
+    let mut header = format!(
+        "  {}{}{}",
+        style::pad("binary", BINARY),
+        style::pad("runtime", RUNTIME),
+        style::pad("model", MODEL)
+    );
+    for name in numbers {
+        header.push_str(&style::pad_left(name, NUMBER));
+    }
+    out.push_str(&style.paint(Color::Bold, &header));
+    out.push('\n');
+
+    let mut unexpected = false;
+    for stage in &result.runs {
+        let binary = &stage.binary;
+        let mut row = format!(
+            "  {}{}{}",
+            style::pad(&binary.name, BINARY),
+            style::pad(binary.runtime, RUNTIME),
+            style::pad(binary.model, MODEL)
+        );
+        let verdict = match &stage.outcome {
+            Ok(ran) => {
+                let summary = &ran.summary;
+                let none = || "-".to_string();
+                let cells = if cpu {
+                    [
+                        summary.slow.map(cell).unwrap_or_else(none),
+                        summary.batch.map(cell).unwrap_or_else(none),
+                        summary.fast.map(|p| cell(p.p50)).unwrap_or_else(none),
+                        summary.fast.map(|p| cell(p.max)).unwrap_or_else(none),
+                    ]
+                } else {
+                    [
+                        summary.slow.map(cell).unwrap_or_else(none),
+                        summary.fast.map(|p| cell(p.p50)).unwrap_or_else(none),
+                        summary.fast.map(|p| cell(p.p99)).unwrap_or_else(none),
+                        summary.fast.map(|p| cell(p.max)).unwrap_or_else(none),
+                    ]
+                };
+                for value in cells {
+                    row.push_str(&style::pad_left(&value, NUMBER));
+                }
+                let color = match summary.outcome.tone() {
+                    Tone::Good => Color::Green,
+                    Tone::Bad => Color::Yellow,
+                    Tone::Broken => Color::Red,
+                };
+                let mut verdict = style.paint(color, &summary.verdict);
+                if !summary.as_expected() {
+                    unexpected = true;
+                    verdict.push(' ');
+                    verdict.push_str(&style.paint(Color::Red, "(unexpected)"));
+                }
+                if let Some(exit) = &ran.exited_early {
+                    verdict.push_str(&style.paint(Color::Red, &format!("; the server {exit}")));
+                }
+                verdict
+            }
+            Err(failure) => {
+                row.push_str("  ");
+                row.push_str(&style.paint(Color::Red, failure.headline()));
+                style.paint(Color::Red, failure.first_line())
+            }
+        };
+        out.push_str(&row);
+        out.push('\n');
+        out.push_str(&style::wrap(&format!("    ↳ {verdict}"), WIDTH, "      "));
+    }
+
+    let mut notes = Vec::new();
+    if cpu {
+        for line in cpu_comparisons(result, cores) {
+            out.push_str(&style::wrap(&style.paint(Color::Bold, &line), WIDTH, ""));
+        }
+        notes.push(
+            "Cores busy ≈ batch size × time of one /cpu alone ÷ time of the batch.".to_string(),
+        );
+    } else {
+        let fast = result.settings.fast;
+        let p99 = if fast < 100 {
+            format!(" (with {fast}, p99 is the slowest)")
+        } else {
+            String::new()
+        };
+        notes.push(format!(
+            "Latency counts from each request's scheduled send time. p50/p99/max of the \
+             {fast} fast requests by nearest rank over an exact sort{p99}. Waited: p50 ≥ 0.8 × \
+             the delay; did not wait: p50 < 0.3 × the delay."
+        ));
+    }
+    if unexpected {
+        notes.push(
+            "(unexpected): not what this stage should show. A busy machine can do that; \
+             run it again, and if it stays, look for a bug."
+                .to_string(),
+        );
+    }
+    for note in notes {
+        out.push_str(&style::wrap(&style.paint(Color::Dim, &note), WIDTH, ""));
+    }
+    out
+}
