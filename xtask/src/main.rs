@@ -10,11 +10,15 @@
 //!   stop it; [`stop`]: Ctrl-C stops every server; [`progress`]: the progress line.
 //! - [`summary`]: percentiles and verdicts; [`table`], [`timeline`]: the terminal output;
 //!   [`json`], [`html`]: the files.
+//!
+//! Beside it: [`diff`] (`cargo xtask diff 3 4`) and [`book`] (`cargo xtask book`).
 
 mod args;
+mod book;
 mod cargo_build;
 mod catalog;
 mod demo;
+mod diff;
 mod html;
 mod json;
 mod progress;
@@ -26,6 +30,7 @@ mod table;
 mod timeline;
 mod units;
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const USAGE: &str = "\
@@ -33,6 +38,8 @@ Usage: cargo xtask <COMMAND>
 
 Commands:
   demo     run the slow-request demo against every stage (see cargo xtask demo --help)
+  diff     show the code that changes between two stages, e.g. `cargo xtask diff 3 4`
+  book     build the book in docs/ with mdbook
   help     print this help
 ";
 
@@ -55,6 +62,18 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Some("diff") => match diff::parse(args) {
+            Ok(None) => {
+                print!("{}", diff::DIFF_HELP);
+                ExitCode::SUCCESS
+            }
+            Ok(Some(options)) => diff::run(options, &workspace_root()),
+            Err(err) => {
+                eprintln!("error: {err}");
+                ExitCode::from(2)
+            }
+        },
+        Some("book") => book::run(&workspace_root()),
         Some(_) => {
             let other = command.unwrap_or_default();
             eprint!(
@@ -64,4 +83,10 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The workspace's root folder: the parent of this crate's.
+fn workspace_root() -> PathBuf {
+    let xtask = Path::new(env!("CARGO_MANIFEST_DIR"));
+    xtask.parent().unwrap_or(xtask).to_path_buf()
 }

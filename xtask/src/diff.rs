@@ -1,0 +1,271 @@
+//! `cargo xtask diff A B`: the lesson in code. Prints the difference between two stages'
+//! server files, on one runtime, as a coloured unified diff.
+//!
+//! Comment lines are left out by default: each file's comments explain its own stage, so
+//! they differ everywhere, while the code differs only in the concurrency mechanism.
+
+use std::ffi::OsString;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use similar::{ChangeTag, TextDiff};
+
+use crate::style::{Color, Style};
+
+pub const DIFF_HELP: &str = "\
+Usage: cargo xtask diff <A> <B> [--runtime async-std|tokio|smol] [--with-comments]
+
+Prints what changes in the server's code from stage A to stage B (1 to 5).
+
+Options:
+  --runtime NAME    which binary of stages 3 to 5: async-std (default), tokio or smol
+                    (stages 1 and 2 have one binary each, on std)
+  --with-comments   keep comment lines (left out by default: they differ everywhere)
+  -h, --help        print this help
+
+Examples:
+  cargo xtask diff 3 4                   async, and one line makes it concurrent
+  cargo xtask diff 4 5 --runtime smol    spawning, and smol's own executor
+";
+
+/// What the command line asked for.
+#[derive(Debug, PartialEq, Eq)]
+pub struct DiffOptions {
+    pub from: u8,
+    pub to: u8,
+    pub runtime: &'static str,
+    pub with_comments: bool,
+}
+
+/// Parses `A B [--runtime R] [--with-comments]`; `Ok(None)` means `--help`.
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<DiffOptions>, String> {
+    use lexopt::prelude::*;
+
+    let mut stages = Vec::new();
+    let mut runtime = "async-std";
+    let mut with_comments = false;
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(|err| err.to_string())? {
+        match arg {
+            Long("runtime") => {
+                let value = parser.value().map_err(|err| err.to_string())?;
+                runtime = match value.to_str() {
+                    Some("async-std") => "async-std",
+                    Some("tokio") => "tokio",
+                    Some("smol") => "smol",
+                    _ => {
+                        return Err(format!(
+                            "--runtime takes async-std, tokio or smol, not {value:?}"
+                        ));
+                    }
+                };
+            }
+            Long("with-comments") => with_comments = true,
+            Short('h') | Long("help") => return Ok(None),
+            Value(value) => {
+                let text = value.to_string_lossy().into_owned();
+                match text.parse::<u8>() {
+                    Ok(stage @ 1..=5) => stages.push(stage),
+                    _ => return Err(format!("stages are numbers from 1 to 5, not {text:?}")),
+                }
+            }
+            other => return Err(other.unexpected().to_string()),
+        }
+    }
+    let [from, to] = stages[..] else {
+        return Err("give two stages, such as `cargo xtask diff 3 4` (see --help)".to_string());
+    };
+    Ok(Some(DiffOptions {
+        from,
+        to,
+        runtime,
+        with_comments,
+    }))
+}
+
+/// The server file of a stage on a runtime, relative to the workspace root.
+pub fn server_file(stage: u8, runtime: &str) -> PathBuf {
+    match (stage, runtime) {
+        (1 | 2, _) => PathBuf::from(format!("crates/stage-{stage}/src/main.rs")),
+        (_, "async-std") => PathBuf::from(format!("crates/stage-{stage}/src/bin/stage-{stage}.rs")),
+        (_, runtime) => PathBuf::from(format!(
+            "crates/stage-{stage}/src/bin/stage-{stage}-{runtime}.rs"
+        )),
+    }
+}
+
+/// The code of a file as the diff sees it: without comment lines and mdBook anchors unless
+/// asked for.
+fn code_lines(text: &str, with_comments: bool) -> String {
+    text.lines()
+        .filter(|line| with_comments || !line.trim_start().starts_with("//"))
+        .map(|line| format!("{line}\n"))
+        .collect::<String>()
+        .trim_start_matches('\n')
+        .to_string()
+}
+
+/// The unified diff of two texts, coloured if `style` says so. Empty when they are equal.
+pub fn unified(old: &str, new: &str, old_name: &str, new_name: &str, style: Style) -> String {
+    let diff = TextDiff::from_lines(old, new);
+    let mut out = String::new();
+    for (index, group) in diff.grouped_ops(3).iter().enumerate() {
+        if index == 0 {
+            out += &style.paint(Color::Bold, &format!("--- {old_name}\n+++ {new_name}\n"));
+        }
+        let (first, last) = (&group[0], &group[group.len() - 1]);
+        let old_range = first.old_range().start..last.old_range().end;
+        let new_range = first.new_range().start..last.new_range().end;
+        let hunk = format!(
+            "@@ -{},{} +{},{} @@\n",
+            old_range.start + 1,
+            old_range.len(),
+            new_range.start + 1,
+            new_range.len()
+        );
+        out += &style.paint(Color::Blue, &hunk);
+        for op in group {
+            for change in diff.iter_changes(op) {
+                let (sign, color) = match change.tag() {
+                    ChangeTag::Delete => ("-", Some(Color::Red)),
+                    ChangeTag::Insert => ("+", Some(Color::Green)),
+                    ChangeTag::Equal => (" ", None),
+                };
+                let line = format!("{sign}{}", change.value());
+                let line = if line.ends_with('\n') {
+                    line
+                } else {
+                    line + "\n"
+                };
+                out += &match color {
+                    Some(color) => style.paint(color, line.trim_end_matches('\n')) + "\n",
+                    None => line,
+                };
+            }
+        }
+    }
+    out
+}
+
+pub fn run(options: DiffOptions, root: &Path) -> ExitCode {
+    let names = [options.from, options.to].map(|stage| server_file(stage, options.runtime));
+    let mut texts = Vec::new();
+    for name in &names {
+        match fs::read_to_string(root.join(name)) {
+            Ok(text) => texts.push(code_lines(&text, options.with_comments)),
+            Err(err) => {
+                eprintln!("error: cannot read {}: {err}", name.display());
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let [old_name, new_name] = names.map(|name| name.display().to_string());
+    let diff = unified(
+        &texts[0],
+        &texts[1],
+        &old_name,
+        &new_name,
+        Style::for_stdout(),
+    );
+    if diff.is_empty() {
+        println!("{old_name} and {new_name} have the same code.");
+    } else {
+        print!("{diff}");
+        if !options.with_comments {
+            println!("(comment lines left out; add --with-comments to see them)");
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    }
+
+    fn code_diff(from: u8, to: u8, runtime: &str) -> String {
+        let read = |stage| {
+            let text = fs::read_to_string(root().join(server_file(stage, runtime)))
+                .expect("a stage's server file");
+            code_lines(&text, false)
+        };
+        unified(&read(from), &read(to), "a", "b", Style { color: false })
+    }
+
+    /// The changed lines only, without the +/- signs and surrounding space.
+    fn changed_lines(diff: &str) -> Vec<String> {
+        diff.lines()
+            .filter(|line| !line.starts_with("---") && !line.starts_with("+++"))
+            .filter(|line| line.starts_with('-') || line.starts_with('+'))
+            .map(|line| line[1..].trim().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn stage_3_to_4_changes_only_the_loop_and_its_flags() {
+        for runtime in ["async-std", "tokio", "smol"] {
+            let changed = changed_lines(&code_diff(3, 4, runtime));
+            assert!(
+                changed.contains(&".for_each(|stream| async move {".to_string()),
+                "{changed:?}"
+            );
+            assert!(
+                changed.contains(
+                    &".for_each_concurrent(config.max_connections, |stream| async move {"
+                        .to_string()
+                ),
+                "{runtime}: {changed:?}"
+            );
+            // Besides the loop: the program's name and summary, and its extra flag.
+            for line in &changed {
+                let expected = line.contains("for_each")
+                    || line.contains("stage-3")
+                    || line.contains("stage-4")
+                    || line.contains("Flags::")
+                    || line.starts_with('"')
+                    || line.starts_with("let config")
+                    || line.starts_with("use stage_3")
+                    || line.is_empty();
+                assert!(expected, "{runtime}: unexpected change 3 → 4: {line:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn stage_4_to_5_spawns() {
+        for (runtime, spawn) in [
+            ("async-std", "task::spawn"),
+            ("tokio", "tokio::spawn"),
+            ("smol", ".detach()"),
+        ] {
+            let diff = code_diff(4, 5, runtime);
+            assert!(diff.contains(spawn), "{runtime}: {diff}");
+            assert!(
+                diff.contains("+        shutdown::all_done().await;"),
+                "{runtime}: {diff}"
+            );
+        }
+    }
+
+    #[test]
+    fn equal_files_have_an_empty_diff() {
+        assert_eq!(unified("a\n", "a\n", "x", "y", Style { color: false }), "");
+    }
+
+    #[test]
+    fn arguments_are_checked() {
+        let parse = |args: &[&str]| parse(args.iter().map(OsString::from));
+        let options = parse(&["3", "4", "--runtime", "smol"])
+            .expect("valid")
+            .expect("not help");
+        assert_eq!((options.from, options.to, options.runtime), (3, 4, "smol"));
+        assert!(parse(&["3"]).is_err());
+        assert!(parse(&["3", "9"]).is_err());
+        assert!(parse(&["3", "4", "--runtime", "go"]).is_err());
+        assert_eq!(parse(&["--help"]), Ok(None));
+    }
+}
