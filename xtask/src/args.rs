@@ -18,13 +18,13 @@ requests, stops it, and prints a timeline and a table.
 Usage: cargo xtask demo [OPTIONS]
 
 Options:
-  --scenario NAME  slow, busy-pool, blocking, cpu, or all       [default: slow]
+  --scenario NAME  slow, busy-pool, blocking, cpu, idle, or all [default: slow]
   --stage LIST     which stages, such as 1,4 or 2-5        [default: 1,2,3,4,5]
   --runtime LIST   binaries of stages 3 to 5: async-std    [default: async-std]
                    (the default binary, stage-N), tokio, smol, or all
                    (all: 11 binaries)
   --slow-ms MS     how long /sleep and /block take              [default: 2000]
-                   (100 to 20000)
+                   (100 to 20000); in idle, the servers' --read-timeout-ms
   --fast N         fast requests after the slow one(s), 1 to 100  [default: 10]
                    (in the cpu scenario: the size of the batch). Each request
                    is a row of the timeline: --fast 4 fits a projector better
@@ -42,6 +42,9 @@ Scenarios:
              5 keeps serving on its other threads.
   cpu        one /cpu alone, then a batch of /cpu at once: how many cores the
              server kept busy. Stage 5 uses them all, stage 4 one.
+  idle       one connection that sends nothing (an idle client, like a
+             browser's spare connection), then the fast requests. Stages 1
+             and 3 wait for it until --read-timeout-ms; 2, 4 and 5 do not.
   all        every scenario in turn.
 
 Every latency counts from the moment the request was scheduled to be sent, so
@@ -164,7 +167,7 @@ fn parse_scenarios(name: &str) -> Result<Vec<Scenario>, ArgsError> {
     }
     Scenario::from_name(name).map(|s| vec![s]).ok_or_else(|| {
         ArgsError(format!(
-            "--scenario must be slow, busy-pool, blocking, cpu or all, not {name:?}"
+            "--scenario must be slow, busy-pool, blocking, cpu, idle or all, not {name:?}"
         ))
     })
 }
@@ -287,7 +290,8 @@ mod tests {
             "--html",
             "out.html",
         ]);
-        assert_eq!(options.scenarios.len(), 4);
+        assert_eq!(options.scenarios.len(), 5);
+        assert_eq!(options.scenarios.last(), Some(&Scenario::Idle));
         assert_eq!(options.stages, vec![1, 4]);
         assert_eq!(options.runtimes.len(), 3);
         assert_eq!(options.slow, Duration::from_millis(600));
@@ -323,6 +327,7 @@ mod tests {
         assert!(err.to_string().contains("from 100 to 20000"), "{err}");
         let err = parse(&["--scenario", "fast"]).unwrap_err();
         assert!(err.to_string().contains("busy-pool"), "{err}");
+        assert!(err.to_string().contains("idle"), "{err}");
         let err = parse(&["--fast", "many"]).unwrap_err();
         assert!(err.to_string().contains("whole number"), "{err}");
         let err = parse(&["--bogus"]).unwrap_err();

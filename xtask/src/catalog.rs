@@ -56,14 +56,18 @@ pub struct Binary {
 }
 
 impl Binary {
-    /// The extra flags the demo gives this server besides `--port 0`.
-    pub fn args(&self, sleep_ms: u64) -> Vec<String> {
+    /// The extra flags the demo gives this server besides `--port 0`; `read_timeout_ms` is
+    /// its `--read-timeout-ms`, if the scenario needs one other than the default.
+    pub fn args(&self, sleep_ms: u64, read_timeout_ms: Option<u64>) -> Vec<String> {
         let mut args = vec![
             "--host".to_string(),
             "127.0.0.1".to_string(),
             "--sleep-ms".to_string(),
             sleep_ms.to_string(),
         ];
+        if let Some(ms) = read_timeout_ms {
+            args.extend(["--read-timeout-ms".to_string(), ms.to_string()]);
+        }
         if self.stage == 2 {
             args.extend(["--workers".to_string(), WORKERS.to_string()]);
         }
@@ -111,7 +115,7 @@ pub fn select(stages: &[u8], runtimes: &[Runtime]) -> Vec<Binary> {
 /// What a stage should show in a scenario: the lesson of the progression.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lesson {
-    /// The fast requests wait for the slow one(s).
+    /// The fast requests wait for the slow one(s), or for the idle client.
     Wait,
     /// The fast requests do not wait.
     NoWait,
@@ -138,7 +142,8 @@ pub fn lesson(stage: u8, scenario: Scenario, cores: usize) -> Lesson {
     let parallel_if_cores = if cores > 1 { ManyCores } else { OneCore };
     match (scenario, stage) {
         // One at a time (1) and awaiting each connection in the accept loop (3) always wait.
-        (Scenario::Slow | Scenario::BusyPool | Scenario::Blocking, 1 | 3) => Wait,
+        // An idle client holds them as long as a slow request: until --read-timeout-ms.
+        (Scenario::Slow | Scenario::BusyPool | Scenario::Blocking | Scenario::Idle, 1 | 3) => Wait,
         (Scenario::Slow, _) => NoWait,
         // The pool is full: the fast requests wait for a free worker.
         (Scenario::BusyPool, 2) => Wait,
@@ -150,6 +155,8 @@ pub fn lesson(stage: u8, scenario: Scenario, cores: usize) -> Lesson {
         (Scenario::Blocking, _) => Wait,
         (Scenario::Cpu, 2 | 5) => parallel_if_cores,
         (Scenario::Cpu, _) => OneCore,
+        // The idle client holds one worker (2) or one task (4, 5), never a whole core.
+        (Scenario::Idle, _) => NoWait,
     }
 }
 
@@ -168,6 +175,9 @@ pub fn describe(scenario: Scenario, settings: &Settings) -> (String, String) {
             "blocking: 1 × /block ({delay}, blocks its thread), then {fast} × GET / {later} later"
         ),
         Scenario::Cpu => format!("cpu: 1 × /cpu alone, then {fast} × /cpu at once"),
+        Scenario::Idle => {
+            format!("idle: 1 idle client (sends nothing), then {fast} × GET / {later} later")
+        }
     };
     let lesson = match scenario {
         Scenario::Slow => {
@@ -183,6 +193,11 @@ pub fn describe(scenario: Scenario, settings: &Settings) -> (String, String) {
         }
         Scenario::Cpu => {
             "Concurrency is not parallelism: stage 4 works on one core, stage 5 on all.".to_string()
+        }
+        Scenario::Idle => {
+            format!(
+                "Stages 1 and 3 wait for it until --read-timeout-ms ({delay}); 2, 4 and 5 do not."
+            )
         }
     };
     (title, lesson)
@@ -228,7 +243,7 @@ mod tests {
 
     #[test]
     fn titles_and_lessons_fit_in_80_columns() {
-        for delay_ms in [600, 2000, 20_000] {
+        for delay_ms in [100, 600, 2000, 9900, 20_000] {
             let settings = Settings {
                 delay: std::time::Duration::from_millis(delay_ms),
                 fast: 100,
@@ -254,6 +269,8 @@ mod tests {
         assert_eq!(waits(Scenario::Slow), [1, 3]);
         assert_eq!(waits(Scenario::BusyPool), [1, 2, 3]);
         assert_eq!(waits(Scenario::Blocking), [1, 3, 4]);
+        assert_eq!(waits(Scenario::Idle), [1, 3]);
+        assert_eq!(lesson(2, Scenario::Idle, 1), Lesson::NoWait);
         assert_eq!(lesson(5, Scenario::Cpu, 2), Lesson::ManyCores);
         assert_eq!(lesson(4, Scenario::Cpu, 2), Lesson::OneCore);
         assert_eq!(lesson(5, Scenario::Cpu, 1), Lesson::OneCore);

@@ -219,8 +219,9 @@ fn run_binary(
         phase: Phase::Start,
         message,
     };
-    let sleep_ms = u64::try_from(settings.delay.as_millis()).unwrap_or(u64::MAX);
-    let args = binary.args(sleep_ms);
+    let as_ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    let read_timeout_ms = scenario.server_read_timeout(settings).map(as_ms);
+    let args = binary.args(as_ms(settings.delay), read_timeout_ms);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let server =
         ServerProcess::start(executable, &args).map_err(|err| start_failed(err.to_string()))?;

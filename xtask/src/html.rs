@@ -9,7 +9,7 @@ use harness::scenario::{Role, Scenario};
 use crate::args::DemoOptions;
 use crate::catalog::describe;
 use crate::results::{ScenarioResult, StageRun};
-use crate::summary::{DID_NOT_WAIT, Tone, cpu_comparisons, request_error};
+use crate::summary::{DID_NOT_WAIT, Tone, cpu_comparisons};
 use crate::timeline::{axis_end, tick_label, tick_step};
 use crate::units::{cell, short};
 
@@ -25,6 +25,8 @@ const FAST: &str = "#59a14f";
 const WAITED: &str = "#e8a33d";
 const FAILED: &str = "#e15759";
 const BATCH: &str = "#b07aa1";
+/// An idle client: a connection held open with no request in it.
+const IDLE: &str = "#a0b4cc";
 
 const STYLE: &str = "
 body { font: 16px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1000px; color: #222; padding: 0 1em; }
@@ -56,6 +58,8 @@ pub fn render(results: &[ScenarioResult], options: &DemoOptions, cores: usize) -
          <span style=\"background:{FAST}\"></span>did not wait\
          <span style=\"background:{WAITED}\"></span>waited\
          <span style=\"background:{BATCH}\"></span>/cpu batch\
+         <span style=\"background:{IDLE}\"></span>idle client (sent nothing; open until \
+         the server closed it)\
          <span style=\"background:{FAILED}\"></span>failed</p>\n",
         options.slow.as_millis(),
         options.fast,
@@ -70,6 +74,16 @@ pub fn render(results: &[ScenarioResult], options: &DemoOptions, cores: usize) -
         );
         page.push_str(&chart(result));
         page.push_str(&table(result, cores));
+        if result.scenario == Scenario::Idle {
+            let _ = writeln!(
+                page,
+                "<p class=\"note\">The idle client is a connection that sent nothing, like a \
+                 browser's spare connection. It gets no response: the server closes it after \
+                 <code>--read-timeout-ms {}</code>, and that is how it should end, not a \
+                 failure.</p>",
+                result.settings.delay.as_millis()
+            );
+        }
         page.push_str("</section>\n");
     }
     page.push_str(
@@ -130,9 +144,10 @@ fn chart(result: &ScenarioResult) -> String {
         let Ok(ran) = &stage.outcome else { continue };
         let (mut fast, mut batch) = (0, 0);
         for sent in &ran.run.requests {
-            let start = ran.run.offset(sent);
-            let done = start + sent.exchange.timing.done;
-            let error = request_error(&sent.exchange);
+            let scheduled = ran.run.offset(sent);
+            let start = scheduled + sent.start();
+            let done = scheduled + sent.exchange.timing.done;
+            let error = sent.error();
             let label = match sent.role {
                 Role::Fast => {
                     fast += 1;
@@ -144,27 +159,40 @@ fn chart(result: &ScenarioResult) -> String {
                 }
                 Role::Alone => format!("{} alone", sent.path),
                 Role::Slow => sent.path.to_string(),
+                Role::Idle => "idle".to_string(),
             };
             let color = match (sent.role, &error) {
                 (_, Some(_)) => FAILED,
                 (Role::Slow | Role::Alone, _) => SLOW,
                 (Role::Batch, _) => BATCH,
+                (Role::Idle, _) => IDLE,
                 (Role::Fast, _) if sent.exchange.latency() >= delay.mul_f64(DID_NOT_WAIT) => WAITED,
                 (Role::Fast, _) => FAST,
             };
             let (x0, x1) = (x(start), x(done));
             let timing = &sent.exchange.timing;
             let at = |d: Option<Duration>| d.map(short).unwrap_or_else(|| "-".to_string());
-            let tooltip = format!(
-                "{} {}: scheduled at {}; connected after {}, first byte after {}, done after {}{}",
-                binary.name,
-                label,
-                short(start),
-                at(timing.connect),
-                at(timing.first_byte),
-                short(timing.done),
-                error.map(|e| format!(" (failed: {e})")).unwrap_or_default()
-            );
+            let failed = error.map(|e| format!(" (failed: {e})")).unwrap_or_default();
+            let tooltip = if sent.role == Role::Idle {
+                format!(
+                    "{} idle client: connected at {}, sent nothing, closed by the server {} \
+                     later{failed}",
+                    binary.name,
+                    short(start),
+                    short(sent.duration()),
+                )
+            } else {
+                format!(
+                    "{} {}: scheduled at {}; connected after {}, first byte after {}, done \
+                     after {}{failed}",
+                    binary.name,
+                    label,
+                    short(scheduled),
+                    at(timing.connect),
+                    at(timing.first_byte),
+                    short(timing.done),
+                )
+            };
             let _ = writeln!(
                 svg,
                 "<text x=\"12\" y=\"{:.1}\" fill=\"#444\">{}</text>\
@@ -178,7 +206,7 @@ fn chart(result: &ScenarioResult) -> String {
                 escape(&tooltip),
                 CHART_WIDTH - 2.0,
                 y + 10.0,
-                cell(timing.done)
+                cell(sent.duration())
             );
             y += ROW;
         }
@@ -197,8 +225,11 @@ fn request_count(stage: &StageRun) -> usize {
 
 fn table(result: &ScenarioResult, cores: usize) -> String {
     let cpu = result.scenario == Scenario::Cpu;
+    let idle = result.scenario == Scenario::Idle;
     let heads = if cpu {
         ["one alone", "batch", "request p50", "request max"]
+    } else if idle {
+        ["idle open", "fast p50", "fast p99", "fast max"]
     } else {
         ["slow", "fast p50", "fast p99", "fast max"]
     };
@@ -228,8 +259,9 @@ fn table(result: &ScenarioResult, cores: usize) -> String {
                         s.fast.map(|p| cell(p.max)).unwrap_or_else(dash),
                     ]
                 } else {
+                    let first = if idle { s.idle } else { s.slow };
                     [
-                        s.slow.map(cell).unwrap_or_else(dash),
+                        first.map(cell).unwrap_or_else(dash),
                         s.fast.map(|p| cell(p.p50)).unwrap_or_else(dash),
                         s.fast.map(|p| cell(p.p99)).unwrap_or_else(dash),
                         s.fast.map(|p| cell(p.max)).unwrap_or_else(dash),

@@ -4,17 +4,24 @@
 //!   not run).
 //! - `requests`: one record per request. `scheduled_ms` counts from the start of that binary's
 //!   run; `connect_ms`, `first_byte_ms` and `done_ms` count from the request's own scheduled
-//!   moment, so `done_ms` is its latency. A missing time is `null`.
+//!   moment, so `done_ms` is its latency. A missing time is `null`. `status` is 0 when no
+//!   response came, and `error` is why the request did not end as it should (else `null`).
+//! - The idle scenario's idle client (`role: "idle"`, `path: null`) sends nothing: it has no
+//!   response, `first_byte_ms` is `null`, `done_ms` is when the server closed it, and
+//!   `closed_by_server: true` is its expected end (`error` stays `null`). The run's `idle_ms`
+//!   is how long the server kept it open, and `read_timeout_ms` the `--read-timeout-ms` the
+//!   demo gave the servers (`null` in the other scenarios: the servers' default).
 //! - Each run's `server_log` is the server's stderr: one line per request, with the thread that
 //!   served it. Its first line is the demo's warm-up `GET /`, sent before the scenario.
 
 use std::time::Duration;
 
+use harness::scenario::Role;
 use serde_json::{Value, json};
 
 use crate::args::DemoOptions;
 use crate::results::ScenarioResult;
-use crate::summary::{Percentiles, request_error};
+use crate::summary::Percentiles;
 use crate::units::millis;
 
 const MAX_LOG_LINES: usize = 500;
@@ -62,6 +69,11 @@ pub fn render(results: &[ScenarioResult], options: &DemoOptions, cores: usize) -
                         "pid": ran.pid,
                         "address": ran.addr.to_string(),
                         "slow_ms": ms(summary.slow),
+                        "idle_ms": ms(summary.idle),
+                        "read_timeout_ms": result
+                            .scenario
+                            .server_read_timeout(&result.settings)
+                            .map(|timeout| timeout.as_millis()),
                         "fast": percentiles(summary.fast),
                         "batch_ms": ms(summary.batch),
                         "cores_busy": cores_busy,
@@ -89,13 +101,14 @@ pub fn render(results: &[ScenarioResult], options: &DemoOptions, cores: usize) -
                     "runtime": binary.runtime,
                     "index": index,
                     "role": sent.role.name(),
-                    "path": sent.path,
+                    "path": (sent.role != Role::Idle).then_some(sent.path),
                     "scheduled_ms": millis(ran.run.offset(sent)),
                     "connect_ms": ms(timing.connect),
                     "first_byte_ms": ms(timing.first_byte),
                     "done_ms": millis(timing.done),
                     "status": sent.exchange.status(),
-                    "error": request_error(&sent.exchange),
+                    "closed_by_server": sent.closed_by_server(),
+                    "error": sent.error(),
                 }));
             }
         }
@@ -116,6 +129,8 @@ pub fn render(results: &[ScenarioResult], options: &DemoOptions, cores: usize) -
             "waited": "fast p50 >= 0.8 x slow_ms",
             "did_not_wait": "fast p50 < 0.3 x slow_ms",
             "cores_busy": "batch size x time of one /cpu alone / time of the batch",
+            "idle": "a connection that sends nothing; the server (--read-timeout-ms = slow_ms) \
+                     should close it without a response; the fast requests wait or not as above",
         },
         "runs": runs,
         "requests": requests,

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use harness::scenario::{Role, Run, Scenario, Settings};
+use harness::scenario::{Role, Run, Scenario, Sent, Settings};
 
 use crate::catalog::{Binary, Lesson, lesson};
 use crate::units::short;
@@ -118,11 +118,15 @@ pub enum Tone {
 pub struct Summary {
     /// The slowest slow request, or in the cpu scenario the `/cpu` sent alone.
     pub slow: Option<Duration>,
+    /// In the idle scenario: how long the server kept the idle client's connection open
+    /// before it closed it (its `--read-timeout-ms`, if it works).
+    pub idle: Option<Duration>,
     /// The fast requests, or in the cpu scenario the batch's requests.
     pub fast: Option<Percentiles>,
     /// The cpu batch: from its scheduled start to the end of its last request.
     pub batch: Option<Duration>,
-    /// How many requests got no `200 OK`, of how many.
+    /// How many requests did not end as they should (a request: `200 OK`; an idle client:
+    /// closed by the server), of how many.
     pub failed: usize,
     pub total: usize,
     pub outcome: Outcome,
@@ -136,7 +140,8 @@ impl Summary {
     }
 }
 
-/// What a request came to: `Ok` for `200 OK`, else why not.
+/// What a request came to: `None` for `200 OK`, else why not. (For a request of a scenario,
+/// whose role says what it should come to, see [`harness::scenario::Sent::error`].)
 pub fn request_error(exchange: &harness::Exchange) -> Option<String> {
     match &exchange.response {
         Ok(response) if response.status == 200 => None,
@@ -159,11 +164,7 @@ pub fn summarize(
             .map(|sent| sent.exchange.latency())
             .collect()
     };
-    let errors: Vec<String> = run
-        .requests
-        .iter()
-        .filter_map(|sent| request_error(&sent.exchange))
-        .collect();
+    let errors: Vec<String> = run.requests.iter().filter_map(Sent::error).collect();
     let total = run.requests.len();
     let lesson = lesson(binary.stage, scenario, machine_cores);
 
@@ -210,7 +211,7 @@ pub fn summarize(
             .requests
             .iter()
             .filter(|sent| sent.role == Role::Fast)
-            .filter(|sent| request_error(&sent.exchange).is_none())
+            .filter(|sent| sent.error().is_none())
             .map(|sent| sent.exchange.latency())
             .collect();
         let fast = Percentiles::of(latencies(Role::Fast));
@@ -235,8 +236,15 @@ pub fn summarize(
             errors.len()
         );
     }
+    let idle = run
+        .requests
+        .iter()
+        .filter(|sent| sent.role == Role::Idle)
+        .map(Sent::duration)
+        .max();
     Summary {
         slow,
+        idle,
         fast,
         batch,
         failed: errors.len(),
@@ -262,6 +270,7 @@ fn wait_verdict(
             (Scenario::BusyPool, 2) => "for a free worker",
             (Scenario::BusyPool, _) => "for the slow ones",
             (Scenario::Blocking, _) => "for the blocked thread",
+            (Scenario::Idle, _) => "for an idle client (until --read-timeout-ms)",
             _ => "for the slow one",
         };
         (
@@ -359,9 +368,13 @@ mod tests {
     }
 
     fn verdict(fast: &[u64]) -> (Outcome, String) {
+        verdict_in(Scenario::Slow, fast)
+    }
+
+    fn verdict_in(scenario: Scenario, fast: &[u64]) -> (Outcome, String) {
         let binary = crate::catalog::select(&[1], &[])[0].clone();
         let fast = Percentiles::of(ms(fast)).expect("values");
-        wait_verdict(Scenario::Slow, &binary, Duration::from_millis(2000), &fast)
+        wait_verdict(scenario, &binary, Duration::from_millis(2000), &fast)
     }
 
     #[test]
@@ -374,6 +387,12 @@ mod tests {
         assert_eq!(text, "fast requests did not wait (p50 1.0 ms)");
         assert_eq!(verdict(&[1, 1, 1900]).0, Outcome::SomeWaited);
         assert_eq!(verdict(&[900, 900, 900]).0, Outcome::Partly);
+        let (outcome, text) = verdict_in(Scenario::Idle, &[1900, 1905, 1910]);
+        assert_eq!(outcome, Outcome::Waited);
+        assert_eq!(
+            text,
+            "fast requests waited 1.9 s for an idle client (until --read-timeout-ms)"
+        );
     }
 
     #[test]

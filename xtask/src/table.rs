@@ -16,9 +16,12 @@ const NUMBER: usize = 8;
 /// The table of a scenario and the notes under it.
 pub fn render(result: &ScenarioResult, cores: usize, style: Style) -> String {
     let cpu = result.scenario == Scenario::Cpu;
+    let idle = result.scenario == Scenario::Idle;
     // The last columns are percentiles of a group of requests, named over them.
     let (group, span, numbers) = if cpu {
         ("in the batch", 2, ["alone", "batch", "p50", "max"])
+    } else if idle {
+        ("fast requests", 3, ["idle", "p50", "p99", "max"])
     } else {
         ("fast requests", 3, ["slow", "p50", "p99", "max"])
     };
@@ -64,8 +67,10 @@ pub fn render(result: &ScenarioResult, cores: usize, style: Style) -> String {
                         summary.fast.map(|p| cell(p.max)).unwrap_or_else(none),
                     ]
                 } else {
+                    // The first column: the slow request, or how long the idle client was open.
+                    let first = if idle { summary.idle } else { summary.slow };
                     [
-                        summary.slow.map(cell).unwrap_or_else(none),
+                        first.map(cell).unwrap_or_else(none),
                         summary.fast.map(|p| cell(p.p50)).unwrap_or_else(none),
                         summary.fast.map(|p| cell(p.p99)).unwrap_or_else(none),
                         summary.fast.map(|p| cell(p.max)).unwrap_or_else(none),
@@ -110,6 +115,14 @@ pub fn render(result: &ScenarioResult, cores: usize, style: Style) -> String {
             "Cores busy ≈ batch size × time of one /cpu alone ÷ time of the batch.".to_string(),
         );
     } else {
+        if idle {
+            notes.push(format!(
+                "idle: a connection that sent nothing, like a browser's spare connection. It gets \
+                 no response: the server closes it after --read-timeout-ms ({}), and that is \
+                 how it should end, not a failure. The idle column is how long it was open.",
+                crate::units::short(result.settings.delay)
+            ));
+        }
         let fast = result.settings.fast;
         let p99 = if fast < 100 {
             format!(" (with {fast}, p99 is the slowest)")

@@ -1,6 +1,9 @@
 //! The timeline: one row per request, a bar from the moment it was scheduled to the moment its
 //! answer was complete, on one time axis shared by every stage of the scenario. The waiting is
 //! seen as bar length, so it reads the same without colour, and it fits in 80 columns.
+//!
+//! An idle client (the idle scenario) sends no request: its row is a bar of `░` from its
+//! connection to the moment the server closed it, its expected end.
 
 use std::time::Duration;
 
@@ -8,7 +11,7 @@ use harness::scenario::{Role, Sent};
 
 use crate::results::{ScenarioResult, StageRun};
 use crate::style::{self, Color, Style};
-use crate::summary::{DID_NOT_WAIT, request_error};
+use crate::summary::DID_NOT_WAIT;
 use crate::units;
 
 /// The whole line stays under 80 columns, so it never wraps.
@@ -20,6 +23,8 @@ const LATENCY: usize = 7;
 const BARS: usize = WIDTH - INDENT - LABEL - 1 - 1 - LATENCY;
 
 const BAR: char = '█';
+/// The bar of an idle client: a connection held open, with no request in it.
+const IDLE: char = '░';
 const FAILED: char = 'x';
 const GRID: char = '·';
 
@@ -87,7 +92,12 @@ pub fn render(result: &ScenarioResult, style: Style) -> String {
     let delay = result.settings.delay;
 
     let mut out = String::new();
-    let legend = if style.color {
+    let has_idle = result
+        .runs
+        .iter()
+        .filter_map(|stage| stage.outcome.as_ref().ok())
+        .any(|ran| ran.run.requests.iter().any(|sent| sent.role == Role::Idle));
+    let mut legend = if style.color {
         format!(
             "a bar per request, from its scheduled send to its complete answer: \
              {} slow {} did not wait {} waited {} failed",
@@ -99,6 +109,13 @@ pub fn render(result: &ScenarioResult, style: Style) -> String {
     } else {
         "a bar per request, from its scheduled send to its complete answer (x: failed)".to_string()
     };
+    if has_idle {
+        legend.push_str(&format!(
+            "; {} idle: a connection that sent nothing, from its connect until the server \
+             closed it",
+            style.paint(Color::Blue, &IDLE.to_string())
+        ));
+    }
     out.push_str(&style::wrap(&legend, WIDTH, ""));
     for stage in &result.runs {
         out.push_str(&stage_header(stage, style));
@@ -113,18 +130,22 @@ pub fn render(result: &ScenarioResult, style: Style) -> String {
             ..Numbering::default()
         };
         for sent in &ran.run.requests {
-            let start = ran.run.offset(sent);
+            let scheduled = ran.run.offset(sent);
             let label = numbers.label(sent);
+            let fill = if sent.role == Role::Idle { IDLE } else { BAR };
             let bar = bar(
-                start,
-                start + sent.exchange.timing.done,
+                scheduled + sent.start(),
+                scheduled + sent.exchange.timing.done,
                 end,
                 &tick_columns,
                 paint_for(sent, delay),
-                request_error(&sent.exchange).is_some(),
+                Fill {
+                    body: fill,
+                    last: if sent.error().is_some() { FAILED } else { fill },
+                },
                 style,
             );
-            let latency = style::pad_left(&units::cell(sent.exchange.latency()), LATENCY);
+            let latency = style::pad_left(&units::cell(sent.duration()), LATENCY);
             out.push_str(&format!(
                 "{}{} {bar} {latency}\n",
                 " ".repeat(INDENT),
@@ -165,6 +186,7 @@ impl Numbering {
             Role::Fast => &mut self.fast,
             Role::Batch => &mut self.batch,
             Role::Alone => return format!("{} alone", sent.path),
+            Role::Idle => return "idle".to_string(),
         };
         *count += 1;
         match sent.role {
@@ -179,15 +201,22 @@ impl Numbering {
 
 /// The colour of a request's bar.
 fn paint_for(sent: &Sent, delay: Duration) -> Color {
-    if request_error(&sent.exchange).is_some() {
+    if sent.error().is_some() {
         return Color::Red;
     }
     match sent.role {
-        Role::Slow | Role::Alone => Color::Blue,
+        Role::Slow | Role::Alone | Role::Idle => Color::Blue,
         Role::Batch => Color::Magenta,
         Role::Fast if sent.exchange.latency() >= delay.mul_f64(DID_NOT_WAIT) => Color::Yellow,
         Role::Fast => Color::Green,
     }
+}
+
+/// The characters of a bar: its body, and its last one (`x` for a failed request).
+#[derive(Clone, Copy)]
+struct Fill {
+    body: char,
+    last: char,
 }
 
 fn bar(
@@ -196,7 +225,7 @@ fn bar(
     end: Duration,
     tick_columns: &[usize],
     color: Color,
-    failed: bool,
+    fill: Fill,
     style: Style,
 ) -> String {
     let first = column(start, end, BARS);
@@ -206,8 +235,8 @@ fn bar(
         .map(|c| if tick_columns.contains(&c) { GRID } else { ' ' })
         .collect();
     text.push_str(&style.paint(Color::Dim, &before));
-    let mut body: String = std::iter::repeat_n(BAR, last - first).collect();
-    body.push(if failed { FAILED } else { BAR });
+    let mut body: String = std::iter::repeat_n(fill.body, last - first).collect();
+    body.push(fill.last);
     text.push_str(&style.paint(color, &body));
     let after: String = (last + 1..BARS)
         .map(|c| if tick_columns.contains(&c) { GRID } else { ' ' })
@@ -276,7 +305,10 @@ mod tests {
             end,
             &[],
             Color::Green,
-            false,
+            Fill {
+                body: BAR,
+                last: BAR,
+            },
             plain,
         );
         assert_eq!(style::width(&short), BARS);
@@ -287,12 +319,29 @@ mod tests {
             end,
             &[0],
             Color::Blue,
-            true,
+            Fill {
+                body: BAR,
+                last: FAILED,
+            },
             plain,
         );
         assert_eq!(style::width(&long), BARS);
         assert!(long.starts_with('·'));
         assert!(long.ends_with("█x"));
         assert_eq!(long.chars().filter(|&c| c == '█').count(), BARS - 10 - 1);
+        let idle = bar(
+            Duration::from_millis(10),
+            Duration::from_millis(40),
+            end,
+            &[],
+            Color::Blue,
+            Fill {
+                body: IDLE,
+                last: IDLE,
+            },
+            plain,
+        );
+        assert_eq!(style::width(&idle), BARS);
+        assert_eq!(idle.trim(), "░░░░");
     }
 }

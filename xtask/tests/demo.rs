@@ -3,7 +3,9 @@
 //!
 //! Margins are wide, as in the conformance suite: "waited" is at least 0.8 × the delay, "did
 //! not wait" under 0.3 × the delay. The cpu scenario's numbers depend on the machine's cores
-//! and load, so only its shape is checked.
+//! and load, so only its shape is checked. In the idle scenario (the servers run with
+//! `--read-timeout-ms` equal to the delay), stages 1 and 3 wait for the idle client and 2, 4
+//! and 5 do not, and the idle client itself ends closed by the server, not failed.
 //!
 //! The async stages (3 to 5) may not build yet while they are being written; such a stage is
 //! reported and skipped here, and its own tests fail instead. Stages 1 and 2 must run.
@@ -67,7 +69,7 @@ fn a_short_demo_of_every_scenario_shows_each_stage_s_lesson() {
     let report: Value = serde_json::from_str(&text).expect("--json is valid JSON");
     let runs = report["runs"].as_array().expect("runs");
     let requests = report["requests"].as_array().expect("requests");
-    assert_eq!(runs.len(), 4 * 5, "4 scenarios × 5 default binaries");
+    assert_eq!(runs.len(), 5 * 5, "5 scenarios × 5 default binaries");
 
     let mut all_ran = true;
     let mut expected_requests = 0;
@@ -100,8 +102,33 @@ fn a_short_demo_of_every_scenario_shows_each_stage_s_lesson() {
                 );
             }
             _ => {
+                // The idle scenario's idle client holds the server as one slow request does.
                 let slow = if scenario == "busy-pool" { 5 } else { 1 };
                 assert_eq!(count, slow + FAST, "{what}");
+                if scenario == "idle" {
+                    assert_eq!(run["read_timeout_ms"], SLOW_MS, "{what}");
+                    let idle = run["idle_ms"].as_f64().expect("idle_ms");
+                    assert!(
+                        idle >= 0.8 * SLOW_MS as f64,
+                        "closed before the timeout: {what}"
+                    );
+                    // The lesson, stage by stage, not only "as expected".
+                    let waits = matches!(stage, 1 | 3);
+                    assert_eq!(
+                        run["outcome"],
+                        if waits { "waited" } else { "did-not-wait" },
+                        "{what}"
+                    );
+                    if waits {
+                        let verdict = run["verdict"].as_str().expect("verdict");
+                        assert!(
+                            verdict.ends_with(" for an idle client (until --read-timeout-ms)"),
+                            "{what}"
+                        );
+                    }
+                } else {
+                    assert_eq!(run["idle_ms"], Value::Null, "{what}");
+                }
                 assert_eq!(run["as_expected"], true, "{what}");
                 let p50 = run["fast"]["p50_ms"].as_f64().expect("fast p50");
                 let verdict = run["verdict"].as_str().expect("verdict");
@@ -117,19 +144,44 @@ fn a_short_demo_of_every_scenario_shows_each_stage_s_lesson() {
         }
     }
     assert_eq!(requests.len(), expected_requests, "one record per request");
+    let mut idle_clients = 0;
     for request in requests {
-        assert_eq!(request["status"], 200, "{request:#}");
+        assert_eq!(request["error"], Value::Null, "{request:#}");
         let done = request["done_ms"].as_f64().expect("done_ms");
-        let first_byte = request["first_byte_ms"].as_f64().expect("first_byte_ms");
         let connect = request["connect_ms"].as_f64().expect("connect_ms");
+        if request["role"] == "idle" {
+            // No request, no response: connected, then closed by the server at its timeout.
+            idle_clients += 1;
+            assert_eq!(request["scenario"], "idle", "{request:#}");
+            assert_eq!(request["path"], Value::Null, "{request:#}");
+            assert_eq!(request["status"], 0, "{request:#}");
+            assert_eq!(request["closed_by_server"], true, "{request:#}");
+            assert_eq!(request["first_byte_ms"], Value::Null, "{request:#}");
+            assert!(connect <= done, "{request:#}");
+            assert!(done - connect >= 0.8 * SLOW_MS as f64, "{request:#}");
+            continue;
+        }
+        assert_eq!(request["status"], 200, "{request:#}");
+        assert_eq!(request["closed_by_server"], false, "{request:#}");
+        let first_byte = request["first_byte_ms"].as_f64().expect("first_byte_ms");
         assert!(connect <= first_byte && first_byte <= done, "{request:#}");
     }
+    let idle_runs = runs
+        .iter()
+        .filter(|run| run["scenario"] == "idle" && run["status"] == "ran")
+        .count();
+    assert_eq!(idle_clients, idle_runs, "one idle client per idle run");
 
     // The terminal output: a timeline and a table for each scenario, in 80 columns.
-    for scenario in ["slow:", "busy-pool:", "blocking:", "cpu:"] {
+    for scenario in ["slow:", "busy-pool:", "blocking:", "cpu:", "idle:"] {
         assert!(stdout.contains(scenario), "{scenario} is reported");
     }
     assert!(stdout.contains("fast requests waited "));
+    assert!(stdout.contains("for an idle client (until --read-timeout-ms)"));
+    assert!(
+        stdout.contains("  idle    "),
+        "the idle client has its own row"
+    );
     assert!(stdout.contains("fast requests did not wait (p50 "));
     for line in stdout.lines() {
         assert!(line.chars().count() < 80, "wider than 80 columns: {line:?}");
@@ -138,7 +190,7 @@ fn a_short_demo_of_every_scenario_shows_each_stage_s_lesson() {
 
     let page = std::fs::read_to_string(&html.0).expect("the demo wrote --html");
     assert!(page.starts_with("<!DOCTYPE html>"));
-    assert_eq!(page.matches("<svg ").count(), 4, "one chart per scenario");
+    assert_eq!(page.matches("<svg ").count(), 5, "one chart per scenario");
     assert!(!page.contains("<script"), "self-contained, no script");
 
     assert_eq!(
@@ -161,6 +213,8 @@ fn help_explains_the_options_with_an_example() {
         "--fast",
         "--json",
         "--html",
+        "idle",
+        "--read-timeout-ms",
         "Example",
     ] {
         assert!(help.contains(option), "--help mentions {option}:\n{help}");

@@ -5,13 +5,15 @@
 //! request. `cargo xtask demo` reports the results; tests can run the same plans.
 //!
 //! Each request gets its own client thread, which sleeps until its scheduled moment and then
-//! connects. A request that the client sends late (a busy machine) still counts from its
+//! connects. An idle client (the idle scenario) connects and sends nothing: it ends when the
+//! server closes the connection, which is what it should do after `--read-timeout-ms`.
+//! A request that the client sends late (a busy machine) still counts from its
 //! scheduled moment, so the client's lateness can never hide the server's ("coordinated
 //! omission"). Everything is bounded: the number of requests is fixed by the plan, and every
 //! connect and read has a timeout.
 
 use std::fmt;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -29,6 +31,10 @@ pub enum Role {
     Alone,
     /// `/cpu` sent at the same moment as the rest of its batch.
     Batch,
+    /// A connection that sends nothing, like a browser's spare (preconnected) connection. It
+    /// gets no response: the server closes it after `--read-timeout-ms`, and that is its
+    /// expected end, not a failure.
+    Idle,
 }
 
 impl Role {
@@ -38,6 +44,7 @@ impl Role {
             Role::Fast => "fast",
             Role::Alone => "alone",
             Role::Batch => "batch",
+            Role::Idle => "idle",
         }
     }
 }
@@ -46,7 +53,7 @@ impl Role {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Planned {
     pub role: Role,
-    /// The path of the `GET`.
+    /// The path of the `GET`; empty for an idle client, which sends nothing.
     pub path: &'static str,
     /// When to send it, after the start of its phase.
     pub at: Duration,
@@ -79,6 +86,9 @@ pub enum Scenario {
     Blocking,
     /// One `/cpu` alone, then a batch of `/cpu` all at once.
     Cpu,
+    /// One connection that sends nothing (an idle client), then the fast requests a moment
+    /// later; the server runs with `--read-timeout-ms` equal to the delay.
+    Idle,
 }
 
 /// The numbers a plan is made from.
@@ -93,11 +103,12 @@ pub struct Settings {
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 4] = [
+    pub const ALL: [Scenario; 5] = [
         Scenario::Slow,
         Scenario::BusyPool,
         Scenario::Blocking,
         Scenario::Cpu,
+        Scenario::Idle,
     ];
 
     /// The name used on the command line and in the output.
@@ -107,6 +118,7 @@ impl Scenario {
             Scenario::BusyPool => "busy-pool",
             Scenario::Blocking => "blocking",
             Scenario::Cpu => "cpu",
+            Scenario::Idle => "idle",
         }
     }
 
@@ -119,7 +131,24 @@ impl Scenario {
         match self {
             Scenario::Slow | Scenario::Blocking => 1,
             Scenario::BusyPool => settings.workers + 1,
-            Scenario::Cpu => 0,
+            Scenario::Cpu | Scenario::Idle => 0,
+        }
+    }
+
+    /// How many idle clients the scenario opens.
+    pub fn idle_count(self) -> usize {
+        match self {
+            Scenario::Idle => 1,
+            _ => 0,
+        }
+    }
+
+    /// The `--read-timeout-ms` the server needs for this scenario, if not its default: the
+    /// idle scenario's idle client holds its connection for the delay, like a slow request.
+    pub fn server_read_timeout(self, settings: &Settings) -> Option<Duration> {
+        match self {
+            Scenario::Idle => Some(settings.delay),
+            _ => None,
         }
     }
 
@@ -150,10 +179,15 @@ impl Scenario {
             _ => "/sleep",
         };
         let phases = match self {
-            Scenario::Slow | Scenario::BusyPool | Scenario::Blocking => {
-                let mut requests: Vec<Planned> = (0..self.slow_count(settings))
-                    .map(|_| slow(slow_path))
+            Scenario::Slow | Scenario::BusyPool | Scenario::Blocking | Scenario::Idle => {
+                let mut requests: Vec<Planned> = (0..self.idle_count())
+                    .map(|_| Planned {
+                        role: Role::Idle,
+                        path: "",
+                        at: Duration::ZERO,
+                    })
                     .collect();
+                requests.extend((0..self.slow_count(settings)).map(|_| slow(slow_path)));
                 requests.extend((0..settings.fast).map(fast));
                 vec![requests]
             }
@@ -174,8 +208,10 @@ impl Scenario {
             }
         };
         // One server that handles everything one after another (stage 1) ends the last request
-        // after all the slow ones: give it that long, and then some.
-        let slow_count = u32::try_from(self.slow_count(settings) + 2).unwrap_or(u32::MAX);
+        // after all the slow ones (an idle client holds it as long): give it that long, and
+        // then some.
+        let holders = self.slow_count(settings) + self.idle_count();
+        let slow_count = u32::try_from(holders + 2).unwrap_or(u32::MAX);
         let timeout = settings
             .delay
             .saturating_mul(slow_count)
@@ -196,6 +232,67 @@ pub struct Sent {
     pub role: Role,
     pub path: &'static str,
     pub exchange: Exchange,
+}
+
+/// The error of an idle client whose connection the server closed without sending a byte:
+/// the idle client's expected end.
+const CLOSED_BY_SERVER: &str = "closed by the server without a response";
+
+impl Sent {
+    /// Whether the server closed the connection without sending a byte. For an idle client
+    /// that is the expected end (after `--read-timeout-ms`); for a request it is a failure.
+    pub fn closed_by_server(&self) -> bool {
+        let timing = &self.exchange.timing;
+        matches!(&self.exchange.response,
+            Err(err) if err.kind() == io::ErrorKind::UnexpectedEof)
+            && timing.connect.is_some()
+            && timing.first_byte.is_none()
+    }
+
+    /// Why the request did not end as its role should, or `None` if it did: a `200 OK` for
+    /// a request, a close by the server without a response for an idle client.
+    pub fn error(&self) -> Option<String> {
+        match (&self.exchange.response, self.role) {
+            (_, Role::Idle) if self.closed_by_server() => None,
+            (Ok(response), Role::Idle) => Some(format!(
+                "the idle client got a response (status {}) to no request",
+                response.status
+            )),
+            (Ok(response), _) if response.status == 200 => None,
+            (Ok(response), _) => Some(format!("status {}", response.status)),
+            (Err(err), Role::Idle)
+                if matches!(
+                    err.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                Some(format!(
+                    "the server did not close the idle connection within {}",
+                    seconds(self.exchange.timing.done)
+                ))
+            }
+            (Err(err), _) => Some(err.to_string()),
+        }
+    }
+
+    /// When the request's bar starts, after its scheduled moment: an idle client from its
+    /// connection, since it waits for nothing before that; a request from its schedule.
+    pub fn start(&self) -> Duration {
+        match self.role {
+            Role::Idle => self.exchange.timing.connect.unwrap_or_default(),
+            _ => Duration::ZERO,
+        }
+    }
+
+    /// How long the request took: for a request its latency, from its scheduled moment to
+    /// its complete answer; for an idle client how long the server kept it open.
+    pub fn duration(&self) -> Duration {
+        self.exchange.latency().saturating_sub(self.start())
+    }
+}
+
+fn seconds(duration: Duration) -> String {
+    format!("{:.1} s", duration.as_secs_f64())
 }
 
 /// The results of a plan, in the plan's order.
@@ -232,9 +329,13 @@ pub fn run(addr: SocketAddr, plan: &Plan) -> Run {
                 let scheduled = phase_start + planned.at;
                 let request = client::get_request(planned.path);
                 let timeout = plan.timeout;
+                let role = planned.role;
                 let handle = thread::spawn(move || {
                     sleep_until(scheduled);
-                    send_scheduled_within(addr, &request, scheduled, timeout)
+                    match role {
+                        Role::Idle => idle_within(addr, scheduled, timeout),
+                        _ => send_scheduled_within(addr, &request, scheduled, timeout),
+                    }
                 });
                 (planned, scheduled, handle)
             })
@@ -296,6 +397,40 @@ pub fn send_scheduled_within(
     }
 }
 
+/// An idle client: connects, sends nothing, and waits up to `timeout` for the server to close
+/// the connection. `timing.done` is when it did; a server that closes it without a byte ends
+/// it as [`Sent::closed_by_server`].
+pub fn idle_within(addr: SocketAddr, scheduled: Instant, timeout: Duration) -> Exchange {
+    let mut timing = Timing::default();
+    let response = (|| {
+        let mut stream = TcpStream::connect_timeout(&addr, client::CONNECT_TIMEOUT.min(timeout))?;
+        timing.connect = Some(scheduled.elapsed());
+        stream.set_read_timeout(Some(timeout))?;
+        // One read is enough: it ends at the server's close (0 bytes), or with the first bytes
+        // of an answer the idle client should not get, which are then read to the end.
+        let mut chunk = [0u8; 1024];
+        match stream.read(&mut chunk)? {
+            0 => Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                CLOSED_BY_SERVER,
+            )),
+            count => {
+                timing.first_byte = Some(scheduled.elapsed());
+                let mut bytes = chunk[..count].to_vec();
+                // At most 64 KiB more: enough for any answer of these servers.
+                (&mut stream).take(64 * 1024).read_to_end(&mut bytes)?;
+                client::parse_response(&bytes)
+            }
+        }
+    })();
+    timing.done = scheduled.elapsed();
+    Exchange {
+        scheduled,
+        timing,
+        response,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,6 +477,95 @@ mod tests {
         assert_eq!(plan.phases[0].len(), 1);
         assert_eq!(plan.phases[1].len(), 10);
         assert!(plan.requests().all(|r| r.path == "/cpu"));
+    }
+
+    #[test]
+    fn idle_opens_one_silent_connection_before_the_fast_requests() {
+        let settings = settings(2000);
+        let plan = Scenario::Idle.plan(&settings);
+        let requests: Vec<_> = plan.requests().collect();
+        assert_eq!(requests.len(), 11);
+        assert_eq!(
+            (requests[0].role, requests[0].path, requests[0].at),
+            (Role::Idle, "", Duration::ZERO)
+        );
+        assert!(requests[1..].iter().all(|r| r.role == Role::Fast));
+        assert_eq!(requests[1].at, Scenario::head_start(&settings));
+        assert!(plan.timeout > settings.delay * 3);
+        assert_eq!(
+            Scenario::Idle.server_read_timeout(&settings),
+            Some(settings.delay)
+        );
+        assert_eq!(Scenario::Slow.server_read_timeout(&settings), None);
+    }
+
+    /// A listener on loopback whose one connection `serve` handles; the thread ends with it.
+    fn one_connection(
+        serve: impl FnOnce(TcpStream) + Send + 'static,
+    ) -> (SocketAddr, thread::JoinHandle<()>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().expect("local address");
+        let handle = thread::spawn(move || {
+            if let Ok((stream, _)) = listener.accept() {
+                serve(stream);
+            }
+        });
+        (addr, handle)
+    }
+
+    fn idle(exchange: Exchange) -> Sent {
+        Sent {
+            role: Role::Idle,
+            path: "",
+            exchange,
+        }
+    }
+
+    #[test]
+    fn an_idle_client_ends_when_the_server_closes_it() {
+        let (addr, server) = one_connection(|stream| {
+            thread::sleep(Duration::from_millis(50));
+            drop(stream);
+        });
+        let sent = idle(idle_within(addr, Instant::now(), Duration::from_secs(5)));
+        server.join().expect("the server thread");
+        assert!(sent.closed_by_server(), "{sent:?}");
+        assert_eq!(sent.error(), None);
+        assert!(sent.exchange.timing.done >= Duration::from_millis(50));
+        assert!(sent.duration() <= sent.exchange.latency());
+        // The same end for a request that was sent is a failure.
+        let fast = Sent {
+            role: Role::Fast,
+            ..sent
+        };
+        assert!(fast.error().is_some());
+    }
+
+    #[test]
+    fn an_idle_client_that_gets_an_answer_or_no_close_fails() {
+        let (addr, server) = one_connection(|mut stream| {
+            let _ = stream.write_all(b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n");
+        });
+        let sent = idle(idle_within(addr, Instant::now(), Duration::from_secs(5)));
+        server.join().expect("the server thread");
+        assert!(!sent.closed_by_server());
+        let error = sent
+            .error()
+            .expect("an answer is not what an idle client expects");
+        assert!(error.contains("status 408"), "{error}");
+
+        let (addr, server) = one_connection(|stream| {
+            thread::sleep(Duration::from_millis(400));
+            drop(stream);
+        });
+        let sent = idle(idle_within(
+            addr,
+            Instant::now(),
+            Duration::from_millis(100),
+        ));
+        server.join().expect("the server thread");
+        let error = sent.error().expect("a connection left open fails");
+        assert!(error.contains("did not close"), "{error}");
     }
 
     #[test]
