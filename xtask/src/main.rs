@@ -11,9 +11,12 @@
 //! - [`summary`]: percentiles and verdicts; [`table`], [`timeline`]: the terminal output;
 //!   [`json`], [`html`]: the files.
 //!
-//! Beside it: [`diff`] (`cargo xtask diff 3 4`) and [`book`] (`cargo xtask book`).
+//! Beside it: [`diff`] (`cargo xtask diff 3 4`), [`book`] (`cargo xtask book`), and
+//! [`bench`] (`cargo xtask bench`, with its clients in [`bench_load`]).
 
 mod args;
+mod bench;
+mod bench_load;
 mod book;
 mod cargo_build;
 mod catalog;
@@ -40,6 +43,7 @@ Commands:
   demo     run the slow-request demo against every stage (see cargo xtask demo --help)
   diff     show the code that changes between two stages, e.g. `cargo xtask diff 3 4`
   book     build the book in docs/ with mdbook
+  bench    throughput and memory per waiting connection, beside axum (see --help)
   help     print this help
 ";
 
@@ -74,6 +78,17 @@ fn main() -> ExitCode {
             }
         },
         Some("book") => book::run(&workspace_root()),
+        Some("bench") => match bench::parse(args) {
+            Ok(None) => {
+                print!("{}", bench::BENCH_HELP);
+                ExitCode::SUCCESS
+            }
+            Ok(Some(options)) => bench::run(options),
+            Err(err) => {
+                eprintln!("error: {err} (see cargo xtask bench --help)");
+                ExitCode::from(2)
+            }
+        },
         Some(_) => {
             let other = command.unwrap_or_default();
             eprint!(

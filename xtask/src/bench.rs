@@ -1,0 +1,914 @@
+//! `cargo xtask bench`: what each model costs, beside a production server (axum on tokio,
+//! `crates/reference`), measured with the bench's own client (no wrk, no oha).
+//!
+//! - throughput: closed-loop `GET /` on a new connection each, C clients for T seconds, in
+//!   interleaved rounds with a fresh server per run: requests/s, latency, errors, and the
+//!   ratio to the reference in the same run.
+//! - c10k: N concurrent `GET /sleep` (1 s) on the servers that serve connections
+//!   concurrently: how many completed, latency, and the server's memory and threads, so the
+//!   memory per waiting connection of a thread (stage 2) and a task (stage 5) can be compared.
+//!
+//! The clients are in [`crate::bench_load`]; building, starting and stopping servers reuse the
+//! demo's [`cargo_build`], [`harness::ServerProcess`] and [`stop`].
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use harness::ServerProcess;
+use serde_json::{Value, json};
+
+use crate::bench_load::{self, Counts, ProcStatus, Sampler};
+use crate::cargo_build::{self, Built};
+use crate::catalog::{self, Binary, Runtime, STAGES};
+use crate::progress::Progress;
+use crate::stop::{self, TrackedServer};
+use crate::style::{Color, Style, pad, pad_left};
+use crate::units;
+
+pub const BENCH_HELP: &str = "\
+cargo xtask bench: throughput, tail latency and memory per waiting connection of
+the stage servers, beside a production server (axum on tokio, crates/reference).
+It builds the binaries in release mode, starts each on a free port of 127.0.0.1,
+loads it with its own client, and stops it.
+
+Usage: cargo xtask bench [OPTIONS]
+
+Options:
+  --only PART        throughput or c10k                        [default: both]
+  --stage LIST       which stages, such as 1,5 or 2-5         [default: 1,2,3,4,5]
+  --runtime LIST     binaries of stages 3 to 5: async-std, tokio, smol, or all
+                     (all: 11 binaries)                    [default: async-std]
+  --clients C        throughput: concurrent clients                 [default: 16]
+  --seconds T        throughput: seconds per run                     [default: 5]
+  --rounds R         throughput: interleaved rounds                  [default: 3]
+  --connections N    c10k: concurrent GET /sleep                 [default: 10000]
+  --quick            a smoke test of a few seconds: 1 round of 1 s, N = 500
+  --json FILE        also write the results to FILE as JSON
+  -h, --help         print this help
+
+throughput: each client sends GET / on a new connection, and the next one as
+soon as the answer is complete, for T seconds. Each round runs every binary once,
+with a fresh server, in turn; requests/s is the median of the rounds (and the
+min-max), latencies are exact percentiles over every request of every round.
+
+c10k: N clients send GET /sleep (the server's --sleep-ms 1000), their connects
+spread over one second, and wait for the answer. It runs on the servers that
+serve connections concurrently (stages 4 and 5, the reference) and on stage 2
+with --workers N (a thread per waiting connection). Memory is the server's
+resident set from /proc (Linux; elsewhere \"not measured\"); per connection is
+(peak - idle) / N.
+
+The client runs on the same machine and competes with the server for its cores.
+";
+
+const QUICK_SECONDS: u64 = 1;
+const QUICK_CONNECTIONS: usize = 500;
+/// The delay of `/sleep` in c10k, and every server's `--sleep-ms` in the bench.
+const SLEEP: Duration = Duration::from_millis(1000);
+/// Sockets the bench keeps for itself besides the N of c10k.
+const SPARE_FILES: u64 = 128;
+/// The width of the tables; the notes wrap to it.
+const WIDTH: usize = 100;
+/// How long a fresh server gets to answer its first request.
+const WARM_UP: Duration = Duration::from_secs(10);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Part {
+    Throughput,
+    C10k,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BenchOptions {
+    stages: Vec<u8>,
+    runtimes: Vec<Runtime>,
+    parts: Vec<Part>,
+    clients: usize,
+    seconds: Duration,
+    rounds: usize,
+    connections: usize,
+    quick: bool,
+    json: Option<PathBuf>,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        BenchOptions {
+            stages: STAGES.to_vec(),
+            runtimes: vec![Runtime::AsyncStd],
+            parts: vec![Part::Throughput, Part::C10k],
+            clients: 16,
+            seconds: Duration::from_secs(5),
+            rounds: 3,
+            connections: 10_000,
+            quick: false,
+            json: None,
+        }
+    }
+}
+
+/// Parses the arguments after `bench`; `Ok(None)` asks for the help.
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<BenchOptions>, String> {
+    use lexopt::prelude::*;
+    let mut options = BenchOptions::default();
+    let (mut seconds, mut rounds, mut connections) = (None, None, None);
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("only") => {
+                options.parts = match text(&mut parser)?.as_str() {
+                    "throughput" => vec![Part::Throughput],
+                    "c10k" => vec![Part::C10k],
+                    other => {
+                        return Err(format!("--only takes throughput or c10k, not {other:?}"));
+                    }
+                }
+            }
+            Long("stage") => {
+                options.stages = crate::args::parse_stages(&text(&mut parser)?).map_err(|e| e.0)?
+            }
+            Long("runtime") => {
+                options.runtimes =
+                    crate::args::parse_runtimes(&text(&mut parser)?).map_err(|e| e.0)?
+            }
+            Long("clients") => options.clients = number(&mut parser, "--clients", 1, 1024)?,
+            Long("seconds") => seconds = Some(number(&mut parser, "--seconds", 1, 600)?),
+            Long("rounds") => rounds = Some(number(&mut parser, "--rounds", 1, 20)?),
+            Long("connections") => {
+                connections = Some(number(&mut parser, "--connections", 1, 100_000)?)
+            }
+            Long("quick") => options.quick = true,
+            Long("json") => {
+                options.json = Some(PathBuf::from(parser.value().map_err(|e| e.to_string())?))
+            }
+            Short('h') | Long("help") => return Ok(None),
+            other => return Err(other.unexpected().to_string()),
+        }
+    }
+    if options.quick {
+        options.seconds = Duration::from_secs(QUICK_SECONDS);
+        options.rounds = 1;
+        options.connections = QUICK_CONNECTIONS;
+    }
+    // Explicit numbers win over --quick's.
+    if let Some(seconds) = seconds {
+        options.seconds = Duration::from_secs(seconds as u64);
+    }
+    options.rounds = rounds.unwrap_or(options.rounds);
+    options.connections = connections.unwrap_or(options.connections);
+    Ok(Some(options))
+}
+
+fn text(parser: &mut lexopt::Parser) -> Result<String, String> {
+    parser
+        .value()
+        .map_err(|e| e.to_string())?
+        .into_string()
+        .map_err(|_| "arguments must be UTF-8 text".to_string())
+}
+
+fn number(
+    parser: &mut lexopt::Parser,
+    flag: &str,
+    min: usize,
+    max: usize,
+) -> Result<usize, String> {
+    let value = text(parser)?;
+    match value.parse::<usize>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{flag} takes a whole number from {min} to {max}, not {value:?}"
+        )),
+    }
+}
+
+/// The reference server, as a binary the demo's builder understands.
+fn reference() -> Binary {
+    Binary {
+        stage: 0,
+        package: "reference".to_string(),
+        name: "reference".to_string(),
+        runtime: "tokio",
+        model: "axum (reference)",
+    }
+}
+
+fn is_reference(binary: &Binary) -> bool {
+    binary.stage == 0
+}
+
+pub fn run(options: BenchOptions) -> ExitCode {
+    let style = Style::for_stdout();
+    let json_file = match options.json.as_deref().map(File::create).transpose() {
+        Ok(file) => file,
+        Err(err) => return fail(&format!("cannot write the --json file: {err}")),
+    };
+    if let Err(message) = stop::install_ctrl_c_handler() {
+        eprintln!("warning: {message}");
+    }
+    let (open_files, open_files_note) = bench_load::raise_open_files();
+    let workspace = match cargo_build::workspace() {
+        Ok(workspace) => workspace,
+        Err(message) => return fail(&message),
+    };
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+
+    let mut binaries = catalog::select(&options.stages, &options.runtimes);
+    binaries.push(reference());
+    let built = cargo_build::build(&workspace, &binaries);
+    let mut broken = Vec::new();
+    for binary in &binaries {
+        if let Some(Err(failure)) = built.get(&binary.name) {
+            println!("could not build {}: {}", binary.name, failure.first_line());
+            broken.push(format!("{} did not build", binary.name));
+        }
+    }
+
+    let machine = machine_line(cores);
+    println!("{}", style.paint(Color::Bold, &machine));
+    print!(
+        "{}",
+        crate::style::wrap(
+            &format!(
+                "The client runs on the same machine and competes with the server for these \
+                 {cores} core(s): every figure here is client and server together."
+            ),
+            WIDTH,
+            ""
+        )
+    );
+    println!("{open_files_note}.");
+    println!();
+
+    let mut report = json!({
+        "machine": machine,
+        "cores": cores,
+        "open_files_limit": open_files,
+        "quick": options.quick,
+    });
+    if options.parts.contains(&Part::Throughput) {
+        let results = throughput(&options, &binaries, &built);
+        print_throughput(&options, &results, style);
+        for result in &results {
+            if result.counts.errors() > 0 || result.runs_failed > 0 {
+                broken.push(format!(
+                    "throughput: {} left requests unanswered ({}; {} run(s) did not start)",
+                    result.binary.name,
+                    result.counts.describe_errors(),
+                    result.runs_failed
+                ));
+            }
+        }
+        report["throughput"] = throughput_json(&options, &results);
+    }
+    if options.parts.contains(&Part::C10k) {
+        let (results, note) = c10k(&options, &binaries, &built, open_files);
+        print_c10k(&options, &results, &note, style);
+        for result in &results {
+            match &result.outcome {
+                Ok(held) if held.run.counts.ok < held.n as u64 => broken.push(format!(
+                    "c10k: {} answered {} of {} ({})",
+                    result.binary.name,
+                    held.run.counts.ok,
+                    held.n,
+                    held.run.counts.describe_errors()
+                )),
+                Ok(_) => {}
+                Err(message) if message.starts_with("skipped") => {}
+                Err(message) => broken.push(format!("c10k: {}: {message}", result.binary.name)),
+            }
+        }
+        report["c10k"] = c10k_json(&results, &note);
+    }
+
+    let mut status = ExitCode::SUCCESS;
+    if let Some(mut file) = json_file {
+        let written = serde_json::to_writer_pretty(&mut file, &report)
+            .map_err(|e| e.to_string())
+            .and_then(|()| writeln!(file).map_err(|e| e.to_string()));
+        match (written, &options.json) {
+            (Ok(()), Some(path)) => println!("wrote {}", path.display()),
+            (Err(err), _) => {
+                eprintln!("error: cannot write the --json file: {err}");
+                status = ExitCode::FAILURE;
+            }
+            _ => {}
+        }
+    }
+    if !broken.is_empty() {
+        let style = Style::for_stderr();
+        eprintln!(
+            "{}",
+            style.paint(Color::Red, "not every request was answered:")
+        );
+        for line in &broken {
+            eprintln!("  {line}");
+        }
+        status = ExitCode::FAILURE;
+    }
+    status
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+fn machine_line(cores: usize) -> String {
+    let cpu = bench_load::cpu_model().unwrap_or_else(|| "unknown CPU".to_string());
+    format!(
+        "Machine: {cores} core(s), {cpu}, {} {}",
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
+
+/// Starts a server and waits for its first answer.
+fn start(executable: &std::path::Path, args: &[String]) -> Result<TrackedServer, String> {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = ServerProcess::start(executable, &args).map_err(|err| err.to_string())?;
+    let server = TrackedServer::new(server);
+    let warm = harness::scenario::send_scheduled_within(
+        server.addr,
+        &harness::client::get_request("/"),
+        std::time::Instant::now(),
+        WARM_UP,
+    );
+    if warm.status() != 200 {
+        return Err(format!(
+            "it did not answer GET / with 200 within {}",
+            units::short(WARM_UP)
+        ));
+    }
+    Ok(server)
+}
+
+fn server_args(binary: &Binary) -> Vec<String> {
+    let mut args = vec![
+        "--host".to_string(),
+        "127.0.0.1".to_string(),
+        "--sleep-ms".to_string(),
+        SLEEP.as_millis().to_string(),
+    ];
+    if binary.stage == 2 {
+        // The pool of the demo's table ("thread pool of 4").
+        args.extend(["--workers".to_string(), catalog::WORKERS.to_string()]);
+    }
+    args
+}
+
+// ---------------------------------------------------------------- throughput
+
+struct Throughput {
+    binary: Binary,
+    /// Requests/s of each run that started.
+    rates: Vec<f64>,
+    counts: Counts,
+    latencies: Vec<Duration>,
+    runs_failed: usize,
+    start_error: Option<String>,
+}
+
+impl Throughput {
+    fn median(&self) -> Option<f64> {
+        let mut rates = self.rates.clone();
+        rates.sort_by(f64::total_cmp);
+        match rates.len() {
+            0 => None,
+            n if n % 2 == 1 => Some(rates[n / 2]),
+            n => Some((rates[n / 2 - 1] + rates[n / 2]) / 2.0),
+        }
+    }
+}
+
+fn throughput(options: &BenchOptions, binaries: &[Binary], built: &Built) -> Vec<Throughput> {
+    let mut results: Vec<Throughput> = binaries
+        .iter()
+        .map(|binary| Throughput {
+            binary: binary.clone(),
+            rates: Vec::new(),
+            counts: Counts::default(),
+            latencies: Vec::new(),
+            runs_failed: 0,
+            start_error: None,
+        })
+        .collect();
+    let runnable = results
+        .iter()
+        .filter(|r| matches!(built.get(&r.binary.name), Some(Ok(_))))
+        .count();
+    let mut done = 0;
+    for round in 1..=options.rounds {
+        for result in results.iter_mut() {
+            let Some(Ok(executable)) = built.get(&result.binary.name) else {
+                continue;
+            };
+            done += 1;
+            let progress = Progress::start(format!(
+                "throughput round {round}/{} [{done}/{}] {}",
+                options.rounds,
+                runnable * options.rounds,
+                result.binary.name
+            ));
+            match start(executable, &server_args(&result.binary)) {
+                Ok(server) => {
+                    progress.set_detail(format!(
+                        "{} clients for {} s",
+                        options.clients,
+                        options.seconds.as_secs()
+                    ));
+                    let run =
+                        bench_load::closed_loop(server.addr, options.clients, options.seconds);
+                    drop(server);
+                    result.rates.push(run.per_second());
+                    result.counts.merge(&run.counts);
+                    result.latencies.extend(run.latencies);
+                }
+                Err(message) => {
+                    result.runs_failed += 1;
+                    result.start_error = Some(message);
+                }
+            }
+            progress.finish();
+        }
+    }
+    for result in &mut results {
+        result.latencies.sort_unstable();
+    }
+    results
+}
+
+/// The nearest-rank percentile of sorted values.
+fn percentile(sorted: &[Duration], p: f64) -> Option<Duration> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted.get(rank.clamp(1, sorted.len()) - 1).copied()
+}
+
+fn cell(duration: Option<Duration>) -> String {
+    duration.map_or("-".to_string(), units::cell)
+}
+
+fn print_throughput(options: &BenchOptions, results: &[Throughput], style: Style) {
+    println!(
+        "{}",
+        style.paint(
+            Color::Bold,
+            &format!(
+                "throughput: GET / on a new connection each, {} clients, {} s per run, {} round(s)",
+                options.clients,
+                options.seconds.as_secs(),
+                options.rounds
+            )
+        )
+    );
+    let reference = results
+        .iter()
+        .find(|r| is_reference(&r.binary))
+        .and_then(Throughput::median);
+    let header = [
+        "binary", "model", "req/s", "min-max", "p50", "p99", "max", "errors", "vs ref",
+    ];
+    let widths = [14, 22, 7, 13, 7, 7, 7, 8, 6];
+    let mut rows = vec![header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+    for result in results {
+        let median = result.median();
+        let min = result.rates.iter().copied().reduce(f64::min);
+        let max = result.rates.iter().copied().reduce(f64::max);
+        let range = match (min, max) {
+            (Some(min), Some(max)) => format!("{min:.0}-{max:.0}"),
+            _ => "-".to_string(),
+        };
+        let ratio = match (median, reference) {
+            (Some(m), Some(r)) if r > 0.0 => format!("{:.2}x", m / r),
+            _ => "-".to_string(),
+        };
+        let errors = if result.start_error.is_some() && result.rates.is_empty() {
+            "no start".to_string()
+        } else {
+            result.counts.errors().to_string()
+        };
+        rows.push(vec![
+            result.binary.name.clone(),
+            result.binary.model.to_string(),
+            median.map_or("-".to_string(), |m| format!("{m:.0}")),
+            range,
+            cell(percentile(&result.latencies, 50.0)),
+            cell(percentile(&result.latencies, 99.0)),
+            cell(result.latencies.last().copied()),
+            errors,
+            ratio,
+        ]);
+    }
+    print_rows(&rows, &widths);
+    for result in results {
+        if result.counts.errors() > 0 {
+            println!(
+                "  {}: errors: {}",
+                result.binary.name,
+                result.counts.describe_errors()
+            );
+        }
+        if let Some(message) = &result.start_error {
+            println!("  {}: did not start: {message}", result.binary.name);
+        }
+    }
+    // The targets of the issue, where this run can tell.
+    if let Some(reference) = reference.filter(|r| *r > 0.0) {
+        for result in results {
+            let goal = match result.binary.stage {
+                5 => 1.0,
+                1 => 0.8,
+                _ => continue,
+            };
+            if let Some(median) = result.median() {
+                let ratio = median / reference;
+                let verdict = if ratio >= goal {
+                    "met".to_string()
+                } else {
+                    format!("missed by {:.0}%", (1.0 - ratio / goal) * 100.0)
+                };
+                println!(
+                    "  target {} >= {goal:.1}x the reference: {ratio:.2}x, {verdict}",
+                    result.binary.name
+                );
+            }
+        }
+    }
+    println!();
+}
+
+fn print_rows(rows: &[Vec<String>], widths: &[usize]) {
+    for (index, row) in rows.iter().enumerate() {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .enumerate()
+            .map(|(column, (text, &width))| {
+                if column < 2 {
+                    pad(text, width)
+                } else {
+                    pad_left(text, width)
+                }
+            })
+            .collect();
+        println!("  {}", line.join(" ").trim_end());
+        if index == 0 {
+            let total: usize = widths.iter().sum::<usize>() + widths.len() - 1;
+            println!("  {}", "-".repeat(total));
+        }
+    }
+}
+
+fn throughput_json(options: &BenchOptions, results: &[Throughput]) -> Value {
+    let millis = |d: Option<Duration>| d.map(units::millis);
+    json!({
+        "clients": options.clients,
+        "seconds": options.seconds.as_secs(),
+        "rounds": options.rounds,
+        "binaries": results.iter().map(|r| json!({
+            "binary": r.binary.name,
+            "model": r.binary.model,
+            "requests_per_second": r.rates,
+            "median_per_second": r.median(),
+            "answered": r.counts.ok,
+            "errors": {
+                "connect": r.counts.connect,
+                "reset": r.counts.reset,
+                "timeout": r.counts.timeout,
+                "wrong_status": r.counts.wrong_status,
+                "other": r.counts.other,
+            },
+            "p50_ms": millis(percentile(&r.latencies, 50.0)),
+            "p99_ms": millis(percentile(&r.latencies, 99.0)),
+            "max_ms": millis(r.latencies.last().copied()),
+            "runs_failed": r.runs_failed,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+// ---------------------------------------------------------------------- c10k
+
+struct Held {
+    n: usize,
+    run: bench_load::HoldRun,
+    /// Sorted.
+    latencies: Vec<Duration>,
+    /// Resident memory with nothing to do (stage 2: with one worker), KiB.
+    idle_kib: Option<u64>,
+    peak: Option<ProcStatus>,
+}
+
+impl Held {
+    fn per_connection_kib(&self) -> Option<f64> {
+        let (idle, peak) = (self.idle_kib?, self.peak?);
+        Some(peak.peak_kib.saturating_sub(idle) as f64 / self.n.max(1) as f64)
+    }
+}
+
+struct C10k {
+    binary: Binary,
+    outcome: Result<Held, String>,
+}
+
+fn c10k(
+    options: &BenchOptions,
+    binaries: &[Binary],
+    built: &Built,
+    open_files: Option<u64>,
+) -> (Vec<C10k>, String) {
+    let mut n = options.connections;
+    let mut note = String::new();
+    if let Some(limit) = open_files {
+        let most = limit.saturating_sub(SPARE_FILES) as usize;
+        if n > most {
+            note = format!(
+                "N lowered from {n} to {most}: the open-files limit is {limit} and could not be \
+                 raised further (each connection is a socket in the client and one in the server)"
+            );
+            n = most.max(1);
+        }
+    }
+    let mut results = Vec::new();
+    for binary in binaries {
+        let outcome = match (binary.stage, built.get(&binary.name)) {
+            (1 | 3, _) => Err(format!(
+                "skipped: it serves one connection at a time, so {n} x {} would take {n} s",
+                units::short(SLEEP)
+            )),
+            (_, Some(Ok(executable))) => {
+                let progress =
+                    Progress::start(format!("c10k {} x GET /sleep on {}", n, binary.name));
+                let outcome = hold_one(binary, executable, n, &progress);
+                progress.finish();
+                outcome
+            }
+            (_, _) => Err("not built".to_string()),
+        };
+        results.push(C10k {
+            binary: binary.clone(),
+            outcome,
+        });
+    }
+    (results, note)
+}
+
+fn hold_one(
+    binary: &Binary,
+    executable: &std::path::Path,
+    n: usize,
+    progress: &Progress,
+) -> Result<Held, String> {
+    let mut args = vec![
+        "--host".to_string(),
+        "127.0.0.1".to_string(),
+        "--sleep-ms".to_string(),
+        SLEEP.as_millis().to_string(),
+        "--read-timeout-ms".to_string(),
+        "60000".to_string(),
+    ];
+    let idle_kib = if binary.stage == 2 {
+        // The pool starts its threads at once: measure the idle server with one worker, so
+        // the threads count as what the waiting connections cost.
+        let mut one = args.clone();
+        one.extend(["--workers".to_string(), "1".to_string()]);
+        let server = start(executable, &one)?;
+        let idle = ProcStatus::read(server.pid).map(|s| s.rss_kib);
+        drop(server);
+        args.extend(["--workers".to_string(), n.to_string()]);
+        idle
+    } else {
+        args.extend(["--max-connections".to_string(), (n + 64).to_string()]);
+        None
+    };
+    let server = start(executable, &args)?;
+    let idle_kib = idle_kib.or_else(|| ProcStatus::read(server.pid).map(|s| s.rss_kib));
+    progress.set_detail(format!("pid {}", server.pid));
+    let sampler = Sampler::start(server.pid);
+    let run = bench_load::hold(
+        server.addr,
+        n,
+        SLEEP,
+        Duration::from_secs(10),
+        SLEEP + Duration::from_secs(30),
+    );
+    let polled = sampler.finish();
+    let last = ProcStatus::read(server.pid);
+    let exited = server.with(|s| s.exit_status()).flatten();
+    drop(server);
+    if let Some(message) = &run.client_error {
+        return Err(message.clone());
+    }
+    if let Some(status) = exited {
+        return Err(format!("the server exited during the run ({status})"));
+    }
+    let peak = last.map(|last| ProcStatus {
+        rss_kib: last.rss_kib.max(polled.rss_kib),
+        peak_kib: last.peak_kib.max(polled.peak_kib).max(polled.rss_kib),
+        threads: last.threads.max(polled.threads),
+    });
+    let mut latencies = run.latencies.clone();
+    latencies.sort_unstable();
+    Ok(Held {
+        n,
+        run,
+        latencies,
+        idle_kib,
+        peak,
+    })
+}
+
+fn mib(kib: Option<u64>) -> String {
+    kib.map_or("not measured".to_string(), |k| {
+        format!("{:.1} MiB", k as f64 / 1024.0)
+    })
+}
+
+fn print_c10k(options: &BenchOptions, results: &[C10k], note: &str, style: Style) {
+    let n = results
+        .iter()
+        .find_map(|r| r.outcome.as_ref().ok().map(|h| h.n))
+        .unwrap_or(options.connections);
+    println!(
+        "{}",
+        style.paint(
+            Color::Bold,
+            &format!(
+                "c10k: {n} concurrent GET /sleep ({}), connects spread over {}",
+                units::short(SLEEP),
+                units::short(SLEEP)
+            )
+        )
+    );
+    if !note.is_empty() {
+        println!("  {note}");
+    }
+    let header = [
+        "binary",
+        "completed",
+        "p50",
+        "p99",
+        "idle RSS",
+        "peak RSS",
+        "threads",
+        "per conn",
+        "slow conn",
+    ];
+    let widths = [14, 11, 7, 7, 12, 12, 7, 10, 9];
+    let mut rows = vec![header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+    let mut skipped = Vec::new();
+    for result in results {
+        match &result.outcome {
+            Ok(held) => rows.push(vec![
+                result.binary.name.clone(),
+                format!("{}/{}", held.run.counts.ok, held.n),
+                cell(percentile(&held.latencies, 50.0)),
+                cell(percentile(&held.latencies, 99.0)),
+                mib(held.idle_kib),
+                mib(held.peak.map(|p| p.peak_kib)),
+                held.peak.map_or("-".to_string(), |p| p.threads.to_string()),
+                held.per_connection_kib()
+                    .map_or("-".to_string(), |k| format!("{k:.1} KiB")),
+                held.run.slow_connects.to_string(),
+            ]),
+            Err(message) => skipped.push(format!("{}: {message}", result.binary.name)),
+        }
+    }
+    print_rows(&rows, &widths);
+    for line in skipped {
+        println!("  {line}");
+    }
+    for result in results {
+        if let Ok(held) = &result.outcome {
+            if held.run.counts.errors() > 0 {
+                println!(
+                    "  {}: not answered: {}",
+                    result.binary.name,
+                    held.run.counts.describe_errors()
+                );
+            }
+        }
+    }
+    // A thread per waiting connection beside a task per waiting connection.
+    let per = |stage: u8| {
+        results.iter().find_map(|r| match &r.outcome {
+            Ok(held) if r.binary.stage == stage => held
+                .per_connection_kib()
+                .map(|k| (r.binary.name.clone(), k)),
+            _ => None,
+        })
+    };
+    if let (Some((thread_name, thread)), Some((task_name, task))) = (per(2), per(5)) {
+        if task > 0.0 {
+            let line = format!(
+                "  a waiting connection costs {thread:.1} KiB as a thread ({thread_name}) and \
+                 {task:.1} KiB as a task ({task_name}): {:.1}x",
+                thread / task
+            );
+            print!("{}", crate::style::wrap(&line, WIDTH, "    "));
+        }
+    }
+    for result in results {
+        if let (5, Ok(held)) = (result.binary.stage, &result.outcome) {
+            if let Some(peak) = held.peak {
+                let mib = peak.peak_kib as f64 / 1024.0;
+                let verdict = if mib <= 32.0 { "met" } else { "missed" };
+                println!(
+                    "  target {} peak RSS <= 32 MiB at {}: {mib:.1} MiB, {verdict}",
+                    result.binary.name, held.n
+                );
+            }
+        }
+    }
+    let backlog = format!(
+        "  slow conn: connects that took over {}: on Linux, a SYN the kernel dropped because \
+         the server's listen queue (its backlog, capped by net.core.somaxconn = {}) was full, \
+         sent again by the client a second later. Such a client waits; it is not refused.",
+        units::short(bench_load::SLOW_CONNECT),
+        bench_load::sysctl("net/core/somaxconn").unwrap_or_else(|| "?".to_string())
+    );
+    print!("{}", crate::style::wrap(&backlog, WIDTH, "    "));
+    print!(
+        "{}",
+        crate::style::wrap(
+            "  per conn: (peak RSS - idle RSS) / N; stage 2's idle RSS is measured with one \
+             worker, so its N threads count.",
+            WIDTH,
+            "    "
+        )
+    );
+    println!();
+}
+
+fn c10k_json(results: &[C10k], note: &str) -> Value {
+    let millis = |d: Option<Duration>| d.map(units::millis);
+    json!({
+        "sleep_ms": SLEEP.as_millis() as u64,
+        "note": note,
+        "binaries": results.iter().map(|r| match &r.outcome {
+            Ok(held) => json!({
+                "binary": r.binary.name,
+                "connections": held.n,
+                "answered": held.run.counts.ok,
+                "errors": {
+                    "connect": held.run.counts.connect,
+                    "reset": held.run.counts.reset,
+                    "timeout": held.run.counts.timeout,
+                    "wrong_status": held.run.counts.wrong_status,
+                    "other": held.run.counts.other,
+                },
+                "slow_connects": held.run.slow_connects,
+                "p50_ms": millis(percentile(&held.latencies, 50.0)),
+                "p99_ms": millis(percentile(&held.latencies, 99.0)),
+                "idle_rss_kib": held.idle_kib,
+                "peak_rss_kib": held.peak.map(|p| p.peak_kib),
+                "threads": held.peak.map(|p| p.threads),
+                "per_connection_kib": held.per_connection_kib(),
+            }),
+            Err(message) => json!({ "binary": r.binary.name, "not_run": message }),
+        }).collect::<Vec<_>>(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_words(words: &[&str]) -> Result<Option<BenchOptions>, String> {
+        parse(words.iter().map(OsString::from))
+    }
+
+    #[test]
+    fn quick_is_short_and_explicit_numbers_win() {
+        let Ok(Some(quick)) = parse_words(&["--quick"]) else {
+            panic!("--quick parses");
+        };
+        assert_eq!(quick.seconds, Duration::from_secs(1));
+        assert_eq!((quick.rounds, quick.connections), (1, 500));
+        let Ok(Some(mixed)) = parse_words(&["--quick", "--connections", "2000", "--only", "c10k"])
+        else {
+            panic!("valid options parse");
+        };
+        assert_eq!(mixed.connections, 2000);
+        assert_eq!(mixed.parts, vec![Part::C10k]);
+        assert!(parse_words(&["--only", "speed"]).is_err());
+        assert!(parse_words(&["--clients", "0"]).is_err());
+        assert_eq!(parse_words(&["--help"]), Ok(None));
+    }
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let values: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(percentile(&values, 50.0), Some(Duration::from_millis(50)));
+        assert_eq!(percentile(&values, 99.0), Some(Duration::from_millis(99)));
+        assert_eq!(percentile(&[], 50.0), None);
+    }
+}

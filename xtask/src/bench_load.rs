@@ -1,0 +1,483 @@
+//! The bench's clients and its view of the server process, with no external tool.
+//!
+//! - [`closed_loop`]: `clients` threads, each sending `GET /` on a new connection and, as soon
+//!   as the answer is complete, the next one, until the time is up (closed-loop load).
+//! - [`hold`]: `n` concurrent `GET /sleep`, their connects spread over a given time, all
+//!   driven by one thread of a tokio runtime (so the client holds `n` sockets, not `n`
+//!   threads), each with a deadline.
+//! - [`ProcStatus`] and [`Sampler`]: a server's resident memory and thread count, read from
+//!   `/proc/PID/status` on Linux (elsewhere: `None`, shown as "not measured").
+//! - [`raise_open_files`]: the open-files limit, raised to the hard limit where the OS lets us.
+//!
+//! Every loop here ends by itself: by a deadline, a count, or a timeout on each socket.
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+/// How long one throughput request may take to connect, and each read or write.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// The most a response may be; ours are under 1 KiB.
+const MAX_RESPONSE: u64 = 64 * 1024;
+
+/// Why a request got no good answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The connection could not be made (refused, or no answer to the SYN in time).
+    Connect,
+    /// The connection was reset or broken.
+    Reset,
+    /// A read or write timed out.
+    Timeout,
+    /// A complete answer, but not `200`.
+    WrongStatus,
+    /// Any other I/O error.
+    Other,
+}
+
+/// What a batch of requests gave.
+#[derive(Clone, Debug, Default)]
+pub struct Counts {
+    pub ok: u64,
+    pub connect: u64,
+    pub reset: u64,
+    pub timeout: u64,
+    pub wrong_status: u64,
+    pub other: u64,
+}
+
+impl Counts {
+    pub fn add(&mut self, failure: Failure) {
+        match failure {
+            Failure::Connect => self.connect += 1,
+            Failure::Reset => self.reset += 1,
+            Failure::Timeout => self.timeout += 1,
+            Failure::WrongStatus => self.wrong_status += 1,
+            Failure::Other => self.other += 1,
+        }
+    }
+
+    pub fn merge(&mut self, other: &Counts) {
+        self.ok += other.ok;
+        self.connect += other.connect;
+        self.reset += other.reset;
+        self.timeout += other.timeout;
+        self.wrong_status += other.wrong_status;
+        self.other += other.other;
+    }
+
+    pub fn errors(&self) -> u64 {
+        self.connect + self.reset + self.timeout + self.wrong_status + self.other
+    }
+
+    /// `0`, or the errors by kind: `3 connect, 1 reset`.
+    pub fn describe_errors(&self) -> String {
+        let kinds = [
+            (self.connect, "connect"),
+            (self.reset, "reset"),
+            (self.timeout, "timeout"),
+            (self.wrong_status, "wrong status"),
+            (self.other, "other"),
+        ];
+        let named: Vec<String> = kinds
+            .iter()
+            .filter(|(count, _)| *count > 0)
+            .map(|(count, kind)| format!("{count} {kind}"))
+            .collect();
+        if named.is_empty() {
+            "0".to_string()
+        } else {
+            named.join(", ")
+        }
+    }
+}
+
+fn classify(err: &io::Error) -> Failure {
+    match err.kind() {
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe
+        | io::ErrorKind::UnexpectedEof => Failure::Reset,
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Failure::Timeout,
+        _ => Failure::Other,
+    }
+}
+
+/// Whether a complete response starts with a `200` status line.
+fn is_ok(response: &[u8]) -> bool {
+    response.len() >= 12 && response.starts_with(b"HTTP/1.") && &response[8..12] == b" 200"
+}
+
+/// One run of closed-loop load.
+pub struct LoadRun {
+    pub counts: Counts,
+    /// The latency of every answered request, unsorted.
+    pub latencies: Vec<Duration>,
+    pub elapsed: Duration,
+}
+
+impl LoadRun {
+    pub fn per_second(&self) -> f64 {
+        self.counts.ok as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// `clients` threads send `GET /` on a new connection each, back to back, for `duration`.
+/// A request still in flight at the end finishes (within its timeouts) and counts.
+pub fn closed_loop(addr: SocketAddr, clients: usize, duration: Duration) -> LoadRun {
+    let request = harness::client::get_request("/");
+    let started = Instant::now();
+    let deadline = started + duration;
+    let results: Vec<(Counts, Vec<Duration>)> = thread::scope(|scope| {
+        let workers: Vec<_> = (0..clients)
+            .map(|_| {
+                let request = &request;
+                scope.spawn(move || {
+                    let mut counts = Counts::default();
+                    let mut latencies = Vec::with_capacity(64 * 1024);
+                    let mut buffer = Vec::with_capacity(2048);
+                    while Instant::now() < deadline {
+                        let sent = Instant::now();
+                        match one_request(addr, request, &mut buffer) {
+                            Ok(()) => {
+                                counts.ok += 1;
+                                latencies.push(sent.elapsed());
+                            }
+                            Err(Failure::Connect) => {
+                                counts.add(Failure::Connect);
+                                // Do not spin on a server that is gone.
+                                thread::sleep(Duration::from_millis(10));
+                            }
+                            Err(failure) => counts.add(failure),
+                        }
+                    }
+                    (counts, latencies)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| worker.join().unwrap_or_default())
+            .collect()
+    });
+    let elapsed = started.elapsed();
+    let mut counts = Counts::default();
+    let mut latencies = Vec::new();
+    for (part, times) in results {
+        counts.merge(&part);
+        latencies.extend(times);
+    }
+    LoadRun {
+        counts,
+        latencies,
+        elapsed,
+    }
+}
+
+/// Connect, send, read until the server closes, check the status. `buffer` is reused.
+fn one_request(addr: SocketAddr, request: &[u8], buffer: &mut Vec<u8>) -> Result<(), Failure> {
+    let mut stream =
+        TcpStream::connect_timeout(&addr, REQUEST_TIMEOUT).map_err(|_| Failure::Connect)?;
+    let setup = stream
+        .set_read_timeout(Some(REQUEST_TIMEOUT))
+        .and_then(|()| stream.set_write_timeout(Some(REQUEST_TIMEOUT)))
+        .and_then(|()| stream.set_nodelay(true));
+    setup.map_err(|err| classify(&err))?;
+    stream.write_all(request).map_err(|err| classify(&err))?;
+    buffer.clear();
+    (&mut stream)
+        .take(MAX_RESPONSE)
+        .read_to_end(buffer)
+        .map_err(|err| classify(&err))?;
+    if buffer.is_empty() {
+        return Err(Failure::Reset);
+    }
+    if is_ok(buffer) {
+        Ok(())
+    } else {
+        Err(Failure::WrongStatus)
+    }
+}
+
+/// One run of many concurrent slow requests.
+pub struct HoldRun {
+    pub counts: Counts,
+    /// The latency of every answered request, from its scheduled moment, unsorted.
+    pub latencies: Vec<Duration>,
+    /// Connects that took longer than [`SLOW_CONNECT`]: on Linux, a SYN that the kernel
+    /// dropped because the listen queue was full, and that the client sent again a second
+    /// later.
+    pub slow_connects: u64,
+    /// The client could not run at all (its runtime did not start).
+    pub client_error: Option<String>,
+}
+
+/// A connect slower than this was, on loopback, a retransmitted SYN.
+pub const SLOW_CONNECT: Duration = Duration::from_millis(900);
+
+/// `n` concurrent `GET /sleep`, the connects spread evenly over `spread`. Each connection
+/// may take `connect_timeout` to connect and `answer_timeout` more for the whole answer.
+pub fn hold(
+    addr: SocketAddr,
+    n: usize,
+    spread: Duration,
+    connect_timeout: Duration,
+    answer_timeout: Duration,
+) -> HoldRun {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    let runtime = match runtime {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            return HoldRun {
+                counts: Counts::default(),
+                latencies: Vec::new(),
+                slow_connects: 0,
+                client_error: Some(format!("cannot start the client's tokio runtime: {err}")),
+            };
+        }
+    };
+    let request: Arc<[u8]> = harness::client::get_request("/sleep").into();
+    let outcomes = runtime.block_on(async move {
+        let start = tokio::time::Instant::now();
+        let tasks: Vec<_> = (0..n)
+            .map(|index| {
+                let request = Arc::clone(&request);
+                let offset = spread.mul_f64(index as f64 / n.max(1) as f64);
+                tokio::spawn(async move {
+                    let at = start + offset;
+                    tokio::time::sleep_until(at).await;
+                    let outcome =
+                        one_slow_request(addr, &request, connect_timeout, answer_timeout).await;
+                    (outcome, at.elapsed())
+                })
+            })
+            .collect();
+        let mut outcomes = Vec::with_capacity(n);
+        for task in tasks {
+            // A task cannot panic here; if it did, it counts as a failed request.
+            outcomes.push(task.await.unwrap_or((Err(Failure::Other), Duration::ZERO)));
+        }
+        outcomes
+    });
+    let mut run = HoldRun {
+        counts: Counts::default(),
+        latencies: Vec::with_capacity(n),
+        slow_connects: 0,
+        client_error: None,
+    };
+    for (outcome, latency) in outcomes {
+        match outcome {
+            Ok(connect_time) => {
+                run.counts.ok += 1;
+                run.latencies.push(latency);
+                if connect_time > SLOW_CONNECT {
+                    run.slow_connects += 1;
+                }
+            }
+            Err(failure) => run.counts.add(failure),
+        }
+    }
+    run
+}
+
+/// Returns how long the connect took.
+async fn one_slow_request(
+    addr: SocketAddr,
+    request: &[u8],
+    connect_timeout: Duration,
+    answer_timeout: Duration,
+) -> Result<Duration, Failure> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let started = tokio::time::Instant::now();
+    let mut stream =
+        match tokio::time::timeout(connect_timeout, tokio::net::TcpStream::connect(addr)).await {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(_)) | Err(_) => return Err(Failure::Connect),
+        };
+    let connect_time = started.elapsed();
+    let exchange = async {
+        stream.write_all(request).await?;
+        let mut response = Vec::with_capacity(1024);
+        (&mut stream)
+            .take(MAX_RESPONSE)
+            .read_to_end(&mut response)
+            .await?;
+        Ok::<_, io::Error>(response)
+    };
+    match tokio::time::timeout(answer_timeout, exchange).await {
+        Err(_) => Err(Failure::Timeout),
+        Ok(Err(err)) => Err(classify(&err)),
+        Ok(Ok(response)) if response.is_empty() => Err(Failure::Reset),
+        Ok(Ok(response)) if is_ok(&response) => Ok(connect_time),
+        Ok(Ok(_)) => Err(Failure::WrongStatus),
+    }
+}
+
+/// What `/proc/PID/status` says about a process (Linux only).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProcStatus {
+    /// Resident memory now, in KiB (VmRSS).
+    pub rss_kib: u64,
+    /// The most resident memory so far, in KiB (VmHWM).
+    pub peak_kib: u64,
+    pub threads: u64,
+}
+
+impl ProcStatus {
+    /// `None` where the OS has no `/proc` (macOS, Windows) or the process is gone.
+    pub fn read(pid: u32) -> Option<ProcStatus> {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        parse_status(&text)
+    }
+}
+
+fn parse_status(text: &str) -> Option<ProcStatus> {
+    let field = |name: &str| -> Option<u64> {
+        let line = text.lines().find(|line| line.starts_with(name))?;
+        line[name.len()..].split_whitespace().next()?.parse().ok()
+    };
+    Some(ProcStatus {
+        rss_kib: field("VmRSS:")?,
+        peak_kib: field("VmHWM:")?,
+        threads: field("Threads:")?,
+    })
+}
+
+/// Polls a process's status while a run goes on, keeping the most of each figure.
+pub struct Sampler {
+    done: Arc<AtomicBool>,
+    thread: Option<JoinHandle<ProcStatus>>,
+}
+
+impl Sampler {
+    const EVERY: Duration = Duration::from_millis(20);
+    /// A sampler stops by itself after this, whatever happens.
+    const AT_MOST: Duration = Duration::from_secs(600);
+
+    pub fn start(pid: u32) -> Sampler {
+        let done = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&done);
+        let thread = thread::spawn(move || {
+            let started = Instant::now();
+            let mut most = ProcStatus::default();
+            while !flag.load(Ordering::Relaxed) && started.elapsed() < Self::AT_MOST {
+                if let Some(now) = ProcStatus::read(pid) {
+                    most.rss_kib = most.rss_kib.max(now.rss_kib);
+                    most.peak_kib = most.peak_kib.max(now.peak_kib);
+                    most.threads = most.threads.max(now.threads);
+                }
+                thread::sleep(Self::EVERY);
+            }
+            most
+        });
+        Sampler {
+            done,
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops polling and returns the most of each figure (all zero if nothing was read).
+    pub fn finish(mut self) -> ProcStatus {
+        self.done.store(true, Ordering::Relaxed);
+        self.thread
+            .take()
+            .and_then(|thread| thread.join().ok())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Sampler {
+    fn drop(&mut self) {
+        self.done.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The open-files limit after trying to raise it to the hard limit (children inherit it, so
+/// the servers get it too), and a note on what happened. `None` where there is no such limit.
+pub fn raise_open_files() -> (Option<u64>, String) {
+    #[cfg(unix)]
+    {
+        let before = rlimit::getrlimit(rlimit::Resource::NOFILE)
+            .map(|(soft, _)| soft)
+            .ok();
+        match rlimit::increase_nofile_limit(u64::MAX) {
+            Ok(now) => {
+                let note = match before {
+                    Some(before) if before < now => {
+                        format!("open-files limit raised from {before} to {now}")
+                    }
+                    _ => format!("open-files limit {now} (the most this system allows)"),
+                };
+                (Some(now), note)
+            }
+            Err(err) => (
+                before,
+                format!(
+                    "open-files limit {} (cannot raise it: {err})",
+                    before.map_or("unknown".to_string(), |b| b.to_string())
+                ),
+            ),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        (None, "no open-files limit to raise on this OS".to_string())
+    }
+}
+
+/// A value from `/proc/sys`, such as `net/core/somaxconn` (Linux only).
+pub fn sysctl(path: &str) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/sys/{path}"))
+        .ok()
+        .map(|text| text.trim().to_string())
+}
+
+/// The processor's name, where the OS says it simply (Linux).
+pub fn cpu_model() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    let line = text.lines().find(|line| line.starts_with("model name"))?;
+    Some(line.split_once(':')?.1.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_status_is_read() {
+        let text = "Name:\tx\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\nThreads:\t3\n";
+        assert_eq!(
+            parse_status(text),
+            Some(ProcStatus {
+                rss_kib: 1024,
+                peak_kib: 2048,
+                threads: 3
+            })
+        );
+        assert_eq!(parse_status("Name: x\n"), None);
+    }
+
+    #[test]
+    fn only_200_is_ok() {
+        assert!(is_ok(b"HTTP/1.1 200 OK\r\n\r\n"));
+        assert!(is_ok(b"HTTP/1.0 200 OK\r\n\r\n"));
+        assert!(!is_ok(b"HTTP/1.1 404 Not Found\r\n\r\n"));
+        assert!(!is_ok(b"HTTP/1.1 2"));
+    }
+
+    #[test]
+    fn errors_are_named_by_kind() {
+        let mut counts = Counts::default();
+        assert_eq!(counts.describe_errors(), "0");
+        counts.add(Failure::Connect);
+        counts.add(Failure::Connect);
+        counts.add(Failure::WrongStatus);
+        assert_eq!(counts.describe_errors(), "2 connect, 1 wrong status");
+        assert_eq!(counts.errors(), 3);
+    }
+}
