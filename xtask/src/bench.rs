@@ -444,13 +444,9 @@ fn throughput(options: &BenchOptions, binaries: &[Binary], built: &Built) -> Vec
     results
 }
 
-/// The nearest-rank percentile of sorted values.
+/// The nearest-rank percentile of sorted values (the demo's), or none of no values.
 fn percentile(sorted: &[Duration], p: f64) -> Option<Duration> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted.get(rank.clamp(1, sorted.len()) - 1).copied()
+    (!sorted.is_empty()).then(|| crate::summary::nearest_rank(sorted, p))
 }
 
 fn cell(duration: Option<Duration>) -> String {

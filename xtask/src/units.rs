@@ -4,25 +4,23 @@ use std::time::Duration;
 
 /// For a sentence: `0.4 ms`, `3.2 ms`, `45 ms`, `1.9 s`.
 pub fn short(duration: Duration) -> String {
-    let ms = millis(duration);
-    if ms < 10.0 {
-        format!("{ms:.1} ms")
-    } else if ms < 1000.0 {
-        format!("{ms:.0} ms")
-    } else {
-        format!("{:.1} s", ms / 1000.0)
-    }
+    readable(duration, 1)
 }
 
 /// For a table cell, at most 7 columns: `0.4 ms`, `45 ms`, `1.93 s`, `12.34 s`.
 pub fn cell(duration: Duration) -> String {
+    readable(duration, 2)
+}
+
+/// Milliseconds below a second (one decimal under 10 ms), seconds with `second_decimals` above.
+fn readable(duration: Duration, second_decimals: usize) -> String {
     let ms = millis(duration);
     if ms < 10.0 {
         format!("{ms:.1} ms")
     } else if ms < 1000.0 {
         format!("{ms:.0} ms")
     } else {
-        format!("{:.2} s", ms / 1000.0)
+        format!("{:.second_decimals$} s", ms / 1000.0)
     }
 }
 

@@ -336,15 +336,11 @@ pub fn a_client_that_resets_during_sleep_is_harmless(target: &Target) {
         .expect("connect and send");
     assert_still_serves(&mut server);
     // The server noticed when it tried to answer, and logged it instead of crashing.
-    let log = || server.stderr_text();
-    let deadline = Instant::now() + delay() * 3;
-    while !log().contains("connection failed") && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(20));
-    }
+    let logged = server.wait_for_log("(connection failed: ", delay() * 3);
     assert!(
-        log().contains("(connection failed: "),
+        logged,
         "the failed write is logged:\n{}",
-        log()
+        server.stderr_text()
     );
 }
 

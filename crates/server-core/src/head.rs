@@ -122,24 +122,13 @@ impl HeadBuffer {
             Parsed::Partial if end_of_input => {
                 return HeadProgress::Ready(Reply::error(Status::BadRequest));
             }
-            Parsed::Partial if self.len >= MAX_HEAD_BYTES => {
-                let tail = self.bytes[self.len - 3..self.len].to_vec();
-                (
-                    Reply::error(Status::HeadTooLarge),
-                    SkipUntil::BlankLine { skipped: 0, tail },
-                )
-            }
+            Parsed::Partial if self.len >= MAX_HEAD_BYTES => self.refused(Status::HeadTooLarge),
             Parsed::Partial => return HeadProgress::NeedMore,
-            Parsed::Invalid(status) if ends_head(&self.bytes[..self.len]) || end_of_input => {
+            // The refused head has fully arrived: nothing is left unread.
+            Parsed::Invalid(status) if ends_head(&self.bytes[..self.len]) => {
                 return HeadProgress::Ready(Reply::error(status));
             }
-            Parsed::Invalid(status) => {
-                let tail = self.bytes[self.len.saturating_sub(3)..self.len].to_vec();
-                (
-                    Reply::error(status),
-                    SkipUntil::BlankLine { skipped: 0, tail },
-                )
-            }
+            Parsed::Invalid(status) => self.refused(status),
         };
         if end_of_input || matches!(until, SkipUntil::BodyEnd(0)) {
             return HeadProgress::Ready(reply);
@@ -149,6 +138,16 @@ impl HeadBuffer {
         self.len = 0;
         self.skipping = Some(Skip { reply, until });
         HeadProgress::NeedMore
+    }
+
+    /// The error reply for a head we refuse, and the search for its end, starting from the
+    /// last bytes seen in case the blank line is split across two reads.
+    fn refused(&self, status: Status) -> (Reply, SkipUntil) {
+        let tail = self.bytes[self.len.saturating_sub(3)..self.len].to_vec();
+        (
+            Reply::error(status),
+            SkipUntil::BlankLine { skipped: 0, tail },
+        )
     }
 
     /// The answer when the client took longer than `--read-timeout-ms`: 408 if it sent part

@@ -55,24 +55,18 @@ pub mod on_tokio {
     /// Serves one connection and logs how it went; errors are logged, never returned.
     /// (Counted as in flight from the call, as [`handle_futures_io_connection`] explains.)
     pub fn handle_connection(
-        mut stream: impl AsyncRead + AsyncWrite + Unpin,
+        stream: impl AsyncRead + AsyncWrite + Unpin,
         config: &Config,
     ) -> impl Future<Output = ()> {
-        let in_flight = InFlight::start();
-        async move {
-            let started = Instant::now();
-            let outcome = serve(&mut stream, config).await;
-            log_connection(started, &outcome);
-            drop(in_flight);
-        }
+        counted_and_logged(serve(stream, config))
     }
 
     async fn serve(
-        stream: &mut (impl AsyncRead + AsyncWrite + Unpin),
+        mut stream: impl AsyncRead + AsyncWrite + Unpin,
         config: &Config,
     ) -> io::Result<Option<Reply>> {
         let mut head = HeadBuffer::new();
-        let read = read_request_head(stream, &mut head);
+        let read = read_request_head(&mut stream, &mut head);
         let reply = match tokio::time::timeout(config.read_timeout, read).await {
             Ok(read) => read?,
             Err(_elapsed) => head.timed_out(),
@@ -117,32 +111,39 @@ pub mod on_tokio {
 /// Serves one connection over the `futures-io` traits (async-std, smol) and logs how it
 /// went. `sleep` is the runtime's timer. Errors are logged, never returned.
 ///
-/// The connection counts as in flight from this call, not from the future's first poll: a
-/// graceful shutdown that waits for the connections in flight must not miss one that was
-/// accepted and spawned, but not yet started.
+/// The connection counts as in flight from this call (see [`counted_and_logged`]).
 pub fn handle_futures_io_connection<F: Future<Output = ()>>(
-    mut stream: impl AsyncRead + AsyncWrite + Unpin,
+    stream: impl AsyncRead + AsyncWrite + Unpin,
     config: &Config,
     sleep: impl Fn(Duration) -> F,
+) -> impl Future<Output = ()> {
+    counted_and_logged(serve(stream, config, sleep))
+}
+
+/// Counts a connection as in flight from this call, not from the future's first poll (a
+/// graceful shutdown that waits for the connections in flight must not miss one that was
+/// accepted and spawned, but not yet started), then serves it and logs how it went.
+fn counted_and_logged(
+    serving: impl Future<Output = io::Result<Option<Reply>>>,
 ) -> impl Future<Output = ()> {
     let in_flight = InFlight::start();
     async move {
         let started = Instant::now();
-        let outcome = serve(&mut stream, config, sleep).await;
+        let outcome = serving.await;
         log_connection(started, &outcome);
         drop(in_flight);
     }
 }
 
 async fn serve<F: Future<Output = ()>>(
-    stream: &mut (impl AsyncRead + AsyncWrite + Unpin),
+    mut stream: impl AsyncRead + AsyncWrite + Unpin,
     config: &Config,
     sleep: impl Fn(Duration) -> F,
 ) -> io::Result<Option<Reply>> {
     let mut head = HeadBuffer::new();
     // Whichever finishes first: the head, or the client's time to send it.
     let read = futures_lite::future::or(
-        async { Some(read_request_head(stream, &mut head).await) },
+        async { Some(read_request_head(&mut stream, &mut head).await) },
         async {
             sleep(config.read_timeout).await;
             None
