@@ -8,10 +8,14 @@
 //!   expectation of each stage; [`conformance_tests!`] turns it into `#[test]`s.
 //! - [`scenario`]: the demo's scenarios (a slow request and fast ones, a busy pool, a blocking
 //!   handler, CPU work) as planned requests, each sent and timed from its scheduled moment.
+//! - [`check`]: grade any running server from outside: which concurrency model it behaves
+//!   like (one at a time, a pool of N, concurrent, parallel), with the evidence, and the
+//!   contract points it keeps; `cargo xtask check` and the workshop print its report.
 //! - [`mock`]: in-memory streams for unit tests of a connection handler. Unlike the Async
 //!   Book's mock, they report end of input and keep every byte written, so a handler that
 //!   reads too little or writes too much fails.
 
+pub mod check;
 pub mod client;
 pub mod mock;
 pub mod scenario;

@@ -773,6 +773,70 @@ pub fn a_burst_of_load_is_served_without_a_failure(target: &Target) {
     assert_still_serves(&mut server);
 }
 
+// ---- `cargo xtask check` grades every stage right ---------------------------------------
+
+/// What `cargo xtask check` must find for a stage's expectation.
+fn assert_check_finds(report: &crate::check::Report, expectation: Expectation) {
+    use crate::check::{Cpu, Model};
+    let rendered = report.render();
+    println!("{rendered}");
+    assert!(
+        report.contract_kept(),
+        "the contract was not kept:\n{rendered}"
+    );
+    match expectation {
+        Expectation::OneAtATime => assert_eq!(report.model, Model::OneAtATime, "{rendered}"),
+        Expectation::Pool { workers } => {
+            assert_eq!(report.model, Model::Pool { size: workers }, "{rendered}");
+        }
+        Expectation::ConcurrentOnOneThread | Expectation::Parallel => {
+            assert!(
+                matches!(report.model, Model::Concurrent { .. }),
+                "{rendered}"
+            );
+            let parallel = matches!(report.cpu, Cpu::Parallel { .. });
+            if expectation == Expectation::ConcurrentOnOneThread {
+                assert!(matches!(report.cpu, Cpu::OneThread { .. }), "{rendered}");
+            } else if available_cores() >= 2 {
+                assert!(parallel, "{rendered}");
+            }
+        }
+    }
+}
+
+/// The check's probes find the stage's model: one at a time, a pool of exactly `--workers`,
+/// concurrent on one thread, or concurrent and parallel (where there are cores to show it).
+pub fn the_check_finds_the_stage_model(target: &Target) {
+    let mut server = target.start();
+    let options = crate::check::Options {
+        slow: Some(delay()),
+        ..Default::default()
+    };
+    let report = crate::check::check_process(&mut server, &options);
+    assert_check_finds(&report, target.expectation);
+}
+
+/// A limit on requests at once is measured as a pool of that size: `--workers 3` in stage 2,
+/// `--max-connections 3` in stages 4 and 5.
+pub fn the_check_measures_a_limit_of_3_as_a_pool_of_3(target: &Target) {
+    let limit = match target.expectation {
+        Expectation::OneAtATime => return,
+        Expectation::Pool { .. } => "--workers",
+        Expectation::ConcurrentOnOneThread | Expectation::Parallel => "--max-connections",
+    };
+    let mut server = ServerProcess::start(
+        target.bin,
+        &["--sleep-ms", &SUITE_SLEEP_MS.to_string(), limit, "3"],
+    )
+    .unwrap_or_else(|err| panic!("could not start {}: {err}", target.bin));
+    let options = crate::check::Options {
+        slow: Some(delay()),
+        ..Default::default()
+    };
+    let report = crate::check::check_process(&mut server, &options);
+    assert_check_finds(&report, Expectation::Pool { workers: 3 });
+}
+
 /// How many threads can run at once on this machine.
 pub fn available_cores() -> usize {
     thread::available_parallelism().map_or(1, |cores| cores.get())
@@ -831,5 +895,22 @@ macro_rules! conformance_tests {
                 $crate::suite::$check(&target());
             }
         )*
+    };
+}
+
+/// Expands to the `cargo xtask check` tests of one server binary. They live in a test file of
+/// their own, because the CPU probe needs the cores that the conformance suite's load uses.
+#[macro_export]
+macro_rules! check_tests {
+    ($module:ident, $bin:expr, $expectation:expr) => {
+        mod $module {
+            fn target() -> $crate::suite::Target {
+                $crate::suite::Target { bin: $bin, expectation: $expectation }
+            }
+            $crate::conformance_tests!(@checks
+                the_check_finds_the_stage_model,
+                the_check_measures_a_limit_of_3_as_a_pool_of_3,
+            );
+        }
     };
 }

@@ -1,0 +1,6 @@
+//! `cargo xtask check` finds stage 1 one at a time, from outside.
+harness::check_tests!(
+    stage_1,
+    env!("CARGO_BIN_EXE_stage-1"),
+    harness::Expectation::OneAtATime
+);

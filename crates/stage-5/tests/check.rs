@@ -1,0 +1,16 @@
+//! `cargo xtask check` finds stage 5 concurrent and parallel (on two cores or more), on every runtime, and `--max-connections 3` a pool of 3.
+harness::check_tests!(
+    async_std,
+    env!("CARGO_BIN_EXE_stage-5"),
+    harness::Expectation::Parallel
+);
+harness::check_tests!(
+    tokio,
+    env!("CARGO_BIN_EXE_stage-5-tokio"),
+    harness::Expectation::Parallel
+);
+harness::check_tests!(
+    smol,
+    env!("CARGO_BIN_EXE_stage-5-smol"),
+    harness::Expectation::Parallel
+);
