@@ -11,8 +11,9 @@
 //! - [`summary`]: percentiles and verdicts; [`table`], [`timeline`]: the terminal output;
 //!   [`json`], [`html`]: the files.
 //!
-//! Beside it: [`diff`] (`cargo xtask diff 3 4`), [`book`] (`cargo xtask book`), and
-//! [`bench`] (`cargo xtask bench`, with its clients in [`bench_load`]).
+//! Beside it: [`diff`] (`cargo xtask diff 3 4`), [`book`] (`cargo xtask book`),
+//! [`bench`] (`cargo xtask bench`, with its clients in [`bench_load`]), and [`doctor`]
+//! (`cargo xtask doctor`, the day before a workshop: is this laptop ready?).
 
 mod args;
 mod bench;
@@ -22,6 +23,7 @@ mod cargo_build;
 mod catalog;
 mod demo;
 mod diff;
+mod doctor;
 mod html;
 mod json;
 mod progress;
@@ -44,6 +46,7 @@ Commands:
   diff     show the code that changes between two stages, e.g. `cargo xtask diff 3 4`
   book     build the book in docs/ with mdbook
   bench    throughput and memory per waiting connection, beside axum (see --help)
+  doctor   check this laptop is ready for a workshop (toolchain, offline crates, port, build)
   help     print this help
 ";
 
@@ -86,6 +89,17 @@ fn main() -> ExitCode {
             Ok(Some(options)) => bench::run(options),
             Err(err) => {
                 eprintln!("error: {err} (see cargo xtask bench --help)");
+                ExitCode::from(2)
+            }
+        },
+        Some("doctor") => match doctor::parse(args) {
+            Ok(None) => {
+                print!("{}", doctor::DOCTOR_HELP);
+                ExitCode::SUCCESS
+            }
+            Ok(Some(options)) => doctor::run(options, &workspace_root()),
+            Err(err) => {
+                eprintln!("error: {err} (see cargo xtask doctor --help)");
                 ExitCode::from(2)
             }
         },
