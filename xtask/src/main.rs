@@ -12,7 +12,9 @@
 //!   [`json`], [`html`]: the files.
 //!
 //! Beside it: [`diff`] (`cargo xtask diff 3 4`), [`book`] (`cargo xtask book`),
-//! [`bench`] (`cargo xtask bench`, with its clients in [`bench_load`]), and [`doctor`]
+//! [`bench`] (`cargo xtask bench`, with its clients in [`bench_load`]); and for classroom
+//! workshops, [`check`] (`cargo xtask check`: measure any server's model from outside),
+//! [`workshop`] (`cargo xtask workshop`: the guided exercises) and [`doctor`]
 //! (`cargo xtask doctor`, the day before a workshop: is this laptop ready?).
 
 mod args;
@@ -21,6 +23,7 @@ mod bench_load;
 mod book;
 mod cargo_build;
 mod catalog;
+mod check;
 mod demo;
 mod diff;
 mod doctor;
@@ -34,6 +37,7 @@ mod summary;
 mod table;
 mod timeline;
 mod units;
+mod workshop;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -46,6 +50,8 @@ Commands:
   diff     show the code that changes between two stages, e.g. `cargo xtask diff 3 4`
   book     build the book in docs/ with mdbook
   bench    throughput and memory per waiting connection, beside axum (see --help)
+  check    measure which model any server behaves like, and its contract (see --help)
+  workshop guided exercises: write each next stage yourself (list, start, check, hint)
   doctor   check this laptop is ready for a workshop (toolchain, offline crates, port, build)
   help     print this help
 ";
@@ -89,6 +95,28 @@ fn main() -> ExitCode {
             Ok(Some(options)) => bench::run(options),
             Err(err) => {
                 eprintln!("error: {err} (see cargo xtask bench --help)");
+                ExitCode::from(2)
+            }
+        },
+        Some("check") => match check::parse(args) {
+            Ok(None) => {
+                print!("{}", check::CHECK_HELP);
+                ExitCode::SUCCESS
+            }
+            Ok(Some(options)) => check::run(options),
+            Err(err) => {
+                eprintln!("error: {err} (see cargo xtask check --help)");
+                ExitCode::from(2)
+            }
+        },
+        Some("workshop") => match workshop::parse(args) {
+            Ok(None) => {
+                print!("{}", workshop::WORKSHOP_HELP);
+                ExitCode::SUCCESS
+            }
+            Ok(Some(action)) => workshop::run(action, &workspace_root()),
+            Err(err) => {
+                eprintln!("error: {err} (see cargo xtask workshop --help)");
                 ExitCode::from(2)
             }
         },

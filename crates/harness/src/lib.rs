@@ -11,6 +11,8 @@
 //! - [`check`]: grade any running server from outside: which concurrency model it behaves
 //!   like (one at a time, a pool of N, concurrent, parallel), with the evidence, and the
 //!   contract points it keeps; `cargo xtask check` and the workshop print its report.
+//! - [`workshop`]: the workshop's four steps, their hints, and the grading of a student's
+//!   server for each, by measurement with [`check`].
 //! - [`mock`]: in-memory streams for unit tests of a connection handler. Unlike the Async
 //!   Book's mock, they report end of input and keep every byte written, so a handler that
 //!   reads too little or writes too much fails.
@@ -21,6 +23,7 @@ pub mod mock;
 pub mod scenario;
 pub mod server;
 pub mod suite;
+pub mod workshop;
 
 pub use client::{Exchange, Response, Timing};
 pub use server::ServerProcess;

@@ -4,3 +4,11 @@ harness::check_tests!(
     env!("CARGO_BIN_EXE_stage-2"),
     harness::Expectation::Pool { workers: 4 }
 );
+
+/// The real stage is what the workshop's step 1 asks for: its check passes.
+#[test]
+fn passes_the_workshop_step_1() {
+    let step = harness::workshop::step(1).expect("step 1 exists");
+    let grade = harness::workshop::grade(step, std::path::Path::new(env!("CARGO_BIN_EXE_stage-2")));
+    assert!(grade.passed, "{grade:#?}");
+}

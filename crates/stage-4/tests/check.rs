@@ -14,3 +14,11 @@ harness::check_tests!(
     env!("CARGO_BIN_EXE_stage-4-smol"),
     harness::Expectation::ConcurrentOnOneThread
 );
+
+/// The real stage is what the workshop's step 3 asks for: its check passes.
+#[test]
+fn passes_the_workshop_step_3() {
+    let step = harness::workshop::step(3).expect("step 3 exists");
+    let grade = harness::workshop::grade(step, std::path::Path::new(env!("CARGO_BIN_EXE_stage-4")));
+    assert!(grade.passed, "{grade:#?}");
+}
