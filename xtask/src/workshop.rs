@@ -187,7 +187,16 @@ fn list(root: &Path, style: Style) -> ExitCode {
             step.number, step.from, step.to, step.title
         );
     }
-    println!("\nStart with `cargo xtask workshop start 1`.");
+    let next = workshop::STEPS.iter().find(|step| !progress.passed(step));
+    match next {
+        Some(step) if root.join(student_file(step)).exists() => println!(
+            "\nNext: finish step {n} in {}, then `cargo xtask workshop check {n}`.",
+            student_file(step).display(),
+            n = step.number
+        ),
+        Some(step) => println!("\nNext: `cargo xtask workshop start {}`.", step.number),
+        None => println!("\nEvery step passed: you wrote stages 2 to 5 yourself."),
+    }
     ExitCode::SUCCESS
 }
 
@@ -279,17 +288,14 @@ fn check(step: &Step, root: &Path, style: Style) -> ExitCode {
     );
     let grade = workshop::grade(step, &bin);
     for finding in &grade.findings {
-        match &finding.outcome {
-            Ok(seen) => println!(
-                "{}  {}\n      {seen}",
-                style.paint(Color::Green, "pass"),
-                finding.what
-            ),
-            Err(seen) => println!(
-                "{}  {}\n      {seen}",
-                style.paint(Color::Red, "FAIL"),
-                finding.what
-            ),
+        let (mark, seen) = match &finding.outcome {
+            Ok(seen) => (style.paint(Color::Green, "pass"), seen),
+            Err(seen) => (style.paint(Color::Red, "FAIL"), seen),
+        };
+        println!("{mark}  {}", finding.what);
+        // What was measured: the model first, then each piece of evidence.
+        for part in seen.split("; ") {
+            println!("      {part}");
         }
     }
     let mut progress = Progress::load(root);

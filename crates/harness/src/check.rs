@@ -367,7 +367,14 @@ fn describe_failure(err: &io::Error) -> String {
         io::ErrorKind::ConnectionReset => {
             "the server reset the connection without answering (did it crash?)".into()
         }
-        _ => err.to_string(),
+        _ => {
+            // A reply that is not HTTP quotes all it got: the start says enough.
+            let text = err.to_string();
+            match text.char_indices().nth(160) {
+                Some((cut, _)) => format!("{} …", &text[..cut]),
+                None => text,
+            }
+        }
     }
 }
 

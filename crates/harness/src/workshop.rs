@@ -264,10 +264,11 @@ fn run_check(grade: &mut Grade, bin: &Path, extra: &[&str]) -> Option<Report> {
     Some(report)
 }
 
-/// What the ramp found, in a few words for a finding.
+/// What the check found: the model, then its evidence, separated by `; `.
 fn found(report: &Report) -> String {
-    let evidence = report.evidence.join("; ");
-    format!("{} ({evidence})", report.model_name())
+    let mut words = vec![report.model_name()];
+    words.extend(report.evidence.iter().cloned());
+    words.join("; ")
 }
 
 /// Grades the server binary `bin` for `step`.
