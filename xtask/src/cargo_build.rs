@@ -9,7 +9,7 @@
 //! which binaries were built is read from cargo's own JSON messages.
 
 use std::collections::{BTreeMap, HashMap};
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -44,15 +44,9 @@ fn cargo() -> OsString {
     std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
 }
 
-/// The workspace this xtask belongs to.
-pub fn workspace() -> Result<Workspace, String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
-    let manifest = root.join("Cargo.toml");
-    let cargo = cargo();
-    let output = Command::new(&cargo)
+/// `cargo metadata --no-deps` of the workspace at `manifest`, parsed.
+pub fn metadata(cargo: &OsStr, manifest: &Path) -> Result<Value, String> {
+    let output = Command::new(cargo)
         .args([
             "metadata",
             "--format-version",
@@ -60,7 +54,7 @@ pub fn workspace() -> Result<Workspace, String> {
             "--no-deps",
             "--manifest-path",
         ])
-        .arg(&manifest)
+        .arg(manifest)
         .stdin(Stdio::null())
         .output()
         .map_err(|err| format!("cannot run {}: {err}", cargo.to_string_lossy()))?;
@@ -70,8 +64,19 @@ pub fn workspace() -> Result<Workspace, String> {
             String::from_utf8_lossy(&output.stderr).trim_end()
         ));
     }
-    let metadata: Value = serde_json::from_slice(&output.stdout)
-        .map_err(|err| format!("`cargo metadata` printed something that is not JSON: {err}"))?;
+    serde_json::from_slice(&output.stdout)
+        .map_err(|err| format!("`cargo metadata` printed something that is not JSON: {err}"))
+}
+
+/// The workspace this xtask belongs to.
+pub fn workspace() -> Result<Workspace, String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let manifest = root.join("Cargo.toml");
+    let cargo = cargo();
+    let metadata = metadata(&cargo, &manifest)?;
     let mut packages = BTreeMap::new();
     for package in metadata["packages"].as_array().into_iter().flatten() {
         let Some(name) = package["name"].as_str() else {

@@ -584,27 +584,7 @@ fn seconds(took: Duration) -> String {
 
 /// The packages the workshop builds, read with `cargo metadata --no-deps`.
 fn packages_to_build(cargo: &OsStr, manifest: &Path) -> Result<Vec<String>, String> {
-    let output = Command::new(cargo)
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--manifest-path",
-        ])
-        .arg(manifest)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|err| format!("cannot run {}: {err}", cargo.to_string_lossy()))?;
-    if !output.status.success() {
-        return Err(format!(
-            "`cargo metadata` failed, so the packages to build are unknown: {}",
-            last_lines(&String::from_utf8_lossy(&output.stderr), 1).join("")
-        ));
-    }
-    let metadata: Value = serde_json::from_slice(&output.stdout)
-        .map_err(|err| format!("`cargo metadata` printed something that is not JSON: {err}"))?;
-    build_list(&metadata)
+    build_list(&crate::cargo_build::metadata(cargo, manifest)?)
 }
 
 /// The workspace's default members, then `workshop` and `xtask` if the workspace has them.

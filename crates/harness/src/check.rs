@@ -162,15 +162,21 @@ impl Report {
 
 /// Probes the server at `addr`.
 pub fn check(addr: SocketAddr, options: &Options) -> Report {
-    check_with(addr, options, &mut || None)
+    check_with(addr, options, &mut |_| None)
 }
 
 /// Probes a server process started by the harness, and also watches the process itself: an
 /// exit, or a panic in its log, is a crash even if the port still answers.
 pub fn check_process(server: &mut ServerProcess, options: &Options) -> Report {
     let addr = server.addr();
-    let mut report = check_with(addr, options, &mut || {
-        server.exit_status().map(|status| {
+    let mut report = check_with(addr, options, &mut |stopped_answering| {
+        // A server that stopped answering may still be exiting: give it a moment to finish.
+        let status = if stopped_answering {
+            server.wait_for_exit(Duration::from_secs(2))
+        } else {
+            server.exit_status()
+        };
+        status.map(|status| {
             let log = server.stderr_text();
             let last_lines: Vec<_> = log.lines().rev().take(3).collect();
             let last_lines: Vec<_> = last_lines.into_iter().rev().collect();
@@ -194,11 +200,12 @@ pub fn check_process(server: &mut ServerProcess, options: &Options) -> Report {
     report
 }
 
-/// The probes, with `exited` telling whether a process we started is gone (and how).
+/// The probes, with `exited` telling whether a process we started is gone (and how); its
+/// argument says the server stopped answering, so it may be worth waiting for the exit.
 fn check_with(
     addr: SocketAddr,
     options: &Options,
-    exited: &mut dyn FnMut() -> Option<String>,
+    exited: &mut dyn FnMut(bool) -> Option<String>,
 ) -> Report {
     let mut report = Report {
         addr,
@@ -224,7 +231,7 @@ fn check_with(
                 options.fast_path
             ),
         };
-        report.crashed = exited();
+        report.crashed = exited(true);
         return report;
     }
 
@@ -267,7 +274,7 @@ fn check_with(
 
     // 5. The contract, bad input last: a crash must not hide the model.
     contract_points(&mut report, options);
-    if let Some(exit) = exited() {
+    if let Some(exit) = exited(report.crashed.is_some()) {
         report.crashed = Some(match report.crashed.take() {
             Some(crash) => format!("{crash}; {exit}"),
             None => exit,
