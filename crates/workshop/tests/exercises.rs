@@ -49,3 +49,54 @@ fn step_4_untouched_is_not_parallel() {
     };
     assert_fails_with(4, env!("CARGO_BIN_EXE_exercise-4"), expected);
 }
+
+/// The code of `text`: no comment lines, no blank lines, and no arguments of
+/// `Config::from_args` (an exercise already has its target stage's name and flags).
+fn code_without_program_name(text: &str) -> Vec<String> {
+    let mut code = Vec::new();
+    let mut in_from_args = false;
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with("//") {
+            continue;
+        }
+        if in_from_args {
+            in_from_args = line != ");";
+            if in_from_args {
+                continue;
+            }
+        }
+        in_from_args |= line.ends_with("Config::from_args(");
+        code.push(line.to_string());
+    }
+    code
+}
+
+/// A starting point is the previous stage's code, line for line, plus comments: when a stage
+/// changes, its exercise must change with it, or students would start from an old version.
+#[test]
+fn every_exercise_is_the_previous_stage_with_todos() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let previous_stage = [
+        "crates/stage-1/src/main.rs",
+        "crates/stage-2/src/main.rs",
+        "crates/stage-3/src/bin/stage-3.rs",
+        "crates/stage-4/src/bin/stage-4.rs",
+    ];
+    for (step, stage_file) in harness::workshop::STEPS.iter().zip(previous_stage) {
+        let read = |file: &str| {
+            std::fs::read_to_string(root.join(file)).unwrap_or_else(|err| panic!("{file}: {err}"))
+        };
+        let exercise = read(step.exercise);
+        assert_eq!(
+            code_without_program_name(&exercise),
+            code_without_program_name(&read(stage_file)),
+            "{} is no longer {stage_file} with TODOs",
+            step.exercise
+        );
+        assert!(
+            exercise.contains(&format!("// TODO(step {}):", step.number)),
+            "{} has no TODO for its step",
+            step.exercise
+        );
+    }
+}
