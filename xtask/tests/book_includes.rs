@@ -62,18 +62,28 @@ fn include_problems(markdown_path: &Path, markdown: &str) -> Vec<String> {
     problems
 }
 
+/// Every `.md` file under `dir`, in subfolders too (the workshop's pages are in one).
+fn chapters_under(dir: &Path) -> Vec<PathBuf> {
+    let mut chapters = Vec::new();
+    for entry in fs::read_dir(dir).expect("a readable folder").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            chapters.extend(chapters_under(&path));
+        } else if path.extension().is_some_and(|ext| ext == "md") {
+            chapters.push(path);
+        }
+    }
+    chapters
+}
+
 #[test]
 fn every_include_points_to_an_existing_file_and_anchor() {
     let mut checked = 0;
     let mut problems = Vec::new();
-    let entries = fs::read_dir(docs_src()).expect("docs/src exists");
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.extension().is_some_and(|ext| ext == "md") {
-            let markdown = fs::read_to_string(&path).expect("a readable chapter");
-            checked += markdown.matches("{{#include").count();
-            problems.extend(include_problems(&path, &markdown));
-        }
+    for path in chapters_under(&docs_src()) {
+        let markdown = fs::read_to_string(&path).expect("a readable chapter");
+        checked += markdown.matches("{{#include").count();
+        problems.extend(include_problems(&path, &markdown));
     }
     assert!(
         checked >= 10,

@@ -5,8 +5,8 @@
 //! pool of `--workers` threads (the `threadpool` crate) that runs `handle_connection`
 //! unchanged. Before exiting, wait for the jobs the pool still holds.
 //!
-//! The goal, measured from outside with `--workers 3`: while three `/sleep` are pending, a
-//! fast `GET /` is still answered at once; a fourth `/sleep` makes it wait (exactly 3 threads).
+//! The goal, measured from outside with `--workers 3`: while two `/sleep` are pending, a fast
+//! `GET /` is still answered at once; a third `/sleep` makes it wait (exactly 3 threads).
 //!
 //! Check: `cargo xtask workshop check 1` · stuck: `cargo xtask workshop hint 1` · run your
 //! copy, `crates/workshop/src/bin/step-1.rs`: `cargo run -p workshop --bin step-1`.
