@@ -406,6 +406,9 @@ fn grade_concurrent_on_one_thread(grade: &mut Grade, bin: &Path) {
         ),
         (Model::Unknown { .. }, _) => return,
     }
+    if grade.diagnosis.is_some() {
+        return; // The limit is only worth measuring once the model is right.
+    }
     limit_of_3(
         grade,
         bin,
@@ -455,6 +458,9 @@ fn grade_parallel(grade: &mut Grade, bin: &Path) {
             ),
         ),
         (Model::Unknown { .. }, _) => return,
+    }
+    if grade.diagnosis.is_some() {
+        return; // The limit is only worth measuring once the model is right.
     }
     limit_of_3(
         grade,
