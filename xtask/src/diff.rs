@@ -97,7 +97,7 @@ pub fn server_file(stage: u8, runtime: &str) -> PathBuf {
 
 /// The code of a file as the diff sees it: without comment lines and mdBook anchors unless
 /// asked for.
-fn code_lines(text: &str, with_comments: bool) -> String {
+pub fn code_lines(text: &str, with_comments: bool) -> String {
     text.lines()
         .filter(|line| with_comments || !line.trim_start().starts_with("//"))
         .map(|line| format!("{line}\n"))

@@ -417,17 +417,33 @@ fn solution(step: &Step, force: bool, root: &Path, style: Style) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let diff = crate::diff::unified(&from_text, &solution_text, &from_name, step.solution, style);
+    // The code only, as `cargo xtask diff` shows it: the comments of a starting point and
+    // of a stage explain different things, and would bury the few lines that matter.
+    let code = |text: &str| crate::diff::code_lines(text, false);
+    let diff = crate::diff::unified(
+        &code(&from_text),
+        &code(&solution_text),
+        &from_name,
+        step.solution,
+        style,
+    );
     if diff.is_empty() {
-        println!("Your file is the real stage {}, line for line.", step.to);
+        println!(
+            "Your code is the real stage {}'s, line for line (comments aside).",
+            step.to
+        );
     } else {
         print!("{diff}");
         println!(
-            "\n(- your file, + the real stage {}. Different code that passes the check is a \
-             right answer too.)",
+            "\n(- your file, + the real stage {}, comments left out. Different code that \
+             passes the check is a right answer too.)",
             step.to
         );
     }
+    println!(
+        "The real stage's comments say why each line is there: {}",
+        step.solution
+    );
     ExitCode::SUCCESS
 }
 
