@@ -419,7 +419,7 @@ fn solution(step: &Step, force: bool, root: &Path, style: Style) -> ExitCode {
     };
     // The code only, as `cargo xtask diff` shows it: the comments of a starting point and
     // of a stage explain different things, and would bury the few lines that matter.
-    let code = |text: &str| crate::diff::code_lines(text, false);
+    let code = |text: &str| crate::diff::code_lines(text, false).replace("\n\n\n", "\n\n");
     let diff = crate::diff::unified(
         &code(&from_text),
         &code(&solution_text),
