@@ -584,8 +584,9 @@ fn full_at(
     let answered_at_once = fastest_at_each.last().copied().unwrap_or_default();
     let evidence = vec![
         format!(
-            "with {} slow requests pending, a fast request was answered in {}",
+            "with {} slow request{} pending, a fast request was answered in {}",
             count - 1,
+            if count == 2 { "" } else { "s" },
             millis(answered_at_once)
         ),
         format!(
