@@ -831,6 +831,7 @@ pub fn the_check_measures_a_limit_of_3_as_a_pool_of_3(target: &Target) {
     .unwrap_or_else(|err| panic!("could not start {}: {err}", target.bin));
     let options = crate::check::Options {
         slow: Some(delay()),
+        measure_cpu: false, // The limit is the point here, not parallelism.
         ..Default::default()
     };
     let report = crate::check::check_process(&mut server, &options);

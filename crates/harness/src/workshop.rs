@@ -192,6 +192,16 @@ impl Grade {
 /// Starts `bin` with the grading's flags and `extra`, and runs the check on it. A server
 /// that does not start is a failed grade, with its error.
 fn run_check(grade: &mut Grade, bin: &Path, extra: &[&str]) -> Option<Report> {
+    run_check_with(grade, bin, extra, true)
+}
+
+/// [`run_check`], measuring parallelism only if `measure_cpu`.
+fn run_check_with(
+    grade: &mut Grade,
+    bin: &Path,
+    extra: &[&str],
+    measure_cpu: bool,
+) -> Option<Report> {
     let sleep = GRADING_SLEEP_MS.to_string();
     let mut args = vec!["--sleep-ms", sleep.as_str()];
     args.extend(extra);
@@ -213,6 +223,7 @@ fn run_check(grade: &mut Grade, bin: &Path, extra: &[&str]) -> Option<Report> {
     };
     let options = check::Options {
         slow: Some(Duration::from_millis(GRADING_SLEEP_MS)),
+        measure_cpu,
         ..Default::default()
     };
     let report = check::check_process(&mut server, &options);
@@ -481,7 +492,7 @@ fn grade_parallel(grade: &mut Grade, bin: &Path) {
 /// With `--max-connections 3`, a fourth slow request makes a fast one wait.
 fn limit_of_3(grade: &mut Grade, bin: &Path, fix: &str) {
     let limit = GRADING_LIMIT.to_string();
-    let Some(report) = run_check(grade, bin, &["--max-connections", &limit]) else {
+    let Some(report) = run_check_with(grade, bin, &["--max-connections", &limit], false) else {
         return;
     };
     let what = format!("--max-connections {GRADING_LIMIT} serves at most {GRADING_LIMIT} at once");
