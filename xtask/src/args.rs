@@ -228,6 +228,15 @@ pub fn parse_runtimes(list: &str) -> Result<Vec<Runtime>, ArgsError> {
     Ok(runtimes)
 }
 
+/// The next option's value, as text (`bench` and `check` use it).
+pub fn value_text(parser: &mut lexopt::Parser) -> Result<String, String> {
+    parser
+        .value()
+        .map_err(|e| e.to_string())?
+        .into_string()
+        .map_err(|_| "arguments must be UTF-8 text".to_string())
+}
+
 fn text(parser: &mut lexopt::Parser, flag: &str) -> Result<String, ArgsError> {
     parser
         .value()

@@ -21,6 +21,7 @@ use std::time::Duration;
 use harness::ServerProcess;
 use serde_json::{Value, json};
 
+use crate::args::value_text;
 use crate::bench_load::{self, Counts, ProcStatus, Sampler};
 use crate::cargo_build::{self, Built};
 use crate::catalog::{self, Binary, Runtime, STAGES};
@@ -120,7 +121,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<BenchOpt
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
         match arg {
             Long("only") => {
-                options.parts = match text(&mut parser)?.as_str() {
+                options.parts = match value_text(&mut parser)?.as_str() {
                     "throughput" => vec![Part::Throughput],
                     "c10k" => vec![Part::C10k],
                     other => {
@@ -129,11 +130,12 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<BenchOpt
                 }
             }
             Long("stage") => {
-                options.stages = crate::args::parse_stages(&text(&mut parser)?).map_err(|e| e.0)?
+                options.stages =
+                    crate::args::parse_stages(&value_text(&mut parser)?).map_err(|e| e.0)?
             }
             Long("runtime") => {
                 options.runtimes =
-                    crate::args::parse_runtimes(&text(&mut parser)?).map_err(|e| e.0)?
+                    crate::args::parse_runtimes(&value_text(&mut parser)?).map_err(|e| e.0)?
             }
             Long("clients") => options.clients = number(&mut parser, "--clients", 1, 1024)?,
             Long("seconds") => seconds = Some(number(&mut parser, "--seconds", 1, 600)?),
@@ -163,21 +165,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<BenchOpt
     Ok(Some(options))
 }
 
-fn text(parser: &mut lexopt::Parser) -> Result<String, String> {
-    parser
-        .value()
-        .map_err(|e| e.to_string())?
-        .into_string()
-        .map_err(|_| "arguments must be UTF-8 text".to_string())
-}
-
 fn number(
     parser: &mut lexopt::Parser,
     flag: &str,
     min: usize,
     max: usize,
 ) -> Result<usize, String> {
-    let value = text(parser)?;
+    let value = value_text(parser)?;
     match value.parse::<usize>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
         _ => Err(format!(

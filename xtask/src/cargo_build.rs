@@ -40,7 +40,7 @@ struct Package {
 }
 
 /// The cargo to run: the one running us, else `cargo` on the PATH.
-fn cargo() -> OsString {
+pub fn cargo() -> OsString {
     std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
 }
 
@@ -109,6 +109,17 @@ fn has_kind(target: &Value, kind: &str) -> bool {
     target["kind"]
         .as_array()
         .is_some_and(|kinds| kinds.iter().any(|k| k.as_str() == Some(kind)))
+}
+
+/// The binary that a `compiler-artifact` message of cargo's JSON output reports: its name
+/// and its executable.
+pub fn built_binary(message: &Value) -> Option<(&str, PathBuf)> {
+    let target = &message["target"];
+    if message["reason"] != "compiler-artifact" || !has_kind(target, "bin") {
+        return None;
+    }
+    let executable = PathBuf::from(message["executable"].as_str()?);
+    Some((target["name"].as_str()?, executable))
 }
 
 /// What building gave: each binary's executable, or why there is none.
@@ -304,15 +315,8 @@ fn progress_setter(progress: &Progress) -> impl Fn(String) + Send + 'static {
 fn read_message(message: &Value, report: &mut BuildReport) {
     match message["reason"].as_str() {
         Some("compiler-artifact") => {
-            let target = &message["target"];
-            if has_kind(target, "bin") {
-                if let (Some(name), Some(executable)) =
-                    (target["name"].as_str(), message["executable"].as_str())
-                {
-                    report
-                        .executables
-                        .insert(name.to_string(), PathBuf::from(executable));
-                }
+            if let Some((name, executable)) = built_binary(message) {
+                report.executables.insert(name.to_string(), executable);
             }
         }
         Some("compiler-message") if message["message"]["level"].as_str() == Some("error") => {

@@ -11,6 +11,7 @@ use std::time::Duration;
 use harness::ServerProcess;
 use harness::check::{self, Model, Report};
 
+use crate::args::value_text;
 use crate::style::{Color, Style};
 
 pub const CHECK_HELP: &str = "\
@@ -75,12 +76,12 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<CheckOpt
     let mut parser = lexopt::Parser::from_args(args);
     while let Some(arg) = parser.next().map_err(|err| err.to_string())? {
         match arg {
-            Long("addr") => addr = Some(string(parser.value())?),
+            Long("addr") => addr = Some(value_text(&mut parser)?),
             Long("bin") => bin = Some(PathBuf::from(parser.value().map_err(|e| e.to_string())?)),
-            Long("slow-path") => slow_path = path(string(parser.value())?)?,
-            Long("fast-path") => fast_path = path(string(parser.value())?)?,
+            Long("slow-path") => slow_path = path(value_text(&mut parser)?)?,
+            Long("fast-path") => fast_path = path(value_text(&mut parser)?)?,
             Long("slow-ms") => {
-                let value = string(parser.value())?;
+                let value = value_text(&mut parser)?;
                 let ms = value
                     .parse::<u64>()
                     .ok()
@@ -115,13 +116,6 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<CheckOpt
         slow_ms,
         allow_remote,
     }))
-}
-
-fn string(value: Result<OsString, lexopt::Error>) -> Result<String, String> {
-    value
-        .map_err(|err| err.to_string())?
-        .into_string()
-        .map_err(|value| format!("{value:?} is not valid text"))
 }
 
 fn path(value: String) -> Result<String, String> {

@@ -123,7 +123,7 @@ impl Outcome {
 
 /// Runs every check, prints the report, and exits 0 when all are ok, 1 otherwise.
 pub fn run(options: DoctorOptions, root: &Path) -> ExitCode {
-    let cargo = cargo();
+    let cargo = crate::cargo_build::cargo();
     let toolchain = check_toolchain(root);
     let crates = check_crates(&cargo, root);
     let (port, listener) = check_port(options.port);
@@ -201,11 +201,6 @@ fn summary(style: Style, needing_fix: usize) -> String {
         1 => "1 check needs a fix; run `cargo xtask doctor` again after fixing it.".to_string(),
         n => format!("{n} checks need a fix; run `cargo xtask doctor` again after fixing them."),
     }
-}
-
-/// The cargo to run: the one running us, else `cargo` on the PATH.
-fn cargo() -> OsString {
-    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
 }
 
 // ---------------------------------------------------------------------------------------------

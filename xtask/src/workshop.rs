@@ -41,10 +41,10 @@ Commands:
 #[derive(Debug, PartialEq, Eq)]
 pub enum Action {
     List,
-    Start(u8),
-    Check(u8),
-    Hint(u8),
-    Solution { step: u8, force: bool },
+    Start(&'static Step),
+    Check(&'static Step),
+    Hint(&'static Step),
+    Solution { step: &'static Step, force: bool },
 }
 
 /// Parses the command line; `Ok(None)` means `--help`.
@@ -62,11 +62,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<Action>,
             _ => return Err(arg.unexpected().to_string()),
         }
     }
-    let step_number = |word: Option<&String>| -> Result<u8, String> {
+    let step_number = |word: Option<&String>| -> Result<&'static Step, String> {
         let word = word.ok_or("which step? give its number, 1 to 4")?;
         word.parse::<u8>()
             .ok()
-            .filter(|n| workshop::step(*n).is_some())
+            .and_then(workshop::step)
             .ok_or_else(|| format!("there is no step {word:?}: the steps are 1 to 4"))
     };
     let action = match words.first().map(String::as_str) {
@@ -154,15 +154,12 @@ impl Progress {
 
 pub fn run(action: Action, root: &Path) -> ExitCode {
     let style = Style::for_stdout();
-    let step_of = |number: u8| workshop::step(number);
     match action {
         Action::List => list(root, style),
-        Action::Start(n) => step_of(n).map_or(ExitCode::from(2), |step| start(step, root)),
-        Action::Check(n) => step_of(n).map_or(ExitCode::from(2), |step| check(step, root, style)),
-        Action::Hint(n) => step_of(n).map_or(ExitCode::from(2), |step| hint(step, root)),
-        Action::Solution { step, force } => {
-            step_of(step).map_or(ExitCode::from(2), |step| solution(step, force, root, style))
-        }
+        Action::Start(step) => start(step, root),
+        Action::Check(step) => check(step, root, style),
+        Action::Hint(step) => hint(step, root),
+        Action::Solution { step, force } => solution(step, force, root, style),
     }
 }
 
@@ -342,7 +339,7 @@ fn check(step: &Step, root: &Path, style: Style) -> ExitCode {
 /// Builds the student's binary in release mode, showing cargo's own messages (compiler
 /// errors included, in full), and returns the executable cargo names.
 fn build_step(root: &Path, step: &Step) -> Result<PathBuf, String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let cargo = crate::cargo_build::cargo();
     let bin = format!("step-{}", step.number);
     let mut child = Command::new(&cargo)
         .args([
@@ -367,9 +364,9 @@ fn build_step(root: &Path, step: &Step) -> Result<PathBuf, String> {
             let Ok(message) = serde_json::from_str::<Value>(&line) else {
                 continue;
             };
-            if message["reason"] == "compiler-artifact" && message["target"]["name"] == *bin {
-                if let Some(path) = message["executable"].as_str() {
-                    executable = Some(PathBuf::from(path));
+            if let Some((name, path)) = crate::cargo_build::built_binary(&message) {
+                if name == bin {
+                    executable = Some(path);
                 }
             }
         }
@@ -455,15 +452,19 @@ mod tests {
         parse(words.split_whitespace().map(OsString::from))
     }
 
+    fn step(number: u8) -> &'static Step {
+        workshop::step(number).expect("steps 1 to 4 exist")
+    }
+
     #[test]
     fn commands_and_steps() {
         assert_eq!(parse_words("list"), Ok(Some(Action::List)));
-        assert_eq!(parse_words("start 1"), Ok(Some(Action::Start(1))));
-        assert_eq!(parse_words("check 4"), Ok(Some(Action::Check(4))));
+        assert_eq!(parse_words("start 1"), Ok(Some(Action::Start(step(1)))));
+        assert_eq!(parse_words("check 4"), Ok(Some(Action::Check(step(4)))));
         assert_eq!(
             parse_words("solution 2 --force"),
             Ok(Some(Action::Solution {
-                step: 2,
+                step: step(2),
                 force: true
             }))
         );

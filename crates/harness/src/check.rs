@@ -12,8 +12,9 @@
 //!    request that waits until a slow one finished tells how many requests the server serves
 //!    at once: 1 is one at a time, N a pool of N; none waiting up to a bound is concurrent.
 //! 4. `/cpu` requests at once against one alone: parallel across cores, or taking turns.
-//! 5. Bad input (garbage, a huge head, an empty connection), each followed by a `GET /` that
-//!    must still be answered: a server that stops answering has crashed.
+//! 5. The contract: an unknown path, `POST`, then bad input (garbage, a huge head, an empty
+//!    connection), each followed by a `GET /` that must still be answered: a server that
+//!    stops answering has crashed.
 //!
 //! Every probe is bounded in count and in time: a server that hangs makes a probe fail, never
 //! the check hang.
@@ -25,7 +26,7 @@ use std::sync::{Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crate::client::{self, Exchange, Timing};
+use crate::client::{self, Exchange};
 use crate::server::ServerProcess;
 
 /// What to probe, and how.
@@ -97,8 +98,6 @@ pub struct ContractPoint {
 #[derive(Clone, Debug)]
 pub struct Report {
     pub addr: SocketAddr,
-    /// The slow route's delay that the timing judgements used.
-    pub slow: Option<Duration>,
     pub model: Model,
     /// The model's evidence, in plain words and numbers.
     pub evidence: Vec<String>,
@@ -213,7 +212,6 @@ fn check_with(
 ) -> Report {
     let mut report = Report {
         addr,
-        slow: options.slow,
         model: Model::Unknown {
             reason: String::new(),
         },
@@ -246,7 +244,6 @@ fn check_with(
     };
     match slow {
         Ok(slow) => {
-            report.slow = Some(slow);
             let (model, evidence) = ramp(addr, options, slow);
             report.model = model;
             report.evidence = evidence;
@@ -307,24 +304,15 @@ fn request(addr: SocketAddr, path: &str, timeout: Duration) -> Exchange {
 /// Sends raw bytes and reads the answer (to its `Content-Length`, or the close).
 fn send_within(addr: SocketAddr, bytes: &[u8], timeout: Duration) -> Exchange {
     let scheduled = Instant::now();
-    let mut timing = Timing::default();
-    let response = connect_and_send(addr, bytes, timeout).and_then(|mut stream| {
+    client::timed(scheduled, |timing| {
+        let mut stream = connect_and_send(addr, bytes, timeout)?;
         timing.connect = Some(scheduled.elapsed());
-        client::read_announced_response(&mut stream, scheduled, &mut timing)
-    });
-    timing.done = scheduled.elapsed();
-    Exchange {
-        scheduled,
-        timing,
-        response,
-    }
+        client::read_announced_response(&mut stream, scheduled, timing)
+    })
 }
 
 fn connect_and_send(addr: SocketAddr, bytes: &[u8], timeout: Duration) -> io::Result<TcpStream> {
-    let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
-    stream.set_read_timeout(Some(timeout))?;
-    stream.set_write_timeout(Some(timeout))?;
-    stream.set_nodelay(true)?;
+    let mut stream = client::connect_within(addr, timeout)?;
     stream.write_all(bytes)?;
     Ok(stream)
 }
@@ -432,14 +420,9 @@ impl Pending {
         let scheduled = Instant::now();
         let mut stream = connect_and_send(addr, &client::get_request(slow_path), timeout)?;
         let reader = thread::spawn(move || {
-            let mut timing = Timing::default();
-            let response = client::read_announced_response(&mut stream, scheduled, &mut timing);
-            timing.done = scheduled.elapsed();
-            Exchange {
-                scheduled,
-                timing,
-                response,
-            }
+            client::timed(scheduled, |timing| {
+                client::read_announced_response(&mut stream, scheduled, timing)
+            })
         });
         Ok(Pending { reader })
     }
@@ -505,8 +488,7 @@ fn ramp(addr: SocketAddr, options: &Options, slow: Duration) -> (Model, Vec<Stri
                     );
                     return (Model::Unknown { reason }, Vec::new());
                 }
-                start_with = start_with.max(count);
-                pending = Vec::new();
+                start_with = count;
                 break; // Start a new round, with `count` at once.
             }
             let fast = request(addr, &options.fast_path, timeout);
@@ -537,12 +519,7 @@ fn ramp(addr: SocketAddr, options: &Options, slow: Duration) -> (Model, Vec<Stri
             }
             // The machine was busy: go on from here in a new round.
             start_with = count + 1;
-            pending = Vec::new();
             break;
-        }
-        if !pending.is_empty() {
-            start_with = start_with.max(pending.len());
-            let _ = first_answer(pending); // Let this round's slow requests finish first.
         }
         if start_with > options.max_pending {
             return concurrent(options.max_pending, &fastest_at_each);
@@ -617,7 +594,7 @@ fn measure_cpu(addr: SocketAddr, cpu_path: &str) -> Cpu {
     let _cores_are_ours = CPU_PROBE.lock().unwrap_or_else(PoisonError::into_inner);
     let timeout = LONGEST_SLOW;
     let mut parallel_attempts = 0;
-    let mut best = CpuAttempt::default();
+    let mut best_speedup = 0.0_f64;
     for _attempt in 0..5 {
         // The fastest of two alone is the cost of one request on an idle server.
         let mut alone = Duration::MAX;
@@ -674,17 +651,15 @@ fn measure_cpu(addr: SocketAddr, cpu_path: &str) -> Cpu {
                 };
             }
         }
-        if attempt.speedup > best.speedup {
-            best = attempt;
-        }
+        best_speedup = best_speedup.max(attempt.speedup);
     }
     Cpu::OneThread {
-        speedup: best.speedup,
+        speedup: best_speedup,
     }
 }
 
 /// What one batch of `/cpu` requests showed.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 struct CpuAttempt {
     /// The batch's work per second, relative to one request alone.
     speedup: f64,

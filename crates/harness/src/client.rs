@@ -106,8 +106,7 @@ pub fn send_in_pieces(
     pause: Duration,
     scheduled: Instant,
 ) -> Exchange {
-    let mut timing = Timing::default();
-    let response = (|| {
+    timed(scheduled, |timing| {
         let mut stream = connect(addr)?;
         timing.connect = Some(scheduled.elapsed());
         for (index, piece) in request.chunks(piece_len.max(1)).enumerate() {
@@ -116,8 +115,18 @@ pub fn send_in_pieces(
             }
             stream.write_all(piece)?;
         }
-        read_response(&mut stream, scheduled, &mut timing)
-    })();
+        read_response(&mut stream, scheduled, timing)
+    })
+}
+
+/// One request's conversation, timed from `scheduled`: `talk` notes when it connected and
+/// when the first byte came; `done` is when it returned, answered or failed.
+pub fn timed(
+    scheduled: Instant,
+    talk: impl FnOnce(&mut Timing) -> io::Result<Response>,
+) -> Exchange {
+    let mut timing = Timing::default();
+    let response = talk(&mut timing);
     timing.done = scheduled.elapsed();
     Exchange {
         scheduled,
@@ -128,9 +137,15 @@ pub fn send_in_pieces(
 
 /// Connects with the client's timeouts set.
 pub fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
-    let stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)?;
-    stream.set_read_timeout(Some(READ_TIMEOUT))?;
-    stream.set_write_timeout(Some(READ_TIMEOUT))?;
+    connect_within(addr, READ_TIMEOUT)
+}
+
+/// Connects within [`CONNECT_TIMEOUT`] (or `timeout`, if shorter), with `timeout` for each
+/// read and write.
+pub fn connect_within(addr: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
+    let stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT.min(timeout))?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
     stream.set_nodelay(true)?;
     Ok(stream)
 }

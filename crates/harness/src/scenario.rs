@@ -14,7 +14,7 @@
 
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -379,33 +379,21 @@ pub fn send_scheduled_within(
     scheduled: Instant,
     timeout: Duration,
 ) -> Exchange {
-    let mut timing = Timing::default();
-    let response = (|| {
-        let mut stream = TcpStream::connect_timeout(&addr, client::CONNECT_TIMEOUT.min(timeout))?;
+    client::timed(scheduled, |timing| {
+        let mut stream = client::connect_within(addr, timeout)?;
         timing.connect = Some(scheduled.elapsed());
-        stream.set_read_timeout(Some(timeout))?;
-        stream.set_write_timeout(Some(timeout))?;
-        stream.set_nodelay(true)?;
         stream.write_all(request)?;
-        client::read_response(&mut stream, scheduled, &mut timing)
-    })();
-    timing.done = scheduled.elapsed();
-    Exchange {
-        scheduled,
-        timing,
-        response,
-    }
+        client::read_response(&mut stream, scheduled, timing)
+    })
 }
 
 /// An idle client: connects, sends nothing, and waits up to `timeout` for the server to close
 /// the connection. `timing.done` is when it did; a server that closes it without a byte ends
 /// it as [`Sent::closed_by_server`].
 pub fn idle_within(addr: SocketAddr, scheduled: Instant, timeout: Duration) -> Exchange {
-    let mut timing = Timing::default();
-    let response = (|| {
-        let mut stream = TcpStream::connect_timeout(&addr, client::CONNECT_TIMEOUT.min(timeout))?;
+    client::timed(scheduled, |timing| {
+        let mut stream = client::connect_within(addr, timeout)?;
         timing.connect = Some(scheduled.elapsed());
-        stream.set_read_timeout(Some(timeout))?;
         // One read is enough: it ends at the server's close (0 bytes), or with the first bytes
         // of an answer the idle client should not get, which are then read to the end.
         let mut chunk = [0u8; 1024];
@@ -422,18 +410,13 @@ pub fn idle_within(addr: SocketAddr, scheduled: Instant, timeout: Duration) -> E
                 client::parse_response(&bytes)
             }
         }
-    })();
-    timing.done = scheduled.elapsed();
-    Exchange {
-        scheduled,
-        timing,
-        response,
-    }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::TcpStream;
 
     fn settings(delay_ms: u64) -> Settings {
         Settings {

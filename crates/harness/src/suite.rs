@@ -425,14 +425,9 @@ pub fn fast_behind_slow(
                 .write_all(&client::get_request(slow_path))
                 .expect("send a slow request");
             thread::spawn(move || {
-                let mut timing = Timing::default();
-                let response = client::read_response(&mut stream, scheduled, &mut timing);
-                timing.done = scheduled.elapsed();
-                Exchange {
-                    scheduled,
-                    timing,
-                    response,
-                }
+                client::timed(scheduled, |timing| {
+                    client::read_response(&mut stream, scheduled, timing)
+                })
             })
         })
         .collect();

@@ -12,7 +12,7 @@ use crate::suite::available_cores;
 
 /// One step of the progression: the exercise starts from stage `from`, and is done when the
 /// student's server behaves like stage `to`.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Step {
     pub number: u8,
     pub from: u8,
@@ -131,6 +131,7 @@ pub struct Finding {
 pub enum Diagnosis {
     DidNotStart,
     Crashed,
+    BrokeContract,
     CouldNotMeasure,
     StillOneAtATime,
     StillAPool,
@@ -146,22 +147,22 @@ pub enum Diagnosis {
 /// The result of grading one step.
 #[derive(Debug)]
 pub struct Grade {
-    pub passed: bool,
     pub findings: Vec<Finding>,
     /// Why it failed, and the hint for that; `None` when it passed.
     pub diagnosis: Option<(Diagnosis, String)>,
-    /// The check's reports, each with how the server was started.
-    pub reports: Vec<(String, Report)>,
 }
 
 impl Grade {
     fn new() -> Grade {
         Grade {
-            passed: false,
             findings: Vec::new(),
             diagnosis: None,
-            reports: Vec::new(),
         }
+    }
+
+    /// Passed: nothing measured failed.
+    pub fn passed(&self) -> bool {
+        self.diagnosis.is_none()
     }
 
     fn pass(&mut self, what: impl Into<String>, seen: impl Into<String>) {
@@ -189,6 +190,15 @@ impl Grade {
     }
 }
 
+/// Starts `bin` with the grading's `--sleep-ms` and `extra`; also says how, for the findings.
+fn start_graded(bin: &Path, extra: &[&str]) -> (String, std::io::Result<ServerProcess>) {
+    let sleep = GRADING_SLEEP_MS.to_string();
+    let mut args = vec!["--sleep-ms", sleep.as_str()];
+    args.extend(extra);
+    let started_as = format!("started with {}", args.join(" "));
+    (started_as, ServerProcess::start(bin, &args))
+}
+
 /// Starts `bin` with the grading's flags and `extra`, and runs the check on it. A server
 /// that does not start is a failed grade, with its error.
 fn run_check(grade: &mut Grade, bin: &Path, extra: &[&str]) -> Option<Report> {
@@ -202,11 +212,8 @@ fn run_check_with(
     extra: &[&str],
     measure_cpu: bool,
 ) -> Option<Report> {
-    let sleep = GRADING_SLEEP_MS.to_string();
-    let mut args = vec!["--sleep-ms", sleep.as_str()];
-    args.extend(extra);
-    let started_as = format!("started with {}", args.join(" "));
-    let mut server = match ServerProcess::start(bin, &args) {
+    let (started_as, started) = start_graded(bin, extra);
+    let mut server = match started {
         Ok(server) => server,
         Err(err) => {
             grade.fail(
@@ -252,7 +259,7 @@ fn run_check_with(
         grade.fail(
             format!("the server keeps the contract ({started_as})"),
             broken.join("; "),
-            Diagnosis::Crashed,
+            Diagnosis::BrokeContract,
             "Your server broke the contract. Keep calling the handler from `server_core` \
              and the stage crates unchanged: the lesson is in the accept loop."
                 .into(),
@@ -271,7 +278,6 @@ fn run_check_with(
             format!("The check could not measure your server: {reason}"),
         );
     }
-    grade.reports.push((started_as, report.clone()));
     Some(report)
 }
 
@@ -291,7 +297,6 @@ pub fn grade(step: &Step, bin: &Path) -> Grade {
         3 => grade_concurrent_on_one_thread(&mut grade, bin),
         _ => grade_parallel(&mut grade, bin),
     }
-    grade.passed = grade.diagnosis.is_none();
     grade
 }
 
@@ -515,29 +520,14 @@ fn limit_of_3(grade: &mut Grade, bin: &Path, fix: &str) {
 /// process must exit by itself. Needs signals, so Unix only.
 #[cfg(unix)]
 fn graceful_shutdown(grade: &mut Grade, bin: &Path, extra: &[&str], what: &str, hint: &str) {
-    use std::io::Write;
-    use std::time::Instant;
-
-    let sleep = GRADING_SLEEP_MS.to_string();
-    let mut args = vec!["--sleep-ms", sleep.as_str()];
-    args.extend(extra);
-    let Ok(mut server) = ServerProcess::start(bin, &args) else {
+    let (_, started) = start_graded(bin, extra);
+    let Ok(mut server) = started else {
         return; // Already reported by the first check.
     };
-    let scheduled = Instant::now();
-    let slow = crate::client::connect(server.addr()).and_then(|mut stream| {
-        stream.write_all(&crate::client::get_request("/sleep"))?;
-        Ok(stream)
+    let slow = std::thread::spawn({
+        let addr = server.addr();
+        move || crate::client::get(addr, "/sleep")
     });
-    let Ok(mut stream) = slow else {
-        grade.fail(
-            what,
-            "the slow request could not be sent",
-            Diagnosis::Crashed,
-            hint.into(),
-        );
-        return;
-    };
     // Let the server take the request in hand, then press "Ctrl-C".
     std::thread::sleep(Duration::from_millis(GRADING_SLEEP_MS / 4));
     if let Err(err) = server.send_signal("INT") {
@@ -549,15 +539,16 @@ fn graceful_shutdown(grade: &mut Grade, bin: &Path, extra: &[&str], what: &str, 
         );
         return;
     }
-    let mut timing = crate::client::Timing::default();
-    let answer = crate::client::read_response(&mut stream, scheduled, &mut timing);
+    let Ok(slow) = slow.join() else {
+        return; // The client thread panicked: nothing was measured.
+    };
     let exit = server.wait_for_exit(Duration::from_millis(GRADING_SLEEP_MS) * 5);
-    match (answer, exit) {
+    match (slow.response, exit) {
         (Ok(response), Some(_)) if response.status == 200 => grade.pass(
             what,
             format!(
                 "the request in flight got 200 after {:.2} s, then the server exited",
-                scheduled.elapsed().as_secs_f64()
+                slow.timing.done.as_secs_f64()
             ),
         ),
         (Ok(response), None) => grade.fail(

@@ -10,7 +10,7 @@ fn assert_fails_with(number: u8, bin: &str, expected: Diagnosis) {
     let grade = grade(step, Path::new(bin));
     println!("{grade:#?}");
     assert!(
-        !grade.passed,
+        !grade.passed(),
         "the untouched exercise {number} passed its check"
     );
     let (diagnosis, hint) = grade.diagnosis.expect("a failed grade has a diagnosis");
