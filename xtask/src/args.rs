@@ -5,9 +5,9 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use harness::scenario::Scenario;
+use measure::scenario::Scenario;
 
-use crate::catalog::{Runtime, STAGES};
+use measure::catalogue::{Runtime, STAGES};
 
 pub const DEMO_HELP: &str = "\
 cargo xtask demo: send the same slow request to every stage, and show which

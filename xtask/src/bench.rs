@@ -9,7 +9,7 @@
 //!   memory per waiting connection of a thread (stage 2) and a task (stage 5) can be compared.
 //!
 //! The clients are in [`crate::bench_load`]; building, starting and stopping servers reuse the
-//! demo's [`cargo_build`], [`harness::ServerProcess`] and [`stop`].
+//! demo's [`cargo_build`], [`measure::ServerProcess`] and [`stop`].
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -18,17 +18,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use harness::ServerProcess;
+use measure::ServerProcess;
 use serde_json::{Value, json};
 
 use crate::args::value_text;
 use crate::bench_load::{self, Counts, ProcStatus, Sampler};
 use crate::cargo_build::{self, Built};
-use crate::catalog::{self, Binary, Runtime, STAGES};
 use crate::progress::Progress;
 use crate::stop::{self, TrackedServer};
 use crate::style::{Color, Style, pad, pad_left};
 use crate::units;
+use measure::catalogue::{self, Binary, Runtime, STAGES};
 
 pub const BENCH_HELP: &str = "\
 cargo xtask bench: throughput, tail latency and memory per waiting connection of
@@ -213,7 +213,7 @@ pub fn run(options: BenchOptions) -> ExitCode {
         .map(|n| n.get())
         .unwrap_or(1);
 
-    let mut binaries = catalog::select(&options.stages, &options.runtimes);
+    let mut binaries = catalogue::select(&options.stages, &options.runtimes);
     binaries.push(reference());
     let built = cargo_build::build(&workspace, &binaries);
     let mut broken = Vec::new();
@@ -328,9 +328,9 @@ fn start(executable: &std::path::Path, args: &[String]) -> Result<TrackedServer,
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let server = ServerProcess::start(executable, &args).map_err(|err| err.to_string())?;
     let server = TrackedServer::new(server);
-    let warm = harness::scenario::send_scheduled_within(
+    let warm = measure::scenario::send_scheduled_within(
         server.addr,
-        &harness::client::get_request("/"),
+        &measure::client::get_request("/"),
         std::time::Instant::now(),
         WARM_UP,
     );
@@ -352,7 +352,7 @@ fn server_args(binary: &Binary) -> Vec<String> {
     ];
     if binary.stage == 2 {
         // The pool of the demo's table ("thread pool of 4").
-        args.extend(["--workers".to_string(), catalog::WORKERS.to_string()]);
+        args.extend(["--workers".to_string(), catalogue::WORKERS.to_string()]);
     }
     args
 }

@@ -128,7 +128,7 @@ impl LoadRun {
 /// `clients` threads send `GET /` on a new connection each, back to back, for `duration`.
 /// A request still in flight at the end finishes (within its timeouts) and counts.
 pub fn closed_loop(addr: SocketAddr, clients: usize, duration: Duration) -> LoadRun {
-    let request = harness::client::get_request("/");
+    let request = measure::client::get_request("/");
     let started = Instant::now();
     let deadline = started + duration;
     let results: Vec<(Counts, Vec<Duration>)> = thread::scope(|scope| {
@@ -241,7 +241,7 @@ pub fn hold(
             };
         }
     };
-    let request: Arc<[u8]> = harness::client::get_request("/sleep").into();
+    let request: Arc<[u8]> = measure::client::get_request("/sleep").into();
     let outcomes = runtime.block_on(async move {
         let start = tokio::time::Instant::now();
         let tasks: Vec<_> = (0..n)

@@ -18,10 +18,10 @@ use std::thread;
 
 use serde_json::Value;
 
-use crate::catalog::Binary;
 use crate::progress::Progress;
 use crate::results::{Failure, Phase};
 use crate::stop::TrackedChild;
+use measure::catalogue::Binary;
 
 /// How many lines of a compiler error the demo shows; the rest is one `cargo build` away.
 const ERROR_LINES: usize = 12;

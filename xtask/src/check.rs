@@ -1,5 +1,5 @@
 //! `cargo xtask check`: which concurrency model a server behaves like, measured from outside,
-//! and which points of the contract it keeps. The probes are `harness::check`'s; this is
+//! and which points of the contract it keeps. The probes are `measure::check`'s; this is
 //! the command line and the colours.
 
 use std::ffi::OsString;
@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use harness::ServerProcess;
-use harness::check::{self, Model, Report};
+use measure::ServerProcess;
+use measure::check::{self, Model, Report};
 
 use crate::args::value_text;
 use crate::style::{Color, Style};

@@ -6,14 +6,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use harness::ServerProcess;
-use harness::scenario::{self, Scenario, Settings};
+use measure::ServerProcess;
+use measure::scenario::{self, Scenario, Settings};
 
 use crate::args::DemoOptions;
 use crate::cargo_build::{self, Built};
-use crate::catalog::{self, Binary, WORKERS, describe};
+use measure::catalogue::{self, Binary, WORKERS};
+
 use crate::progress::Progress;
 use crate::results::{Failure, Phase, Ran, ScenarioResult, StageRun};
+use crate::scenario_words::describe;
 use crate::stop::{self, TrackedServer};
 use crate::style::{self, Color, Style};
 use crate::summary::summarize;
@@ -44,7 +46,7 @@ pub fn run(options: DemoOptions) -> ExitCode {
         .map(|n| n.get())
         .unwrap_or(1);
 
-    let binaries = catalog::select(&options.stages, &options.runtimes);
+    let binaries = catalogue::select(&options.stages, &options.runtimes);
     let built = cargo_build::build(&workspace, &binaries);
     print_build_failures(&binaries, &built, style);
 
@@ -231,7 +233,7 @@ fn run_binary(
     // One request first, so the scenario measures serving, not a process starting up.
     let warm_up = scenario::send_scheduled_within(
         server.addr,
-        &harness::client::get_request("/"),
+        &measure::client::get_request("/"),
         std::time::Instant::now(),
         WARM_UP_TIMEOUT,
     );

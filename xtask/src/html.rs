@@ -4,11 +4,11 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use harness::scenario::{Role, Scenario};
+use measure::scenario::{Role, Scenario};
 
 use crate::args::DemoOptions;
-use crate::catalog::describe;
 use crate::results::{ScenarioResult, StageRun};
+use crate::scenario_words::describe;
 use crate::summary::{DID_NOT_WAIT, Tone, cpu_comparisons};
 use crate::timeline::{axis_end, tick_label, tick_step};
 use crate::units::{cell, short};

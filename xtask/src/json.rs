@@ -16,7 +16,7 @@
 
 use std::time::Duration;
 
-use harness::scenario::Role;
+use measure::scenario::Role;
 use serde_json::{Value, json};
 
 use crate::args::DemoOptions;
@@ -119,7 +119,7 @@ pub fn render(results: &[ScenarioResult], options: &DemoOptions, cores: usize) -
             "scenarios": options.scenarios.iter().map(|s| s.name()).collect::<Vec<_>>(),
             "slow_ms": options.slow.as_millis(),
             "fast": options.fast,
-            "workers": crate::catalog::WORKERS,
+            "workers": measure::catalogue::WORKERS,
             "cores": cores,
             "host": "127.0.0.1",
         },

@@ -4,9 +4,9 @@
 //! every stage and shows, as a timeline and a table, which stage made the fast requests wait.
 //! Its modules, in the order the demo uses them:
 //!
-//! - [`args`]: the command line; [`catalog`]: the stages, their binaries and their lessons.
+//! - [`args`]: the command line; [`scenario_words`]: what each scenario sends and shows (the stages are `measure::catalogue`).
 //! - [`cargo_build`]: find the workspace and build the binaries (release mode).
-//! - [`demo`]: start each binary, run the scenarios (the client lives in `harness::scenario`),
+//! - [`demo`]: start each binary, run the scenarios (the client lives in `measure::scenario`),
 //!   stop it; [`stop`]: Ctrl-C stops every server; [`progress`]: the progress line.
 //! - [`summary`]: percentiles and verdicts; [`table`], [`timeline`]: the terminal output;
 //!   [`json`], [`html`]: the files.
@@ -22,7 +22,6 @@ mod bench;
 mod bench_load;
 mod book;
 mod cargo_build;
-mod catalog;
 mod check;
 mod demo;
 mod diff;
@@ -31,6 +30,7 @@ mod html;
 mod json;
 mod progress;
 mod results;
+mod scenario_words;
 mod stop;
 mod style;
 mod summary;

@@ -2,10 +2,10 @@
 
 use std::net::SocketAddr;
 
-use harness::scenario::{Run, Scenario, Settings};
+use measure::scenario::{Run, Scenario, Settings};
 
-use crate::catalog::Binary;
 use crate::summary::Summary;
+use measure::catalogue::Binary;
 
 pub struct ScenarioResult {
     pub scenario: Scenario,

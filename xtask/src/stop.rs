@@ -9,7 +9,7 @@ use std::process::{self, Child};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use harness::ServerProcess;
+use measure::ServerProcess;
 
 /// Something the demo started and must stop.
 enum Running {

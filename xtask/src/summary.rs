@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use harness::scenario::{Role, Run, Scenario, Sent, Settings};
+use measure::scenario::{Role, Run, Scenario, Sent, Settings};
 
-use crate::catalog::{Binary, Lesson, lesson};
 use crate::units::short;
+use measure::catalogue::{Binary, Lesson, lesson};
 
 /// "waited" means at least this share of the delay (a wide margin for noisy machines).
 pub const WAITED: f64 = 0.8;
@@ -141,8 +141,8 @@ impl Summary {
 }
 
 /// What a request came to: `None` for `200 OK`, else why not. (For a request of a scenario,
-/// whose role says what it should come to, see [`harness::scenario::Sent::error`].)
-pub fn request_error(exchange: &harness::Exchange) -> Option<String> {
+/// whose role says what it should come to, see [`measure::scenario::Sent::error`].)
+pub fn request_error(exchange: &measure::Exchange) -> Option<String> {
     match &exchange.response {
         Ok(response) if response.status == 200 => None,
         Ok(response) => Some(format!("status {}", response.status)),
@@ -332,7 +332,7 @@ pub fn cpu_comparisons(result: &crate::results::ScenarioResult, cores: usize) ->
 }
 
 /// From the batch's scheduled start to the end of its last request.
-fn batch_span(batch: &[&harness::scenario::Sent]) -> Option<Duration> {
+fn batch_span(batch: &[&measure::scenario::Sent]) -> Option<Duration> {
     let start = batch.iter().map(|sent| sent.exchange.scheduled).min()?;
     batch
         .iter()
@@ -372,7 +372,7 @@ mod tests {
     }
 
     fn verdict_in(scenario: Scenario, fast: &[u64]) -> (Outcome, String) {
-        let binary = crate::catalog::select(&[1], &[])[0].clone();
+        let binary = measure::catalogue::select(&[1], &[])[0].clone();
         let fast = Percentiles::of(ms(fast)).expect("values");
         wait_verdict(scenario, &binary, Duration::from_millis(2000), &fast)
     }

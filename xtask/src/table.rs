@@ -1,6 +1,6 @@
 //! The table: one row per binary with its numbers, and under it the verdict in plain words.
 
-use harness::scenario::Scenario;
+use measure::scenario::Scenario;
 
 use crate::results::ScenarioResult;
 use crate::style::{self, Color, Style};

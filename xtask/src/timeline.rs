@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use harness::scenario::{Role, Sent};
+use measure::scenario::{Role, Sent};
 
 use crate::results::{ScenarioResult, StageRun};
 use crate::style::{self, Color, Style};

@@ -3,7 +3,7 @@
 //! `start N` copies the starting point (`crates/workshop/exercises/step-N.rs`, the previous
 //! stage with the step left as TODOs) to the student's own file,
 //! `crates/workshop/src/bin/step-N.rs`, which cargo builds as the binary `step-N`. `check N`
-//! builds that binary and grades it by measurement (`harness::workshop`), `hint N` gives the
+//! builds that binary and grades it by measurement (`workshop_course`), `hint N` gives the
 //! next hint, and `solution N` shows the diff to the real stage once `check` has passed.
 //! Which steps passed and how many hints were shown is kept in
 //! `crates/workshop/progress.json`, which git ignores.
@@ -14,8 +14,8 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
-use harness::workshop::{self, Step};
 use serde_json::{Map, Value, json};
+use workshop_course::{self as workshop, Step};
 
 use crate::style::{Color, Style};
 

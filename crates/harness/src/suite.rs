@@ -12,10 +12,11 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use measure::available_cores;
 use server_core::{HELLO_HTML, MAX_HEAD_BYTES, NOT_FOUND_HTML};
 
-use crate::client::{self, Exchange, Timing};
-use crate::server::ServerProcess;
+use measure::ServerProcess;
+use measure::client::{self, Exchange, Timing};
 
 /// The `--sleep-ms` the suite gives every server: long enough to tell waiting from not
 /// waiting on a busy 2-core machine, short enough to keep the suite quick.
@@ -771,8 +772,8 @@ pub fn a_burst_of_load_is_served_without_a_failure(target: &Target) {
 // ---- `cargo xtask check` grades every stage right ---------------------------------------
 
 /// What `cargo xtask check` must find for a stage's expectation.
-fn assert_check_finds(report: &crate::check::Report, expectation: Expectation) {
-    use crate::check::{Cpu, Model};
+fn assert_check_finds(report: &measure::check::Report, expectation: Expectation) {
+    use measure::check::{Cpu, Model};
     let rendered = report.render();
     println!("{rendered}");
     assert!(
@@ -803,11 +804,11 @@ fn assert_check_finds(report: &crate::check::Report, expectation: Expectation) {
 /// concurrent on one thread, or concurrent and parallel (where there are cores to show it).
 pub fn the_check_finds_the_stage_model(target: &Target) {
     let mut server = target.start();
-    let options = crate::check::Options {
+    let options = measure::check::Options {
         slow: Some(delay()),
         ..Default::default()
     };
-    let report = crate::check::check_process(&mut server, &options);
+    let report = measure::check::check_process(&mut server, &options);
     assert_check_finds(&report, target.expectation);
 }
 
@@ -824,18 +825,13 @@ pub fn the_check_measures_a_limit_of_3_as_a_pool_of_3(target: &Target) {
         &["--sleep-ms", &SUITE_SLEEP_MS.to_string(), limit, "3"],
     )
     .unwrap_or_else(|err| panic!("could not start {}: {err}", target.bin));
-    let options = crate::check::Options {
+    let options = measure::check::Options {
         slow: Some(delay()),
         measure_cpu: false, // The limit is the point here, not parallelism.
         ..Default::default()
     };
-    let report = crate::check::check_process(&mut server, &options);
+    let report = measure::check::check_process(&mut server, &options);
     assert_check_finds(&report, Expectation::Pool { workers: 3 });
-}
-
-/// How many threads can run at once on this machine.
-pub fn available_cores() -> usize {
-    thread::available_parallelism().map_or(1, |cores| cores.get())
 }
 
 /// Expands to one `#[test]` per check of the suite, against one server binary:

@@ -8,7 +8,7 @@ harness::check_tests!(
 /// The real stage is what the workshop's step 1 asks for: its check passes.
 #[test]
 fn passes_the_workshop_step_1() {
-    let step = harness::workshop::step(1).expect("step 1 exists");
-    let grade = harness::workshop::grade(step, std::path::Path::new(env!("CARGO_BIN_EXE_stage-2")));
+    let step = workshop_course::step(1).expect("step 1 exists");
+    let grade = workshop_course::grade(step, std::path::Path::new(env!("CARGO_BIN_EXE_stage-2")));
     assert!(grade.passed(), "{grade:#?}");
 }

@@ -18,7 +18,7 @@ harness::check_tests!(
 /// The real stage is what the workshop's step 2 asks for: its check passes.
 #[test]
 fn passes_the_workshop_step_2() {
-    let step = harness::workshop::step(2).expect("step 2 exists");
-    let grade = harness::workshop::grade(step, std::path::Path::new(env!("CARGO_BIN_EXE_stage-3")));
+    let step = workshop_course::step(2).expect("step 2 exists");
+    let grade = workshop_course::grade(step, std::path::Path::new(env!("CARGO_BIN_EXE_stage-3")));
     assert!(grade.passed(), "{grade:#?}");
 }

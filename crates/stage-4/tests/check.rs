@@ -18,7 +18,7 @@ harness::check_tests!(
 /// The real stage is what the workshop's step 3 asks for: its check passes.
 #[test]
 fn passes_the_workshop_step_3() {
-    let step = harness::workshop::step(3).expect("step 3 exists");
-    let grade = harness::workshop::grade(step, std::path::Path::new(env!("CARGO_BIN_EXE_stage-4")));
+    let step = workshop_course::step(3).expect("step 3 exists");
+    let grade = workshop_course::grade(step, std::path::Path::new(env!("CARGO_BIN_EXE_stage-4")));
     assert!(grade.passed(), "{grade:#?}");
 }

@@ -18,7 +18,7 @@ harness::check_tests!(
 /// The real stage is what the workshop's step 4 asks for: its check passes.
 #[test]
 fn passes_the_workshop_step_4() {
-    let step = harness::workshop::step(4).expect("step 4 exists");
-    let grade = harness::workshop::grade(step, std::path::Path::new(env!("CARGO_BIN_EXE_stage-5")));
+    let step = workshop_course::step(4).expect("step 4 exists");
+    let grade = workshop_course::grade(step, std::path::Path::new(env!("CARGO_BIN_EXE_stage-5")));
     assert!(grade.passed(), "{grade:#?}");
 }

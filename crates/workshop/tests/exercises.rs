@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use harness::workshop::{Diagnosis, grade, step};
+use workshop_course::{Diagnosis, grade, step};
 
 fn assert_fails_with(number: u8, bin: &str, expected: Diagnosis) {
     let step = step(number).expect("steps 1 to 4 exist");
@@ -42,7 +42,7 @@ fn step_3_untouched_is_still_one_at_a_time() {
 
 #[test]
 fn step_4_untouched_is_not_parallel() {
-    let expected = if harness::suite::available_cores() >= 2 {
+    let expected = if measure::available_cores() >= 2 {
         Diagnosis::NotParallel
     } else {
         Diagnosis::OneCore
@@ -82,7 +82,7 @@ fn every_exercise_is_the_previous_stage_with_todos() {
         "crates/stage-3/src/bin/stage-3.rs",
         "crates/stage-4/src/bin/stage-4.rs",
     ];
-    for (step, stage_file) in harness::workshop::STEPS.iter().zip(previous_stage) {
+    for (step, stage_file) in workshop_course::STEPS.iter().zip(previous_stage) {
         let read = |file: &str| {
             std::fs::read_to_string(root.join(file)).unwrap_or_else(|err| panic!("{file}: {err}"))
         };

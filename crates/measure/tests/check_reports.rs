@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use harness::ServerProcess;
-use harness::check::{self, Model, Options};
+use measure::ServerProcess;
+use measure::check::{self, Model, Options};
 
 fn check_broken(mode: &str) -> check::Report {
     let mut server = ServerProcess::start(

@@ -1,14 +1,14 @@
-//! The workshop's steps, and how a student's server is graded for each: by measuring it with
-//! [`crate::check`], never by reading its source. `cargo xtask workshop` runs the grading;
+//! The workshop's course: its steps, and how a student's server is graded for each, by measuring it with
+//! [`measure::check`], never by reading its source. `cargo xtask workshop` runs the grading;
 //! the workshop's tests assert that every untouched starting point fails with the expected
 //! hint, and every stage's tests that the real stage passes its step.
 
 use std::path::Path;
 use std::time::Duration;
 
-use crate::check::{self, Cpu, Model, Report};
-use crate::server::ServerProcess;
-use crate::suite::available_cores;
+use measure::ServerProcess;
+use measure::available_cores;
+use measure::check::{self, Cpu, Model, Report};
 
 /// One step of the progression: the exercise starts from stage `from`, and is done when the
 /// student's server behaves like stage `to`.
@@ -526,7 +526,7 @@ fn graceful_shutdown(grade: &mut Grade, bin: &Path, extra: &[&str], what: &str, 
     };
     let slow = std::thread::spawn({
         let addr = server.addr();
-        move || crate::client::get(addr, "/sleep")
+        move || measure::client::get(addr, "/sleep")
     });
     // Let the server take the request in hand, then press "Ctrl-C".
     std::thread::sleep(Duration::from_millis(GRADING_SLEEP_MS / 4));

@@ -27,7 +27,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::client::{self, Exchange};
-use crate::server::ServerProcess;
+use crate::process::ServerProcess;
 
 /// What to probe, and how.
 #[derive(Clone, Debug)]

@@ -72,7 +72,7 @@ impl Exchange {
 
 /// A well-formed `GET` for `path`.
 pub fn get_request(path: &str) -> Vec<u8> {
-    format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: harness\r\n\r\n").into_bytes()
+    format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: measure\r\n\r\n").into_bytes()
 }
 
 /// Sends `GET path` now and reads the whole response.

@@ -1,0 +1,33 @@
+//! The measuring core: the instruments that `cargo xtask` (demo, check, workshop, bench) and
+//! the conformance suite share, so that every tool measures the same way and judges by the
+//! same numbers. It returns typed results and never renders them: colours, tables, JSON and
+//! HTML are xtask's business.
+//!
+//! - [`process`]: start a real server binary on port 0, read its `Listening on` line, and
+//!   stop it (by its PID) when dropped.
+//! - [`client`]: the one timed client: connect, send (whole or in pieces), read (to the close
+//!   or to `Content-Length`), every time counted from the scheduled send.
+//! - [`catalogue`]: every stage binary, its package, runtime, source file and model, and what
+//!   each scenario must show for it.
+//! - [`verdicts`]: every threshold the tools judge by (waited, did not wait, parallel, one
+//!   core), once, with why that number.
+//! - [`scenario`]: the demo's scenarios as planned requests, sent and summarized.
+//! - [`check`]: grade any running server from outside: the model it behaves like, with the
+//!   evidence as data, and the contract points it keeps.
+//!
+//! It depends on none of the crates that use it (harness, workshop, xtask): data flows one
+//! way, from here to them.
+
+pub mod catalogue;
+pub mod check;
+pub mod client;
+pub mod process;
+pub mod scenario;
+
+pub use client::{Exchange, Response, Timing};
+pub use process::ServerProcess;
+
+/// How many threads can run at once on this machine: whether parallelism can be shown here.
+pub fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |cores| cores.get())
+}
