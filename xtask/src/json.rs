@@ -20,8 +20,8 @@ use measure::scenario::Role;
 use serde_json::{Value, json};
 
 use crate::args::DemoOptions;
-use crate::results::ScenarioResult;
-use crate::summary::Percentiles;
+use crate::demo::results::ScenarioResult;
+use crate::demo::summary::Percentiles;
 use crate::units::millis;
 
 const MAX_LOG_LINES: usize = 500;
@@ -61,7 +61,7 @@ pub fn render(results: &[ScenarioResult], options: &DemoOptions, cores: usize) -
                     let summary = &ran.summary;
                     let log: Vec<&str> = ran.log.lines().take(MAX_LOG_LINES).collect();
                     let cores_busy = match summary.outcome {
-                        crate::summary::Outcome::Cores(cores) => Some(cores),
+                        crate::demo::summary::Outcome::Cores(cores) => Some(cores),
                         _ => None,
                     };
                     json!({

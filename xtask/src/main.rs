@@ -5,7 +5,7 @@
 //! Its modules, in the order the demo uses them:
 //!
 //! - [`args`]: the command line; [`scenario_words`]: what each scenario sends and shows (the stages are `measure::catalogue`).
-//! - [`cargo_build`]: find the workspace and build the binaries (release mode).
+//! - [`cargo`]: find the workspace and build the binaries (release mode).
 //! - [`demo`]: start each binary, run the scenarios (the client lives in `measure::scenario`),
 //!   stop it; [`stop`]: Ctrl-C stops every server; [`progress`]: the progress line.
 //! - [`summary`]: percentiles and verdicts; [`table`], [`timeline`]: the terminal output;
@@ -19,23 +19,16 @@
 
 mod args;
 mod bench;
-mod bench_load;
 mod book;
-mod cargo_build;
+mod cargo;
 mod check;
 mod demo;
 mod diff;
 mod doctor;
-mod html;
 mod json;
 mod progress;
-mod results;
-mod scenario_words;
 mod stop;
 mod style;
-mod summary;
-mod table;
-mod timeline;
 mod units;
 mod workshop;
 

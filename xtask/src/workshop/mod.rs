@@ -339,7 +339,7 @@ fn check(step: &Step, root: &Path, style: Style) -> ExitCode {
 /// Builds the student's binary in release mode, showing cargo's own messages (compiler
 /// errors included, in full), and returns the executable cargo names.
 fn build_step(root: &Path, step: &Step) -> Result<PathBuf, String> {
-    let cargo = crate::cargo_build::cargo();
+    let cargo = crate::cargo::cargo();
     let bin = format!("step-{}", step.number);
     let mut child = Command::new(&cargo)
         .args([
@@ -364,7 +364,7 @@ fn build_step(root: &Path, step: &Step) -> Result<PathBuf, String> {
             let Ok(message) = serde_json::from_str::<Value>(&line) else {
                 continue;
             };
-            if let Some((name, path)) = crate::cargo_build::built_binary(&message) {
+            if let Some((name, path)) = crate::cargo::built_binary(&message) {
                 if name == bin {
                     executable = Some(path);
                 }

@@ -8,8 +8,10 @@
 //!   concurrently: how many completed, latency, and the server's memory and threads, so the
 //!   memory per waiting connection of a thread (stage 2) and a task (stage 5) can be compared.
 //!
-//! The clients are in [`crate::bench_load`]; building, starting and stopping servers reuse the
-//! demo's [`cargo_build`], [`measure::ServerProcess`] and [`stop`].
+//! The clients are in [`crate::bench::load`]; building, starting and stopping servers reuse the
+//! demo's [`cargo`], [`measure::ServerProcess`] and [`stop`].
+
+mod load;
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -22,12 +24,12 @@ use measure::ServerProcess;
 use serde_json::{Value, json};
 
 use crate::args::value_text;
-use crate::bench_load::{self, Counts, ProcStatus, Sampler};
-use crate::cargo_build::{self, Built};
+use crate::cargo::{self, Built};
 use crate::progress::Progress;
 use crate::stop::{self, TrackedServer};
 use crate::style::{Color, Style, pad, pad_left};
 use crate::units;
+use load::{Counts, ProcStatus, Sampler};
 use measure::catalogue::{self, Binary, Runtime, STAGES};
 
 pub const BENCH_HELP: &str = "\
@@ -204,8 +206,8 @@ pub fn run(options: BenchOptions) -> ExitCode {
     if let Err(message) = stop::install_ctrl_c_handler() {
         eprintln!("warning: {message}");
     }
-    let (open_files, open_files_note) = bench_load::raise_open_files();
-    let workspace = match cargo_build::workspace() {
+    let (open_files, open_files_note) = load::raise_open_files();
+    let workspace = match cargo::workspace() {
         Ok(workspace) => workspace,
         Err(message) => return fail(&message),
     };
@@ -215,7 +217,7 @@ pub fn run(options: BenchOptions) -> ExitCode {
 
     let mut binaries = catalogue::select(&options.stages, &options.runtimes);
     binaries.push(reference());
-    let built = cargo_build::build(&workspace, &binaries);
+    let built = cargo::build(&workspace, &binaries);
     let mut broken = Vec::new();
     for binary in &binaries {
         if let Some(Err(failure)) = built.get(&binary.name) {
@@ -315,7 +317,7 @@ fn fail(message: &str) -> ExitCode {
 }
 
 fn machine_line(cores: usize) -> String {
-    let cpu = bench_load::cpu_model().unwrap_or_else(|| "unknown CPU".to_string());
+    let cpu = load::cpu_model().unwrap_or_else(|| "unknown CPU".to_string());
     format!(
         "Machine: {cores} core(s), {cpu}, {} {}",
         std::env::consts::OS,
@@ -417,8 +419,7 @@ fn throughput(options: &BenchOptions, binaries: &[Binary], built: &Built) -> Vec
                         options.clients,
                         options.seconds.as_secs()
                     ));
-                    let run =
-                        bench_load::closed_loop(server.addr, options.clients, options.seconds);
+                    let run = load::closed_loop(server.addr, options.clients, options.seconds);
                     drop(server);
                     result.rates.push(run.per_second());
                     result.counts.merge(&run.counts);
@@ -440,7 +441,7 @@ fn throughput(options: &BenchOptions, binaries: &[Binary], built: &Built) -> Vec
 
 /// The nearest-rank percentile of sorted values (the demo's), or none of no values.
 fn percentile(sorted: &[Duration], p: f64) -> Option<Duration> {
-    (!sorted.is_empty()).then(|| crate::summary::nearest_rank(sorted, p))
+    (!sorted.is_empty()).then(|| crate::demo::summary::nearest_rank(sorted, p))
 }
 
 fn cell(duration: Option<Duration>) -> String {
@@ -589,7 +590,7 @@ fn throughput_json(options: &BenchOptions, results: &[Throughput]) -> Value {
 
 struct Held {
     n: usize,
-    run: bench_load::HoldRun,
+    run: load::HoldRun,
     /// Sorted.
     latencies: Vec<Duration>,
     /// Resident memory with nothing to do (stage 2: with one worker), KiB.
@@ -683,7 +684,7 @@ fn hold_one(
     let idle_kib = idle_kib.or_else(|| ProcStatus::read(server.pid).map(|s| s.rss_kib));
     progress.set_detail(format!("pid {}", server.pid));
     let sampler = Sampler::start(server.pid);
-    let run = bench_load::hold(
+    let run = load::hold(
         server.addr,
         n,
         SLEEP,
@@ -822,8 +823,8 @@ fn print_c10k(options: &BenchOptions, results: &[C10k], note: &str, style: Style
         "  slow conn: connects that took over {}: on Linux, a SYN the kernel dropped because \
          the server's listen queue (its backlog, capped by net.core.somaxconn = {}) was full, \
          sent again by the client a second later. Such a client waits; it is not refused.",
-        units::short(bench_load::SLOW_CONNECT),
-        bench_load::sysctl("net/core/somaxconn").unwrap_or_else(|| "?".to_string())
+        units::short(load::SLOW_CONNECT),
+        load::sysctl("net/core/somaxconn").unwrap_or_else(|| "?".to_string())
     );
     print!("{}", crate::style::wrap(&backlog, WIDTH, "    "));
     print!(

@@ -18,8 +18,8 @@ use std::thread;
 
 use serde_json::Value;
 
+use crate::demo::results::{Failure, Phase};
 use crate::progress::Progress;
-use crate::results::{Failure, Phase};
 use crate::stop::TrackedChild;
 use measure::catalogue::Binary;
 

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use measure::scenario::{Run, Scenario, Settings};
 
-use crate::summary::Summary;
+use crate::demo::summary::Summary;
 use measure::catalogue::Binary;
 
 pub struct ScenarioResult {

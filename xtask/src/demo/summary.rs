@@ -299,7 +299,7 @@ fn wait_verdict(
 }
 
 /// For the cpu scenario: how much faster stage 5 did the batch than stage 4, per runtime.
-pub fn cpu_comparisons(result: &crate::results::ScenarioResult, cores: usize) -> Vec<String> {
+pub fn cpu_comparisons(result: &crate::demo::results::ScenarioResult, cores: usize) -> Vec<String> {
     let batch_of = |stage: u8, runtime: &str| {
         result.runs.iter().find_map(|run| {
             let ran = run.outcome.as_ref().ok()?;

@@ -2,10 +2,10 @@
 
 use measure::scenario::Scenario;
 
-use crate::results::ScenarioResult;
+use crate::demo::results::ScenarioResult;
+use crate::demo::summary::{Tone, cpu_comparisons};
+use crate::demo::timeline::WIDTH;
 use crate::style::{self, Color, Style};
-use crate::summary::{Tone, cpu_comparisons};
-use crate::timeline::WIDTH;
 use crate::units::cell;
 
 const BINARY: usize = 14;

@@ -7,10 +7,10 @@ use std::time::Duration;
 use measure::scenario::{Role, Scenario};
 
 use crate::args::DemoOptions;
-use crate::results::{ScenarioResult, StageRun};
-use crate::scenario_words::describe;
-use crate::summary::{DID_NOT_WAIT, Tone, cpu_comparisons};
-use crate::timeline::{axis_end, tick_label, tick_step};
+use crate::demo::results::{ScenarioResult, StageRun};
+use crate::demo::scenario_words::describe;
+use crate::demo::summary::{DID_NOT_WAIT, Tone, cpu_comparisons};
+use crate::demo::timeline::{axis_end, tick_label, tick_step};
 use crate::units::{cell, short};
 
 const CHART_WIDTH: f64 = 960.0;

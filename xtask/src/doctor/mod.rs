@@ -123,7 +123,7 @@ impl Outcome {
 
 /// Runs every check, prints the report, and exits 0 when all are ok, 1 otherwise.
 pub fn run(options: DoctorOptions, root: &Path) -> ExitCode {
-    let cargo = crate::cargo_build::cargo();
+    let cargo = crate::cargo::cargo();
     let toolchain = check_toolchain(root);
     let crates = check_crates(&cargo, root);
     let (port, listener) = check_port(options.port);
@@ -579,7 +579,7 @@ fn seconds(took: Duration) -> String {
 
 /// The packages the workshop builds, read with `cargo metadata --no-deps`.
 fn packages_to_build(cargo: &OsStr, manifest: &Path) -> Result<Vec<String>, String> {
-    build_list(&crate::cargo_build::metadata(cargo, manifest)?)
+    build_list(&crate::cargo::metadata(cargo, manifest)?)
 }
 
 /// The workspace's default members, then `workshop` and `xtask` if the workspace has them.

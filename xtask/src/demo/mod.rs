@@ -1,5 +1,12 @@
 //! `cargo xtask demo`: build the stages, run each scenario against each binary, report.
 
+pub mod html;
+pub mod results;
+pub mod scenario_words;
+pub mod summary;
+pub mod table;
+pub mod timeline;
+
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -10,16 +17,16 @@ use measure::ServerProcess;
 use measure::scenario::{self, Scenario, Settings};
 
 use crate::args::DemoOptions;
-use crate::cargo_build::{self, Built};
+use crate::cargo::{self, Built};
 use measure::catalogue::{self, Binary, WORKERS};
 
+use crate::demo::results::{Failure, Phase, Ran, ScenarioResult, StageRun};
+use crate::demo::scenario_words::describe;
+use crate::demo::summary::summarize;
+use crate::json;
 use crate::progress::Progress;
-use crate::results::{Failure, Phase, Ran, ScenarioResult, StageRun};
-use crate::scenario_words::describe;
 use crate::stop::{self, TrackedServer};
 use crate::style::{self, Color, Style};
-use crate::summary::summarize;
-use crate::{html, json, table, timeline};
 
 /// How long a fresh server gets to answer its first `GET /` before the scenario starts.
 const WARM_UP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -38,7 +45,7 @@ pub fn run(options: DemoOptions) -> ExitCode {
     if let Err(message) = stop::install_ctrl_c_handler() {
         eprintln!("warning: {message}");
     }
-    let workspace = match cargo_build::workspace() {
+    let workspace = match cargo::workspace() {
         Ok(workspace) => workspace,
         Err(message) => return error(&message),
     };
@@ -47,7 +54,7 @@ pub fn run(options: DemoOptions) -> ExitCode {
         .unwrap_or(1);
 
     let binaries = catalogue::select(&options.stages, &options.runtimes);
-    let built = cargo_build::build(&workspace, &binaries);
+    let built = cargo::build(&workspace, &binaries);
     print_build_failures(&binaries, &built, style);
 
     let mut results = Vec::new();
@@ -237,7 +244,7 @@ fn run_binary(
         std::time::Instant::now(),
         WARM_UP_TIMEOUT,
     );
-    if let Some(err) = crate::summary::request_error(&warm_up) {
+    if let Some(err) = crate::demo::summary::request_error(&warm_up) {
         let log = server.with(|s| s.stderr_text()).unwrap_or_default();
         return Err(start_failed(format!(
             "it did not answer GET / ({err}){}",

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use measure::scenario::{Role, Sent};
 
-use crate::results::{ScenarioResult, StageRun};
+use crate::demo::results::{ScenarioResult, StageRun};
+use crate::demo::summary::DID_NOT_WAIT;
 use crate::style::{self, Color, Style};
-use crate::summary::DID_NOT_WAIT;
 use crate::units;
 
 /// The whole line stays under 80 columns, so it never wraps.
