@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use measure::scenario::Scenario;
 
-use measure::catalogue::{Runtime, STAGES};
+use measure::catalogue::{Runtime, Stage};
 
 pub const DEMO_HELP: &str = "\
 cargo xtask demo: send the same slow request to every stage, and show which
@@ -62,8 +62,8 @@ Examples:
 #[derive(Clone, Debug, PartialEq)]
 pub struct DemoOptions {
     pub scenarios: Vec<Scenario>,
-    /// Stage numbers, 1 to 5, in order.
-    pub stages: Vec<u8>,
+    /// The stages, in order.
+    pub stages: Vec<Stage>,
     /// Which binaries of the async stages; stages 1 and 2 have one binary each.
     pub runtimes: Vec<Runtime>,
     pub slow: Duration,
@@ -76,7 +76,7 @@ impl Default for DemoOptions {
     fn default() -> Self {
         DemoOptions {
             scenarios: vec![Scenario::Slow],
-            stages: STAGES.to_vec(),
+            stages: Stage::ALL.to_vec(),
             runtimes: vec![Runtime::AsyncStd],
             slow: Duration::from_millis(2000),
             fast: 10,
@@ -173,22 +173,22 @@ fn parse_scenarios(name: &str) -> Result<Vec<Scenario>, ArgsError> {
 }
 
 /// `1,4`, `2-5`, `all`, or a mix such as `1,3-5`; the result is sorted, without repeats.
-pub fn parse_stages(list: &str) -> Result<Vec<u8>, ArgsError> {
+pub fn parse_stages(list: &str) -> Result<Vec<Stage>, ArgsError> {
     let bad = |part: &str| {
         ArgsError(format!(
             "--stage takes stage numbers from 1 to 5, such as 1,4 or 2-5, not {part:?}"
         ))
     };
     if list.trim() == "all" {
-        return Ok(STAGES.to_vec());
+        return Ok(Stage::ALL.to_vec());
     }
     let mut stages = Vec::new();
     for part in list.split(',').map(str::trim) {
         let stage = |text: &str| -> Result<u8, ArgsError> {
             let text = text.trim().trim_start_matches("stage-");
-            match text.parse::<u8>() {
-                Ok(n) if STAGES.contains(&n) => Ok(n),
-                _ => Err(bad(part)),
+            match text.parse::<u8>().ok().and_then(Stage::from_number) {
+                Some(stage) => Ok(stage.number()),
+                None => Err(bad(part)),
             }
         };
         match part.split_once('-').filter(|(from, _)| !from.is_empty()) {
@@ -204,13 +204,13 @@ pub fn parse_stages(list: &str) -> Result<Vec<u8>, ArgsError> {
     }
     stages.sort_unstable();
     stages.dedup();
-    Ok(stages)
+    Ok(stages.into_iter().filter_map(Stage::from_number).collect())
 }
 
 /// `tokio`, `async-std,smol`, `all`.
 pub fn parse_runtimes(list: &str) -> Result<Vec<Runtime>, ArgsError> {
     if list.trim() == "all" {
-        return Ok(Runtime::ALL.to_vec());
+        return Ok(Runtime::ASYNC.to_vec());
     }
     let mut runtimes = Vec::new();
     for part in list.split(',').map(str::trim) {
@@ -261,6 +261,13 @@ fn to_error(err: lexopt::Error) -> ArgsError {
 mod tests {
     use super::*;
 
+    fn stages(numbers: &[u8]) -> Vec<Stage> {
+        numbers
+            .iter()
+            .filter_map(|&n| Stage::from_number(n))
+            .collect()
+    }
+
     fn parse(args: &[&str]) -> Result<Parsed, ArgsError> {
         parse_demo(args.iter().map(OsString::from))
     }
@@ -276,7 +283,7 @@ mod tests {
     fn defaults() {
         let options = options(&[]);
         assert_eq!(options.scenarios, vec![Scenario::Slow]);
-        assert_eq!(options.stages, vec![1, 2, 3, 4, 5]);
+        assert_eq!(options.stages, stages(&[1, 2, 3, 4, 5]));
         assert_eq!(options.runtimes, vec![Runtime::AsyncStd]);
         assert_eq!(options.slow, Duration::from_millis(2000));
         assert_eq!(options.fast, 10);
@@ -301,7 +308,7 @@ mod tests {
         ]);
         assert_eq!(options.scenarios.len(), 5);
         assert_eq!(options.scenarios.last(), Some(&Scenario::Idle));
-        assert_eq!(options.stages, vec![1, 4]);
+        assert_eq!(options.stages, stages(&[1, 4]));
         assert_eq!(options.runtimes.len(), 3);
         assert_eq!(options.slow, Duration::from_millis(600));
         assert_eq!(options.fast, 3);
@@ -311,10 +318,10 @@ mod tests {
 
     #[test]
     fn stage_lists() {
-        assert_eq!(parse_stages("2-5"), Ok(vec![2, 3, 4, 5]));
-        assert_eq!(parse_stages("5,1,3-4,1"), Ok(vec![1, 3, 4, 5]));
-        assert_eq!(parse_stages("stage-3"), Ok(vec![3]));
-        assert_eq!(parse_stages("all"), Ok(vec![1, 2, 3, 4, 5]));
+        assert_eq!(parse_stages("2-5"), Ok(stages(&[2, 3, 4, 5])));
+        assert_eq!(parse_stages("5,1,3-4,1"), Ok(stages(&[1, 3, 4, 5])));
+        assert_eq!(parse_stages("stage-3"), Ok(stages(&[3])));
+        assert_eq!(parse_stages("all"), Ok(stages(&[1, 2, 3, 4, 5])));
         for bad in ["0", "6", "1,,2", "x", "4-2", "-1", ""] {
             assert!(parse_stages(bad).is_err(), "{bad:?}");
         }

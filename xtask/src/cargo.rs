@@ -21,7 +21,23 @@ use serde_json::Value;
 use crate::demo::results::{Failure, Phase};
 use crate::progress::Progress;
 use crate::stop::TrackedChild;
-use measure::catalogue::Binary;
+
+/// A binary target to build: its cargo package and its name. The stages' come from the
+/// catalogue; the bench adds its reference server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BinTarget {
+    pub package: &'static str,
+    pub name: &'static str,
+}
+
+impl From<&measure::catalogue::Binary> for BinTarget {
+    fn from(binary: &measure::catalogue::Binary) -> BinTarget {
+        BinTarget {
+            package: binary.package,
+            name: binary.name,
+        }
+    }
+}
 
 /// How many lines of a compiler error the demo shows; the rest is one `cargo build` away.
 const ERROR_LINES: usize = 12;
@@ -126,12 +142,12 @@ pub fn built_binary(message: &Value) -> Option<(&str, PathBuf)> {
 pub type Built = HashMap<String, Result<PathBuf, Failure>>;
 
 /// Builds `binaries` in release mode. Never fails as a whole: each binary gets its result.
-pub fn build(workspace: &Workspace, binaries: &[Binary]) -> Built {
+pub fn build(workspace: &Workspace, binaries: &[BinTarget]) -> Built {
     let mut built = Built::new();
     // Binaries that do not exist yet are not asked for: cargo would refuse the whole command.
     let mut wanted = Vec::new();
     for binary in binaries {
-        match workspace.packages.get(&binary.package) {
+        match workspace.packages.get(binary.package) {
             None => fail(
                 &mut built,
                 binary,
@@ -140,7 +156,7 @@ pub fn build(workspace: &Workspace, binaries: &[Binary]) -> Built {
                     binary.package
                 ),
             ),
-            Some(package) if !package.bins.contains(&binary.name) => fail(
+            Some(package) if !package.bins.iter().any(|bin| bin == binary.name) => fail(
                 &mut built,
                 binary,
                 format!(
@@ -161,12 +177,12 @@ pub fn build(workspace: &Workspace, binaries: &[Binary]) -> Built {
         if wanted.len() == 1 { "y" } else { "ies" }
     ));
     let mut report = cargo_build(workspace, &wanted, &progress);
-    let packages: Vec<&str> = unique(wanted.iter().map(|b| b.package.as_str()));
+    let packages: Vec<&str> = unique(wanted.iter().map(|b| b.package));
     if !report.success && report.executables.is_empty() && packages.len() > 1 {
         // Nothing at all was built: something stopped cargo before it started (such as a
         // package whose manifest is broken). Build one package at a time to find which.
         for package in packages {
-            let only: Vec<&Binary> = wanted
+            let only: Vec<&BinTarget> = wanted
                 .iter()
                 .copied()
                 .filter(|b| b.package == package)
@@ -180,9 +196,9 @@ pub fn build(workspace: &Workspace, binaries: &[Binary]) -> Built {
     progress.finish();
 
     for binary in wanted {
-        match report.executables.get(&binary.name) {
+        match report.executables.get(binary.name) {
             Some(path) => {
-                built.insert(binary.name.clone(), Ok(path.clone()));
+                built.insert(binary.name.to_string(), Ok(path.clone()));
             }
             None => {
                 let message = build_error(workspace, binary, &report);
@@ -193,9 +209,9 @@ pub fn build(workspace: &Workspace, binaries: &[Binary]) -> Built {
     built
 }
 
-fn fail(built: &mut Built, binary: &Binary, message: String) {
+fn fail(built: &mut Built, binary: &BinTarget, message: String) {
     built.insert(
-        binary.name.clone(),
+        binary.name.to_string(),
         Err(Failure {
             phase: Phase::Build,
             message,
@@ -225,7 +241,7 @@ struct BuildReport {
     stderr_errors: Vec<String>,
 }
 
-fn cargo_build(workspace: &Workspace, binaries: &[&Binary], progress: &Progress) -> BuildReport {
+fn cargo_build(workspace: &Workspace, binaries: &[&BinTarget], progress: &Progress) -> BuildReport {
     let mut command = Command::new(&workspace.cargo);
     command
         .args([
@@ -237,11 +253,11 @@ fn cargo_build(workspace: &Workspace, binaries: &[&Binary], progress: &Progress)
         ])
         .arg("--manifest-path")
         .arg(&workspace.manifest);
-    for package in unique(binaries.iter().map(|b| b.package.as_str())) {
+    for package in unique(binaries.iter().map(|b| b.package)) {
         command.args(["-p", package]);
     }
     for binary in binaries {
-        command.args(["--bin", &binary.name]);
+        command.args(["--bin", binary.name]);
     }
     let mut report = BuildReport::default();
     let mut child = match command
@@ -336,14 +352,14 @@ fn read_message(message: &Value, report: &mut BuildReport) {
 }
 
 /// Why `binary` was not built, in a few lines a learner can act on.
-fn build_error(workspace: &Workspace, binary: &Binary, report: &BuildReport) -> String {
+fn build_error(workspace: &Workspace, binary: &BinTarget, report: &BuildReport) -> String {
     let hint = format!(
         "see every error with: cargo build --release -p {}",
         binary.package
     );
     let manifest = workspace
         .packages
-        .get(&binary.package)
+        .get(binary.package)
         .map(|p| p.manifest_path.as_str())
         .unwrap_or("");
     if let Some(errors) = report.errors.get(manifest).filter(|e| !e.is_empty()) {

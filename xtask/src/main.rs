@@ -25,7 +25,7 @@ mod check;
 mod demo;
 mod diff;
 mod doctor;
-mod json;
+
 mod progress;
 mod stop;
 mod style;

@@ -10,5 +10,3 @@
 
 pub mod mock;
 pub mod suite;
-
-pub use suite::Expectation;

@@ -1,11 +1,12 @@
-//! The conformance suite: the contract of DESIGN.md, checked against a real server binary.
+//! The conformance suite: the contract every server binary keeps (the README's "Test"
+//! section lists it), checked against a real server binary.
 //!
 //! Every check starts its own server process (on port 0, with a short `--sleep-ms`), so the
 //! checks are independent and run in parallel. After every piece of bad input the same process
 //! must still answer `GET /` correctly: nothing a client does may crash a server.
 //!
-//! Timing checks use wide margins, because CI machines are small and noisy: "waited" means at
-//! least 0.8 × the delay, "did not wait" means under 0.3 × the delay.
+//! Timing checks use the wide margins of [`measure::verdicts`], because CI machines are small
+//! and noisy: "waited" means at least 0.8 × the delay, "did not wait" means under 0.3 × it.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -16,7 +17,9 @@ use measure::available_cores;
 use server_core::{HELLO_HTML, MAX_HEAD_BYTES, NOT_FOUND_HTML};
 
 use measure::ServerProcess;
-use measure::client::{self, Exchange, Timing};
+use measure::catalogue::{Binary, Expected};
+use measure::client::{self, Exchange, Request, Timing};
+use measure::verdicts;
 
 /// The `--sleep-ms` the suite gives every server: long enough to tell waiting from not
 /// waiting on a busy 2-core machine, short enough to keep the suite quick.
@@ -24,26 +27,14 @@ pub const SUITE_SLEEP_MS: u64 = 1000;
 /// How long after sending the slow requests the fast one is sent.
 const HEAD_START: Duration = Duration::from_millis(100);
 
-/// How a stage's server is expected to treat a fast request while slow ones are pending.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Expectation {
-    /// Stages 1 and 3: a fast request waits for a pending slow one.
-    OneAtATime,
-    /// Stage 2: fast requests do not wait until all `workers` are busy with slow ones.
-    Pool { workers: usize },
-    /// Stage 4: fast requests never wait for sleeping ones, but everything runs on one thread,
-    /// so a handler that blocks its thread (`/block`) makes every request wait.
-    ConcurrentOnOneThread,
-    /// Stage 5: fast requests wait neither for sleeping ones nor for one blocked thread,
-    /// because other threads keep serving (on a machine with at least two cores).
-    Parallel,
-}
-
 /// A server binary and the behaviour its stage promises.
 #[derive(Clone, Copy, Debug)]
 pub struct Target {
+    /// The binary's row in the catalogue: what its stage promises.
+    pub binary: &'static Binary,
+    /// Its executable, built by cargo for the tests.
     pub bin: &'static str,
-    pub expectation: Expectation,
+    pub expectation: Expected,
 }
 
 impl Target {
@@ -54,17 +45,14 @@ impl Target {
 
     /// Whether this stage takes `--max-connections`.
     pub fn has_max_connections(&self) -> bool {
-        matches!(
-            self.expectation,
-            Expectation::ConcurrentOnOneThread | Expectation::Parallel
-        )
+        self.binary.stage.takes_max_connections()
     }
 
     /// Starts the server with the suite's flags and `extra` ones.
     pub fn start_with(&self, extra: &[&str]) -> ServerProcess {
         let sleep_ms = SUITE_SLEEP_MS.to_string();
         let workers = match self.expectation {
-            Expectation::Pool { workers } => workers.to_string(),
+            Expected::Pool { workers } => workers.to_string(),
             _ => String::new(),
         };
         let mut args = vec!["--sleep-ms", sleep_ms.as_str()];
@@ -75,6 +63,13 @@ impl Target {
         ServerProcess::start(self.bin, &args)
             .unwrap_or_else(|err| panic!("could not start {}: {err}", self.bin))
     }
+}
+
+/// Sends `request` now, in pieces of `len` bytes with `pause` between them, and reads the
+/// answer to the close.
+fn in_pieces(addr: std::net::SocketAddr, request: &[u8], len: usize, pause: Duration) -> Exchange {
+    let request = Request::new(request).in_pieces(len, pause);
+    client::exchange(addr, &request, Instant::now())
 }
 
 fn delay() -> Duration {
@@ -168,7 +163,7 @@ pub fn sleep_waits_then_serves_the_page(target: &Target) {
     assert_hello_page(&exchange);
     let latency = exchange.latency();
     assert!(
-        latency >= delay().mul_f64(0.8),
+        latency >= verdicts::waited_floor(delay()),
         "/sleep answered after {latency:?}"
     );
     assert!(
@@ -262,13 +257,7 @@ pub fn a_request_body_is_read_before_answering(target: &Target) {
 pub fn a_head_sent_in_small_pieces_is_served(target: &Target) {
     let mut server = target.start();
     let request = client::get_request("/");
-    let exchange = client::send_in_pieces(
-        server.addr(),
-        &request,
-        3,
-        Duration::from_millis(1),
-        Instant::now(),
-    );
+    let exchange = in_pieces(server.addr(), &request, 3, Duration::from_millis(1));
     assert_hello_page(&exchange);
     assert_still_serves(&mut server);
 }
@@ -308,8 +297,7 @@ pub fn a_head_over_8_kib_gets_431(target: &Target) {
     request.extend_from_slice(b"\r\n\r\n");
     assert_status(&client::send(server.addr(), &request), 431);
     assert_still_serves(&mut server);
-    let exchange =
-        client::send_in_pieces(server.addr(), &request, 500, Duration::ZERO, Instant::now());
+    let exchange = in_pieces(server.addr(), &request, 500, Duration::ZERO);
     assert_status(&exchange, 431);
     assert_still_serves(&mut server);
 }
@@ -387,7 +375,7 @@ pub fn help_explains_the_flags(target: &Target) {
     ] {
         assert!(help.contains(flag), "--help mentions {flag}:\n{help}");
     }
-    let has_workers = matches!(target.expectation, Expectation::Pool { .. });
+    let has_workers = matches!(target.expectation, Expected::Pool { .. });
     assert_eq!(
         help.contains("--workers"),
         has_workers,
@@ -420,16 +408,10 @@ pub fn fast_behind_slow(
     // before the fast one; only the (long) wait for their answers happens on other threads.
     let slow: Vec<_> = (0..count)
         .map(|_| {
-            let scheduled = Instant::now();
-            let mut stream = client::connect(addr).expect("connect a slow request");
-            stream
-                .write_all(&client::get_request(slow_path))
-                .expect("send a slow request");
-            thread::spawn(move || {
-                client::timed(scheduled, |timing| {
-                    client::read_response(&mut stream, scheduled, timing)
-                })
-            })
+            let request = client::get_request(slow_path);
+            let in_flight = client::start(addr, &Request::new(&request), Instant::now())
+                .unwrap_or_else(|failed| panic!("send a slow request: {:?}", failed.response));
+            thread::spawn(move || in_flight.finish())
         })
         .collect();
     thread::sleep(HEAD_START);
@@ -443,7 +425,7 @@ pub fn fast_behind_slow(
 }
 
 fn assert_fast_waited(timing: &Timing, what: &str) {
-    let floor = delay().mul_f64(0.8);
+    let floor = verdicts::waited_floor(delay());
     assert!(
         timing.done >= floor,
         "{what}: the fast request should have waited at least {floor:?}, but took {:?}",
@@ -457,7 +439,7 @@ fn assert_fast_waited(timing: &Timing, what: &str) {
 }
 
 fn assert_fast_did_not_wait(timing: &Timing, what: &str) {
-    let ceiling = delay().mul_f64(0.3);
+    let ceiling = verdicts::did_not_wait_ceiling(delay());
     assert!(
         timing.done < ceiling,
         "{what}: the fast request should have been answered within {ceiling:?}, but took {:?}",
@@ -474,12 +456,12 @@ fn assert_fast_did_not_wait(timing: &Timing, what: &str) {
 pub fn concurrency_matches_the_stage(target: &Target) {
     let mut server = target.start();
     match target.expectation {
-        Expectation::OneAtATime => {
+        Expected::OneAtATime => {
             let (fast, slow) = fast_behind_slow(&server, "/sleep", 1);
             assert_hello_page(&slow[0]);
             assert_fast_waited(&fast, "one at a time, 1 slow request pending");
         }
-        Expectation::Pool { workers } => {
+        Expected::Pool { workers } => {
             let (fast, _) = fast_behind_slow(&server, "/sleep", workers - 1);
             let what = format!("pool of {workers}, {} slow requests pending", workers - 1);
             assert_fast_did_not_wait(&fast, &what);
@@ -488,7 +470,7 @@ pub fn concurrency_matches_the_stage(target: &Target) {
             let what = format!("pool of {workers}, {workers} slow requests pending");
             assert_fast_waited(&fast, &what);
         }
-        Expectation::ConcurrentOnOneThread | Expectation::Parallel => {
+        Expected::ConcurrentOnOneThread | Expected::Parallel => {
             let (fast, slow) = fast_behind_slow(&server, "/sleep", 8);
             slow.iter().for_each(assert_hello_page);
             assert_fast_did_not_wait(&fast, "concurrent, 8 slow requests pending");
@@ -510,15 +492,15 @@ pub fn a_blocking_handler_stalls_only_its_own_thread(target: &Target) {
     let (fast, slow) = fast_behind_slow(&server, "/block", 1);
     assert_hello_page(&slow[0]);
     match target.expectation {
-        Expectation::OneAtATime => assert_fast_waited(&fast, "one at a time, /block pending"),
-        Expectation::ConcurrentOnOneThread => {
+        Expected::OneAtATime => assert_fast_waited(&fast, "one at a time, /block pending"),
+        Expected::ConcurrentOnOneThread => {
             assert_fast_waited(&fast, "one task on one thread, /block pending")
         }
-        Expectation::Pool { .. } => assert_fast_did_not_wait(&fast, "pool, /block pending"),
-        Expectation::Parallel if available_cores() < 2 => {
+        Expected::Pool { .. } => assert_fast_did_not_wait(&fast, "pool, /block pending"),
+        Expected::Parallel if available_cores() < 2 => {
             println!("only one core here: a blocked thread may stall the rest; not checked");
         }
-        Expectation::Parallel => assert_fast_did_not_wait(&fast, "multi-threaded, /block pending"),
+        Expected::Parallel => assert_fast_did_not_wait(&fast, "multi-threaded, /block pending"),
     }
     assert_still_serves(&mut server);
 }
@@ -554,8 +536,7 @@ pub fn a_head_of_exactly_8_kib_is_served(target: &Target) {
     request.extend_from_slice(b"\r\n\r\n");
     assert_eq!(request.len(), MAX_HEAD_BYTES);
     assert_hello_page(&client::send(server.addr(), &request));
-    let exchange =
-        client::send_in_pieces(server.addr(), &request, 100, Duration::ZERO, Instant::now());
+    let exchange = in_pieces(server.addr(), &request, 100, Duration::ZERO);
     assert_hello_page(&exchange);
     assert_still_serves(&mut server);
 }
@@ -564,7 +545,7 @@ pub fn an_idle_client_is_closed_after_the_read_timeout(target: &Target) {
     let timeout = SHORT_READ_TIMEOUT_MS.to_string();
     let mut server = target.start_with(&["--read-timeout-ms", &timeout]);
     // Sends nothing: closed without an answer once the timeout runs out.
-    let idle = client::send_in_pieces(server.addr(), b"", 1, Duration::ZERO, Instant::now());
+    let idle = in_pieces(server.addr(), b"", 1, Duration::ZERO);
     assert!(
         idle.response.is_err(),
         "an idle client gets no answer: {:?}",
@@ -572,7 +553,7 @@ pub fn an_idle_client_is_closed_after_the_read_timeout(target: &Target) {
     );
     let took = idle.latency();
     assert!(
-        took >= short_read_timeout().mul_f64(0.8),
+        took >= verdicts::waited_floor(short_read_timeout()),
         "closed after only {took:?}"
     );
     assert!(
@@ -582,7 +563,7 @@ pub fn an_idle_client_is_closed_after_the_read_timeout(target: &Target) {
     // Sends half a head: gets 408.
     let exchange = client::send(server.addr(), b"GET / HTTP/1.1\r\nHost:");
     assert_status(&exchange, 408);
-    assert!(exchange.latency() >= short_read_timeout().mul_f64(0.8));
+    assert!(exchange.latency() >= verdicts::waited_floor(short_read_timeout()));
     assert_still_serves(&mut server);
 }
 
@@ -594,7 +575,7 @@ pub fn a_slow_trickle_is_bounded_by_the_read_timeout(target: &Target) {
     // client is still sending, which shows up as an error here).
     let request = client::get_request("/");
     let pause = Duration::from_millis(50);
-    let exchange = client::send_in_pieces(server.addr(), &request, 1, pause, Instant::now());
+    let exchange = in_pieces(server.addr(), &request, 1, pause);
     let took = exchange.latency();
     assert!(
         took < short_read_timeout() * 4,
@@ -617,10 +598,10 @@ pub fn an_idle_client_stalls_only_one_at_a_time_servers(target: &Target) {
     assert_hello_page(&exchange);
     let took = exchange.latency();
     match target.expectation {
-        Expectation::OneAtATime => {
+        Expected::OneAtATime => {
             let waited = short_read_timeout() - HEAD_START;
             assert!(
-                took >= waited.mul_f64(0.8),
+                took >= verdicts::waited_floor(waited),
                 "waited only {took:?} behind the idle client"
             );
             assert!(
@@ -771,33 +752,20 @@ pub fn a_burst_of_load_is_served_without_a_failure(target: &Target) {
 
 // ---- `cargo xtask check` grades every stage right ---------------------------------------
 
-/// What `cargo xtask check` must find for a stage's expectation.
-fn assert_check_finds(report: &measure::check::Report, expectation: Expectation) {
-    use measure::check::{Cpu, Model};
-    let rendered = report.render();
-    println!("{rendered}");
+/// What `cargo xtask check` must find for a stage's expectation: the same judgement the
+/// workshop and `cargo xtask check` make, [`measure::check::Report::matches`].
+fn assert_check_finds(report: &measure::check::Report, expectation: Expected) {
+    println!("{report:#?}");
     assert!(
         report.contract_kept(),
-        "the contract was not kept:\n{rendered}"
+        "the contract was not kept: {report:#?}"
     );
-    match expectation {
-        Expectation::OneAtATime => assert_eq!(report.model, Model::OneAtATime, "{rendered}"),
-        Expectation::Pool { workers } => {
-            assert_eq!(report.model, Model::Pool { size: workers }, "{rendered}");
-        }
-        Expectation::ConcurrentOnOneThread | Expectation::Parallel => {
-            assert!(
-                matches!(report.model, Model::Concurrent { .. }),
-                "{rendered}"
-            );
-            let parallel = matches!(report.cpu, Cpu::Parallel { .. });
-            if expectation == Expectation::ConcurrentOnOneThread {
-                assert!(matches!(report.cpu, Cpu::OneThread { .. }), "{rendered}");
-            } else if available_cores() >= 2 {
-                assert!(parallel, "{rendered}");
-            }
-        }
-    }
+    assert!(
+        report.matches(expectation),
+        "expected {expectation:?}, found {:?} and {:?}",
+        report.model,
+        report.cpu
+    );
 }
 
 /// The check's probes find the stage's model: one at a time, a pool of exactly `--workers`,
@@ -816,9 +784,9 @@ pub fn the_check_finds_the_stage_model(target: &Target) {
 /// `--max-connections 3` in stages 4 and 5.
 pub fn the_check_measures_a_limit_of_3_as_a_pool_of_3(target: &Target) {
     let limit = match target.expectation {
-        Expectation::OneAtATime => return,
-        Expectation::Pool { .. } => "--workers",
-        Expectation::ConcurrentOnOneThread | Expectation::Parallel => "--max-connections",
+        Expected::OneAtATime => return,
+        Expected::Pool { .. } => "--workers",
+        Expected::ConcurrentOnOneThread | Expected::Parallel => "--max-connections",
     };
     let mut server = ServerProcess::start(
         target.bin,
@@ -831,20 +799,32 @@ pub fn the_check_measures_a_limit_of_3_as_a_pool_of_3(target: &Target) {
         ..Default::default()
     };
     let report = measure::check::check_process(&mut server, &options);
-    assert_check_finds(&report, Expectation::Pool { workers: 3 });
+    assert_check_finds(&report, Expected::Pool { workers: 3 });
 }
 
-/// Expands to one `#[test]` per check of the suite, against one server binary:
+/// The target of the binary named `name` in the catalogue, built at `bin`.
+pub fn target(name: &str, bin: &'static str) -> Target {
+    let binary = Binary::named(name)
+        .unwrap_or_else(|| panic!("{name} is not in measure::catalogue::BINARIES: add its row"));
+    Target {
+        binary,
+        bin,
+        expectation: binary.stage.expected(),
+    }
+}
+
+/// Expands to one `#[test]` per check of the suite, against one server binary of the
+/// catalogue, by its name; what it must show comes from its stage:
 ///
 /// ```ignore
-/// harness::conformance_tests!(stage_1, env!("CARGO_BIN_EXE_stage-1"), harness::Expectation::OneAtATime);
+/// harness::conformance_tests!(stage_1, "stage-1");
 /// ```
 #[macro_export]
 macro_rules! conformance_tests {
-    ($module:ident, $bin:expr, $expectation:expr) => {
+    ($module:ident, $name:literal) => {
         mod $module {
             fn target() -> $crate::suite::Target {
-                $crate::suite::Target { bin: $bin, expectation: $expectation }
+                $crate::suite::target($name, env!(concat!("CARGO_BIN_EXE_", $name)))
             }
             $crate::conformance_tests!(@checks
                 get_root_serves_the_hello_page,
@@ -894,10 +874,10 @@ macro_rules! conformance_tests {
 /// their own, because the CPU probe needs the cores that the conformance suite's load uses.
 #[macro_export]
 macro_rules! check_tests {
-    ($module:ident, $bin:expr, $expectation:expr) => {
+    ($module:ident, $name:literal) => {
         mod $module {
             fn target() -> $crate::suite::Target {
-                $crate::suite::Target { bin: $bin, expectation: $expectation }
+                $crate::suite::target($name, env!(concat!("CARGO_BIN_EXE_", $name)))
             }
             $crate::conformance_tests!(@checks
                 the_check_finds_the_stage_model,

@@ -1,63 +1,334 @@
-//! The stages and their binaries: what the demo can run, and what each one should show.
+//! The stage catalogue, once: every server binary of the progression, its package, runtime
+//! and source file, the model its stage promises, and what each demo scenario must show for
+//! it. The demo, `diff`, the workshop, `check`'s expectations and the tests all read it.
+//!
+//! Adding a binary is one row in [`BINARIES`]; adding a stage is a [`Stage`] variant, and the
+//! compiler then points at every `match` that must say what the new stage does.
 
 use crate::scenario::Scenario;
 
-/// Every stage, in the order of the progression.
-pub const STAGES: [u8; 5] = [1, 2, 3, 4, 5];
+/// The stages of the progression, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stage {
+    /// One connection at a time, blocking (std::net).
+    One,
+    /// A pool of worker threads (threadpool).
+    Two,
+    /// Async, but each connection awaited in the accept loop.
+    Three,
+    /// `for_each_concurrent`: concurrent connections on one task.
+    Four,
+    /// A spawned task per connection on a multi-threaded executor.
+    Five,
+}
 
-/// How many threads stage 2's pool gets: busy-pool sends one slow request more than this.
+/// How many threads stage 2's pool gets by default, and in the demo: busy-pool sends one slow
+/// request more than this.
 pub const WORKERS: usize = 4;
 
-/// The runtimes of the async stages (3 to 5), each with its own binary.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// What a stage promises about a fast request while slow ones are pending: the model
+/// `cargo xtask check` must find, and the lesson the suite asserts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expected {
+    /// A fast request waits for a pending slow one (stages 1 and 3).
+    OneAtATime,
+    /// Fast requests do not wait until all `workers` are busy with slow ones (stage 2).
+    Pool { workers: usize },
+    /// Fast requests never wait for sleeping ones, but everything runs on one thread, so a
+    /// handler that blocks its thread (`/block`) makes every request wait (stage 4).
+    ConcurrentOnOneThread,
+    /// Fast requests wait neither for sleeping ones nor for one blocked thread, because other
+    /// threads keep serving, given at least two cores (stage 5).
+    Parallel,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 5] = [
+        Stage::One,
+        Stage::Two,
+        Stage::Three,
+        Stage::Four,
+        Stage::Five,
+    ];
+
+    /// 1 to 5, as the packages and the book number them.
+    pub fn number(self) -> u8 {
+        match self {
+            Stage::One => 1,
+            Stage::Two => 2,
+            Stage::Three => 3,
+            Stage::Four => 4,
+            Stage::Five => 5,
+        }
+    }
+
+    pub fn from_number(number: u8) -> Option<Stage> {
+        Stage::ALL
+            .into_iter()
+            .find(|stage| stage.number() == number)
+    }
+
+    /// The cargo package: `stage-N`.
+    pub fn package(self) -> &'static str {
+        self.default_binary().package
+    }
+
+    /// The stage's default binary: the one the Rust Book's and the Async Book's chapters
+    /// match (async-std for the async stages).
+    pub fn default_binary(self) -> &'static Binary {
+        BINARIES
+            .iter()
+            .find(|binary| binary.stage == self && binary.runtime.is_default())
+            .expect("every stage has a default binary in BINARIES")
+    }
+
+    /// How the stage serves connections, in a few words for tables.
+    pub fn model_words(self) -> &'static str {
+        match self {
+            Stage::One => "one at a time",
+            Stage::Two => "thread pool of 4",
+            Stage::Three => "await in accept loop",
+            Stage::Four => "for_each_concurrent",
+            Stage::Five => "task per connection",
+        }
+    }
+
+    /// The model this stage promises, with its default flags.
+    pub fn expected(self) -> Expected {
+        match self {
+            Stage::One | Stage::Three => Expected::OneAtATime,
+            Stage::Two => Expected::Pool { workers: WORKERS },
+            Stage::Four => Expected::ConcurrentOnOneThread,
+            Stage::Five => Expected::Parallel,
+        }
+    }
+
+    /// Whether the stage takes `--workers` (a pool's size).
+    pub fn takes_workers(self) -> bool {
+        matches!(self.expected(), Expected::Pool { .. })
+    }
+
+    /// Whether the stage takes `--max-connections` (a limit on connections in flight).
+    pub fn takes_max_connections(self) -> bool {
+        matches!(
+            self.expected(),
+            Expected::ConcurrentOnOneThread | Expected::Parallel
+        )
+    }
+
+    /// What the stage must show in `scenario`, on a machine with `cores` cores: the lesson of
+    /// the progression.
+    pub fn lesson(self, scenario: Scenario, cores: usize) -> Lesson {
+        use Lesson::*;
+        let parallel_if_cores = if cores > 1 { ManyCores } else { OneCore };
+        match (scenario, self.expected()) {
+            // One at a time (1) and awaiting each connection in the accept loop (3) always
+            // wait. An idle client holds them as long as a slow request: until
+            // --read-timeout-ms.
+            (_, Expected::OneAtATime) if scenario != Scenario::Cpu => Wait,
+            (Scenario::Cpu, Expected::OneAtATime | Expected::ConcurrentOnOneThread) => OneCore,
+            (Scenario::Cpu, Expected::Pool { .. } | Expected::Parallel) => parallel_if_cores,
+            // The pool is full: the fast requests wait for a free worker.
+            (Scenario::BusyPool, Expected::Pool { .. }) => Wait,
+            // A blocked thread blocks the one task that runs every connection.
+            (Scenario::Blocking, Expected::ConcurrentOnOneThread) => Wait,
+            // The other workers (2) or runtime threads (5) keep serving, given another core.
+            (Scenario::Blocking, _) if cores > 1 => NoWait,
+            (Scenario::Blocking, _) => Wait,
+            // Sleeping requests, and an idle client, hold one worker (2) or one task (4, 5),
+            // never a whole thread of a concurrent server.
+            (Scenario::Slow | Scenario::BusyPool | Scenario::Idle, _) => NoWait,
+        }
+    }
+}
+
+impl std::fmt::Display for Stage {
+    /// The stage's number, as in "stage 4".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.number())
+    }
+}
+
+impl std::fmt::Display for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a binary runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Runtime {
-    /// The default binary, `stage-N`, because the Async Book uses async-std.
+    /// std::net, blocking (stage 1).
+    Std,
+    /// The threadpool crate over std::net (stage 2).
+    Threadpool,
+    /// The async stages' default binary, `stage-N`, because the Async Book uses async-std.
     AsyncStd,
     Tokio,
     Smol,
 }
 
 impl Runtime {
-    pub const ALL: [Runtime; 3] = [Runtime::AsyncStd, Runtime::Tokio, Runtime::Smol];
+    /// The runtimes of the async stages (3 to 5), each with a binary of its own.
+    pub const ASYNC: [Runtime; 3] = [Runtime::AsyncStd, Runtime::Tokio, Runtime::Smol];
 
     pub fn name(self) -> &'static str {
         match self {
+            Runtime::Std => "std",
+            Runtime::Threadpool => "threadpool",
             Runtime::AsyncStd => "async-std",
             Runtime::Tokio => "tokio",
             Runtime::Smol => "smol",
         }
     }
 
+    /// An async runtime by its name on the command line.
     pub fn from_name(name: &str) -> Option<Runtime> {
-        Runtime::ALL.into_iter().find(|r| r.name() == name)
+        Runtime::ASYNC.into_iter().find(|r| r.name() == name)
     }
 
-    /// The binary's name: `stage-N` for async-std, `stage-N-tokio`, `stage-N-smol`.
-    fn binary(self, stage: u8) -> String {
+    /// Whether this runtime's binary is its stage's default one (`stage-N`).
+    pub fn is_default(self) -> bool {
         match self {
-            Runtime::AsyncStd => format!("stage-{stage}"),
-            other => format!("stage-{stage}-{}", other.name()),
+            Runtime::Std | Runtime::Threadpool | Runtime::AsyncStd => true,
+            Runtime::Tokio | Runtime::Smol => false,
+        }
+    }
+
+    /// Whether a chosen set of async runtimes includes this binary's: stages 1 and 2 have
+    /// one binary each, always included.
+    fn chosen(self, runtimes: &[Runtime]) -> bool {
+        match self {
+            Runtime::Std | Runtime::Threadpool => true,
+            Runtime::AsyncStd | Runtime::Tokio | Runtime::Smol => runtimes.contains(&self),
         }
     }
 }
 
-/// One server binary the demo runs.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One server binary of the progression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Binary {
-    pub stage: u8,
-    /// The cargo package it belongs to, `stage-N`.
-    pub package: String,
+    pub stage: Stage,
+    pub runtime: Runtime,
     /// The binary target, such as `stage-4-tokio`.
-    pub name: String,
-    /// What it runs on: `std`, `threadpool`, or the async runtime.
-    pub runtime: &'static str,
-    /// How it serves connections, in a few words.
-    pub model: &'static str,
+    pub name: &'static str,
+    /// The cargo package it belongs to, `stage-N`.
+    pub package: &'static str,
+    /// Its main file, relative to the workspace root: what `cargo xtask diff` compares and
+    /// the workshop's solutions point at.
+    pub source: &'static str,
 }
 
+const fn row(
+    stage: Stage,
+    runtime: Runtime,
+    name: &'static str,
+    package: &'static str,
+    source: &'static str,
+) -> Binary {
+    Binary {
+        stage,
+        runtime,
+        name,
+        package,
+        source,
+    }
+}
+
+/// Every server binary, in the order of the progression.
+pub const BINARIES: [Binary; 11] = {
+    use Runtime::*;
+    use Stage::*;
+    [
+        row(One, Std, "stage-1", "stage-1", "crates/stage-1/src/main.rs"),
+        row(
+            Two,
+            Threadpool,
+            "stage-2",
+            "stage-2",
+            "crates/stage-2/src/main.rs",
+        ),
+        row(
+            Three,
+            AsyncStd,
+            "stage-3",
+            "stage-3",
+            "crates/stage-3/src/bin/stage-3.rs",
+        ),
+        row(
+            Three,
+            Tokio,
+            "stage-3-tokio",
+            "stage-3",
+            "crates/stage-3/src/bin/stage-3-tokio.rs",
+        ),
+        row(
+            Three,
+            Smol,
+            "stage-3-smol",
+            "stage-3",
+            "crates/stage-3/src/bin/stage-3-smol.rs",
+        ),
+        row(
+            Four,
+            AsyncStd,
+            "stage-4",
+            "stage-4",
+            "crates/stage-4/src/bin/stage-4.rs",
+        ),
+        row(
+            Four,
+            Tokio,
+            "stage-4-tokio",
+            "stage-4",
+            "crates/stage-4/src/bin/stage-4-tokio.rs",
+        ),
+        row(
+            Four,
+            Smol,
+            "stage-4-smol",
+            "stage-4",
+            "crates/stage-4/src/bin/stage-4-smol.rs",
+        ),
+        row(
+            Five,
+            AsyncStd,
+            "stage-5",
+            "stage-5",
+            "crates/stage-5/src/bin/stage-5.rs",
+        ),
+        row(
+            Five,
+            Tokio,
+            "stage-5-tokio",
+            "stage-5",
+            "crates/stage-5/src/bin/stage-5-tokio.rs",
+        ),
+        row(
+            Five,
+            Smol,
+            "stage-5-smol",
+            "stage-5",
+            "crates/stage-5/src/bin/stage-5-smol.rs",
+        ),
+    ]
+};
+
 impl Binary {
-    /// The extra flags the demo gives this server besides `--port 0`; `read_timeout_ms` is
-    /// its `--read-timeout-ms`, if the scenario needs one other than the default.
+    /// The binary of `stage` on `runtime`, if there is one (stages 1 and 2 have only theirs).
+    pub fn of(stage: Stage, runtime: Runtime) -> Option<&'static Binary> {
+        BINARIES
+            .iter()
+            .find(|binary| binary.stage == stage && binary.runtime == runtime)
+    }
+
+    /// The binary named `name`, such as `stage-4-tokio`.
+    pub fn named(name: &str) -> Option<&'static Binary> {
+        BINARIES.iter().find(|binary| binary.name == name)
+    }
+
+    /// The flags the tools give this server besides `--port 0`: the delay of `/sleep`, the
+    /// demo's pool size for stage 2, and a `--read-timeout-ms` if a scenario needs one.
     pub fn args(&self, sleep_ms: u64, read_timeout_ms: Option<u64>) -> Vec<String> {
         let mut args = vec![
             "--host".to_string(),
@@ -68,48 +339,21 @@ impl Binary {
         if let Some(ms) = read_timeout_ms {
             args.extend(["--read-timeout-ms".to_string(), ms.to_string()]);
         }
-        if self.stage == 2 {
+        if self.stage.takes_workers() {
             args.extend(["--workers".to_string(), WORKERS.to_string()]);
         }
         args
     }
 }
 
-/// How each stage serves connections, in a few words for the table.
-pub fn model(stage: u8) -> &'static str {
-    match stage {
-        1 => "one at a time",
-        2 => "thread pool of 4",
-        3 => "await in accept loop",
-        4 => "for_each_concurrent",
-        _ => "task per connection",
-    }
-}
-
 /// The binaries of the chosen stages: stages 1 and 2 have one each, stages 3 to 5 one per
 /// chosen runtime.
-pub fn select(stages: &[u8], runtimes: &[Runtime]) -> Vec<Binary> {
-    let mut binaries = Vec::new();
-    for &stage in stages {
-        let package = format!("stage-{stage}");
-        let one = |name: String, runtime: &'static str| Binary {
-            stage,
-            package: package.clone(),
-            name,
-            runtime,
-            model: model(stage),
-        };
-        match stage {
-            1 => binaries.push(one(package.clone(), "std")),
-            2 => binaries.push(one(package.clone(), "threadpool")),
-            _ => binaries.extend(
-                runtimes
-                    .iter()
-                    .map(|runtime| one(runtime.binary(stage), runtime.name())),
-            ),
-        }
-    }
-    binaries
+pub fn select(stages: &[Stage], runtimes: &[Runtime]) -> Vec<Binary> {
+    BINARIES
+        .iter()
+        .filter(|binary| stages.contains(&binary.stage) && binary.runtime.chosen(runtimes))
+        .copied()
+        .collect()
 }
 
 /// What a stage should show in a scenario: the lesson of the progression.
@@ -136,39 +380,15 @@ impl Lesson {
     }
 }
 
-/// The lesson of `stage` in `scenario`, on a machine with `cores` cores.
-pub fn lesson(stage: u8, scenario: Scenario, cores: usize) -> Lesson {
-    use Lesson::*;
-    let parallel_if_cores = if cores > 1 { ManyCores } else { OneCore };
-    match (scenario, stage) {
-        // One at a time (1) and awaiting each connection in the accept loop (3) always wait.
-        // An idle client holds them as long as a slow request: until --read-timeout-ms.
-        (Scenario::Slow | Scenario::BusyPool | Scenario::Blocking | Scenario::Idle, 1 | 3) => Wait,
-        (Scenario::Slow, _) => NoWait,
-        // The pool is full: the fast requests wait for a free worker.
-        (Scenario::BusyPool, 2) => Wait,
-        (Scenario::BusyPool, _) => NoWait,
-        // A blocked thread blocks the one task that runs every connection.
-        (Scenario::Blocking, 4) => Wait,
-        // The other workers (2) or runtime threads (5) keep serving, given more than one core.
-        (Scenario::Blocking, _) if cores > 1 => NoWait,
-        (Scenario::Blocking, _) => Wait,
-        (Scenario::Cpu, 2 | 5) => parallel_if_cores,
-        (Scenario::Cpu, _) => OneCore,
-        // The idle client holds one worker (2) or one task (4, 5), never a whole core.
-        (Scenario::Idle, _) => NoWait,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn all_runtimes_make_eleven_binaries() {
-        let all = select(&STAGES, &Runtime::ALL);
+        let all = select(&Stage::ALL, &Runtime::ASYNC);
         assert_eq!(all.len(), 11);
-        let names: Vec<_> = all.iter().map(|b| b.name.as_str()).collect();
+        let names: Vec<_> = all.iter().map(|b| b.name).collect();
         assert_eq!(
             names,
             [
@@ -185,35 +405,55 @@ mod tests {
                 "stage-5-smol"
             ]
         );
-        assert!(
-            all.iter()
-                .all(|b| b.package == format!("stage-{}", b.stage))
-        );
+        for binary in &all {
+            let number = binary.stage.number();
+            assert_eq!(binary.package, format!("stage-{number}"));
+            assert!(binary.name.starts_with(binary.package), "{binary:?}");
+            assert!(
+                binary
+                    .source
+                    .starts_with(&format!("crates/{}/src/", binary.package)),
+                "{binary:?}"
+            );
+            let suffix = binary.name.strip_prefix(binary.package).unwrap_or_default();
+            let expected_suffix = match binary.runtime {
+                runtime if runtime.is_default() => String::new(),
+                runtime => format!("-{}", runtime.name()),
+            };
+            assert_eq!(suffix, expected_suffix, "{binary:?}");
+        }
     }
 
     #[test]
     fn default_binaries_are_one_per_stage() {
-        let defaults = select(&STAGES, &[Runtime::AsyncStd]);
+        let defaults = select(&Stage::ALL, &[Runtime::AsyncStd]);
         assert_eq!(defaults.len(), 5);
-        assert_eq!(defaults[2].runtime, "async-std");
+        assert_eq!(defaults[2].runtime, Runtime::AsyncStd);
+        for stage in Stage::ALL {
+            assert_eq!(stage.default_binary().stage, stage);
+            assert_eq!(Stage::from_number(stage.number()), Some(stage));
+        }
     }
 
     #[test]
-    fn the_lessons_of_the_issue() {
+    fn the_lessons_of_the_progression() {
         let waits = |scenario| {
-            STAGES
+            Stage::ALL
                 .iter()
-                .filter(|&&stage| lesson(stage, scenario, 2) == Lesson::Wait)
-                .copied()
+                .filter(|stage| stage.lesson(scenario, 2) == Lesson::Wait)
+                .map(|stage| stage.number())
                 .collect::<Vec<_>>()
         };
         assert_eq!(waits(Scenario::Slow), [1, 3]);
         assert_eq!(waits(Scenario::BusyPool), [1, 2, 3]);
         assert_eq!(waits(Scenario::Blocking), [1, 3, 4]);
         assert_eq!(waits(Scenario::Idle), [1, 3]);
-        assert_eq!(lesson(2, Scenario::Idle, 1), Lesson::NoWait);
-        assert_eq!(lesson(5, Scenario::Cpu, 2), Lesson::ManyCores);
-        assert_eq!(lesson(4, Scenario::Cpu, 2), Lesson::OneCore);
-        assert_eq!(lesson(5, Scenario::Cpu, 1), Lesson::OneCore);
+        assert_eq!(Stage::Two.lesson(Scenario::Idle, 1), Lesson::NoWait);
+        assert_eq!(Stage::Five.lesson(Scenario::Cpu, 2), Lesson::ManyCores);
+        assert_eq!(Stage::Two.lesson(Scenario::Cpu, 2), Lesson::ManyCores);
+        assert_eq!(Stage::Four.lesson(Scenario::Cpu, 2), Lesson::OneCore);
+        assert_eq!(Stage::One.lesson(Scenario::Cpu, 2), Lesson::OneCore);
+        assert_eq!(Stage::Five.lesson(Scenario::Cpu, 1), Lesson::OneCore);
+        assert_eq!(Stage::Five.lesson(Scenario::Blocking, 1), Lesson::Wait);
     }
 }

@@ -19,15 +19,17 @@
 //! Every probe is bounded in count and in time: a server that hangs makes a probe fail, never
 //! the check hang.
 
-use std::fmt::Write as _;
-use std::io::{self, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io;
+use std::net::SocketAddr;
 use std::sync::{Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crate::client::{self, Exchange};
+use crate::available_cores;
+use crate::catalogue::Expected;
+use crate::client::{self, Exchange, ReadUntil, Request};
 use crate::process::ServerProcess;
+use crate::verdicts::{self, CpuBatch};
 
 /// What to probe, and how.
 #[derive(Clone, Debug)]
@@ -60,30 +62,132 @@ impl Default for Options {
     }
 }
 
-/// How the server treats a fast request while slow ones are pending.
+/// How the server treats a fast request while slow ones are pending, with what showed it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Model {
-    /// A fast request waits behind one slow request (stages 1 and 3).
-    OneAtATime,
-    /// `size` slow requests are served at once; one more makes a fast request wait (stage 2's
-    /// pool, or stage 4 and 5 with `--max-connections`).
-    Pool { size: usize },
-    /// With `pending` slow requests pending, fast ones were still answered at once (stages 4
-    /// and 5; or a pool larger than `pending`, which looks the same from outside).
-    Concurrent { pending: usize },
+    /// A fast request waited `waited` behind one slow request, which takes `slow` (stages 1
+    /// and 3).
+    OneAtATime { waited: Duration, slow: Duration },
+    /// `size` slow requests are served at once: with one fewer pending, a fast request was
+    /// answered in `answered_at_once`; with `size`, it waited `waited`, until a slow one
+    /// finished (stage 2's pool, or stages 4 and 5 with `--max-connections`).
+    Pool {
+        size: usize,
+        answered_at_once: Duration,
+        waited: Duration,
+    },
+    /// With `pending` slow requests pending, fast ones were still answered at once, the
+    /// slowest in `slowest` (stages 4 and 5; or a pool larger than `pending`, which looks the
+    /// same from outside).
+    Concurrent { pending: usize, slowest: Duration },
     /// Nothing could be concluded, and why.
-    Unknown { reason: String },
+    Unknown(Unknown),
+}
+
+impl Model {
+    /// How many requests the server was found to serve at once, if a limit was found: 1 for
+    /// one at a time, the pool's size for a pool.
+    pub fn limit(&self) -> Option<usize> {
+        match self {
+            Model::OneAtATime { .. } => Some(1),
+            Model::Pool { size, .. } => Some(*size),
+            Model::Concurrent { .. } | Model::Unknown(_) => None,
+        }
+    }
+}
+
+/// Why a model could not be measured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unknown {
+    /// The fast route alone was not answered: nothing else can be measured.
+    FastNotAnswered { path: String },
+    /// The slow route alone failed.
+    SlowFailed { path: String, failure: Failure },
+    /// The slow route answered a status other than 200: it is not a slow route.
+    SlowNotFound { path: String, status: u16 },
+    /// The slow route answered too fast to tell waiting from a busy machine's noise.
+    SlowTooShort {
+        path: String,
+        took: Duration,
+        shortest: Duration,
+    },
+    /// The `count`-th slow request of the ramp could not be sent.
+    SlowNotSent { count: usize, failure: Failure },
+    /// With `pending` slow requests pending, the fast route failed.
+    FastFailed {
+        path: String,
+        pending: usize,
+        failure: Failure,
+    },
+    /// A slow request of the ramp was answered in `took`, far less than `slow`: the route
+    /// does not wait as long as announced.
+    SlowAnsweredEarly {
+        path: String,
+        took: Duration,
+        slow: Duration,
+    },
+    /// The slow requests kept finishing before the ramp reached `max_pending` of them.
+    RampTooShort {
+        path: String,
+        max_pending: usize,
+        slow: Duration,
+    },
+}
+
+/// Why a request got no response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// Nothing listens there.
+    Refused,
+    /// The server closed the connection without answering.
+    Closed,
+    /// The server accepted but did not answer in time.
+    TimedOut,
+    /// The server reset the connection without answering.
+    Reset,
+    /// Anything else, such as a reply that is not HTTP, as the client saw it.
+    Other(String),
+}
+
+impl Failure {
+    pub fn of(err: &io::Error) -> Failure {
+        match err.kind() {
+            io::ErrorKind::ConnectionRefused => Failure::Refused,
+            io::ErrorKind::UnexpectedEof => Failure::Closed,
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Failure::TimedOut,
+            io::ErrorKind::ConnectionReset => Failure::Reset,
+            _ => Failure::Other(err.to_string()),
+        }
+    }
 }
 
 /// What the `/cpu` probe found.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Cpu {
     /// Requests at once got more work done per second than one alone: several cores.
-    Parallel { speedup: f64 },
-    /// Requests at once took turns: one thread (or one core).
-    OneThread { speedup: f64 },
+    Parallel(CpuBatch),
+    /// Requests at once took turns: one thread (or one core). The best attempt's numbers.
+    OneThread(CpuBatch),
     /// Not measured, and why.
-    CannotTell { reason: String },
+    CannotTell(NoCpu),
+}
+
+/// Why parallelism was not measured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NoCpu {
+    /// The options said not to (a check of a limit does not need it).
+    NotAsked,
+    /// One at a time is never parallel.
+    OneAtATime,
+    /// The model is unknown.
+    NoModel,
+    /// The CPU route answered another status than 200: without one, waiting requests use no
+    /// core, and one thread and many look the same from outside.
+    NoCpuRoute { path: String, status: u16 },
+    /// The CPU route failed.
+    Failed { path: String, failure: Failure },
+    /// Not every request of a batch was answered.
+    BatchUnanswered { path: String, size: usize },
 }
 
 /// One point of the contract, checked.
@@ -99,8 +203,6 @@ pub struct ContractPoint {
 pub struct Report {
     pub addr: SocketAddr,
     pub model: Model,
-    /// The model's evidence, in plain words and numbers.
-    pub evidence: Vec<String>,
     pub cpu: Cpu,
     pub contract: Vec<ContractPoint>,
     /// Set when the server stopped answering (or its process exited): what happened.
@@ -113,53 +215,18 @@ impl Report {
         self.crashed.is_none() && self.contract.iter().all(|point| point.outcome.is_ok())
     }
 
-    /// The model in a few words: "one at a time", "a pool of 4", "concurrent".
-    pub fn model_name(&self) -> String {
-        match &self.model {
-            Model::OneAtATime => "one at a time".into(),
-            Model::Pool { size } => format!("a pool of {size}"),
-            Model::Concurrent { .. } => match self.cpu {
-                Cpu::Parallel { .. } => "concurrent and parallel".into(),
-                Cpu::OneThread { .. } => "concurrent on one thread".into(),
-                Cpu::CannotTell { .. } => "concurrent".into(),
-            },
-            Model::Unknown { .. } => "unknown".into(),
+    /// Whether the check found what `expected` promises: one at a time, a pool of exactly
+    /// that many workers, concurrent on one thread, or concurrent and parallel (where this
+    /// machine has the cores to show it).
+    pub fn matches(&self, expected: Expected) -> bool {
+        match (expected, &self.model, &self.cpu) {
+            (Expected::OneAtATime, Model::OneAtATime { .. }, _) => true,
+            (Expected::Pool { workers }, Model::Pool { size, .. }, _) => *size == workers,
+            (Expected::ConcurrentOnOneThread, Model::Concurrent { .. }, Cpu::OneThread(_)) => true,
+            (Expected::Parallel, Model::Concurrent { .. }, Cpu::Parallel(_)) => true,
+            (Expected::Parallel, Model::Concurrent { .. }, _) => available_cores() < 2,
+            _ => false,
         }
-    }
-
-    /// The report as the terminal shows it, without colour: the model with its evidence,
-    /// then the contract as a pass/fail list.
-    pub fn render(&self) -> String {
-        let mut text = String::new();
-        let _ = writeln!(text, "Behaves like: {}", self.model_name());
-        if let Model::Unknown { reason } = &self.model {
-            let _ = writeln!(text, "  {reason}");
-        }
-        for line in &self.evidence {
-            let _ = writeln!(text, "  {line}");
-        }
-        // Whether a pool or a concurrent server is also parallel; the evidence has the
-        // numbers when it was measured.
-        if let (Model::Pool { .. } | Model::Concurrent { .. }, Cpu::CannotTell { reason }) =
-            (&self.model, &self.cpu)
-        {
-            let _ = writeln!(text, "  parallel or not: cannot tell, {reason}");
-        }
-        let _ = writeln!(text, "\nContract:");
-        for point in &self.contract {
-            match &point.outcome {
-                Ok(seen) => {
-                    let _ = writeln!(text, "  pass  {}: {seen}", point.what);
-                }
-                Err(problem) => {
-                    let _ = writeln!(text, "  FAIL  {}: {problem}", point.what);
-                }
-            }
-        }
-        if let Some(crash) = &self.crashed {
-            let _ = writeln!(text, "  FAIL  the server crashed: {crash}");
-        }
-        text
     }
 }
 
@@ -212,13 +279,10 @@ fn check_with(
 ) -> Report {
     let mut report = Report {
         addr,
-        model: Model::Unknown {
-            reason: String::new(),
-        },
-        evidence: Vec::new(),
-        cpu: Cpu::CannotTell {
-            reason: "not measured".into(),
-        },
+        model: Model::Unknown(Unknown::FastNotAnswered {
+            path: options.fast_path.clone(),
+        }),
+        cpu: Cpu::CannotTell(NoCpu::NoModel),
         contract: Vec::new(),
         crashed: None,
     };
@@ -227,12 +291,6 @@ fn check_with(
     let fast = request(addr, &options.fast_path, PROBE_TIMEOUT);
     let answered = fast_answer_point(&mut report, &options.fast_path, &fast);
     if !answered {
-        report.model = Model::Unknown {
-            reason: format!(
-                "GET {} was not answered, so nothing else could be measured",
-                options.fast_path
-            ),
-        };
         report.crashed = exited(true);
         return report;
     }
@@ -242,39 +300,20 @@ fn check_with(
         Some(slow) => Ok(slow),
         None => measure_slow(addr, &options.slow_path),
     };
-    match slow {
-        Ok(slow) => {
-            let (model, evidence) = ramp(addr, options, slow);
-            report.model = model;
-            report.evidence = evidence;
-        }
-        Err(reason) => report.model = Model::Unknown { reason },
-    }
+    report.model = match slow {
+        Ok(slow) => ramp(addr, options, slow),
+        Err(reason) => Model::Unknown(reason),
+    };
 
     // 4. Parallel or not; one at a time is never parallel, and an unknown model stays unknown.
     report.cpu = match report.model {
-        Model::Pool { .. } | Model::Concurrent { .. } if !options.measure_cpu => Cpu::CannotTell {
-            reason: "not measured this time".into(),
-        },
+        Model::Pool { .. } | Model::Concurrent { .. } if !options.measure_cpu => {
+            Cpu::CannotTell(NoCpu::NotAsked)
+        }
         Model::Pool { .. } | Model::Concurrent { .. } => measure_cpu(addr, &options.cpu_path),
-        Model::OneAtATime => Cpu::CannotTell {
-            reason: "one at a time is never parallel".into(),
-        },
-        Model::Unknown { .. } => Cpu::CannotTell {
-            reason: "the model is unknown".into(),
-        },
+        Model::OneAtATime { .. } => Cpu::CannotTell(NoCpu::OneAtATime),
+        Model::Unknown(_) => Cpu::CannotTell(NoCpu::NoModel),
     };
-    match &report.cpu {
-        Cpu::Parallel { speedup } => report.evidence.push(format!(
-            "{CPU_BATCH} CPU-bound requests at once did {speedup:.2}× the work per second of \
-             one alone: they ran in parallel on several cores"
-        )),
-        Cpu::OneThread { speedup } => report.evidence.push(format!(
-            "{CPU_BATCH} CPU-bound requests at once did only {speedup:.2}× the work per second \
-             of one alone: they took turns on one thread"
-        )),
-        Cpu::CannotTell { .. } => {}
-    }
 
     // 5. The contract, bad input last: a crash must not hide the model.
     contract_points(&mut report, options);
@@ -292,29 +331,29 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest slow route the ramp accepts: longer would make the check take minutes.
 const LONGEST_SLOW: Duration = Duration::from_secs(30);
 /// The shortest: below it, waiting cannot be told from a busy machine's noise.
-const SHORTEST_SLOW: Duration = Duration::from_millis(200);
+pub const SHORTEST_SLOW: Duration = Duration::from_millis(200);
 /// How many `/cpu` requests are sent at once.
 const CPU_BATCH: usize = 4;
+/// At most this many `/cpu` batches are sent; two must look parallel.
+const CPU_ATTEMPTS: usize = 5;
+const PARALLEL_ATTEMPTS_NEEDED: usize = 2;
 
-/// Sends `GET path` and reads the answer, within `timeout` for connecting and each read.
+/// A probe request: sent whole, read to its `Content-Length` (a keep-alive server in any
+/// language does not close), within `timeout` for connecting and each read.
+fn probe(bytes: &[u8], timeout: Duration) -> Request<'_> {
+    Request::new(bytes)
+        .read_until(ReadUntil::ContentLength)
+        .within(timeout)
+}
+
+/// Sends `GET path` and reads the answer.
 fn request(addr: SocketAddr, path: &str, timeout: Duration) -> Exchange {
     send_within(addr, &client::get_request(path), timeout)
 }
 
-/// Sends raw bytes and reads the answer (to its `Content-Length`, or the close).
+/// Sends raw bytes now and reads the answer.
 fn send_within(addr: SocketAddr, bytes: &[u8], timeout: Duration) -> Exchange {
-    let scheduled = Instant::now();
-    client::timed(scheduled, |timing| {
-        let mut stream = connect_and_send(addr, bytes, timeout)?;
-        timing.connect = Some(scheduled.elapsed());
-        client::read_announced_response(&mut stream, scheduled, timing)
-    })
-}
-
-fn connect_and_send(addr: SocketAddr, bytes: &[u8], timeout: Duration) -> io::Result<TcpStream> {
-    let mut stream = client::connect_within(addr, timeout)?;
-    stream.write_all(bytes)?;
-    Ok(stream)
+    client::exchange(addr, &probe(bytes, timeout), Instant::now())
 }
 
 /// Checks the first answer to the fast path; returns whether there was one at all.
@@ -325,7 +364,7 @@ fn fast_answer_point(report: &mut Report, fast_path: &str, fast: &Exchange) -> b
         Err(err) => {
             report.contract.push(ContractPoint {
                 what,
-                outcome: Err(describe_failure(err)),
+                outcome: Err(Failure::of(err).to_string()),
             });
             return false;
         }
@@ -347,67 +386,62 @@ fn fast_answer_point(report: &mut Report, fast_path: &str, fast: &Exchange) -> b
         Err("an empty body".into())
     } else {
         Ok(format!(
-            "200, {} bytes in {}",
+            "200, {} bytes in {} ms",
             response.body.len(),
-            millis(fast.latency())
+            fast.latency().as_millis()
         ))
     };
     report.contract.push(ContractPoint { what, outcome });
     true
 }
 
-/// Why a request got no response, in words a student can act on.
-fn describe_failure(err: &io::Error) -> String {
-    match err.kind() {
-        io::ErrorKind::ConnectionRefused => {
-            "connection refused: nothing listens there (did the server crash or not start?)".into()
-        }
-        io::ErrorKind::UnexpectedEof => "the server closed the connection without answering".into(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
-            "no answer in time: the server accepted but never answered".into()
-        }
-        io::ErrorKind::ConnectionReset => {
-            "the server reset the connection without answering (did it crash?)".into()
-        }
-        _ => {
-            // A reply that is not HTTP quotes all it got: the start says enough.
-            let text = err.to_string();
-            match text.char_indices().nth(160) {
-                Some((cut, _)) => format!("{} …", &text[..cut]),
-                None => text,
+impl std::fmt::Display for Failure {
+    /// Why a request got no response, in words a student can act on.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Refused => f.write_str(
+                "connection refused: nothing listens there (did the server crash or not start?)",
+            ),
+            Failure::Closed => f.write_str("the server closed the connection without answering"),
+            Failure::TimedOut => {
+                f.write_str("no answer in time: the server accepted but never answered")
             }
+            Failure::Reset => {
+                f.write_str("the server reset the connection without answering (did it crash?)")
+            }
+            // A reply that is not HTTP quotes all it got: the start says enough.
+            Failure::Other(text) => match text.char_indices().nth(160) {
+                Some((cut, _)) => write!(f, "{} …", &text[..cut]),
+                None => f.write_str(text),
+            },
         }
     }
 }
 
 /// Measures the slow route alone: the delay the ramp's judgements are made against.
-fn measure_slow(addr: SocketAddr, slow_path: &str) -> Result<Duration, String> {
+fn measure_slow(addr: SocketAddr, slow_path: &str) -> Result<Duration, Unknown> {
+    let path = slow_path.to_string();
     let exchange = request(addr, slow_path, LONGEST_SLOW);
     let status = match &exchange.response {
         Ok(response) => response.status,
         Err(err) => {
-            return Err(format!(
-                "GET {slow_path} (the slow route) failed: {}",
-                describe_failure(err)
-            ));
+            let failure = Failure::of(err);
+            return Err(Unknown::SlowFailed { path, failure });
         }
     };
-    let slow = exchange.latency();
+    let took = exchange.latency();
     if status != 200 {
-        return Err(format!(
-            "GET {slow_path} answered {status}: give the path of a route that answers after \
-             a delay with --slow-path"
-        ));
+        return Err(Unknown::SlowNotFound { path, status });
     }
-    if slow < SHORTEST_SLOW {
-        return Err(format!(
-            "GET {slow_path} answered in {}, too fast to tell a request that waits behind it \
-             from a busy machine: use a route that takes at least {}",
-            millis(slow),
-            millis(SHORTEST_SLOW)
-        ));
+    if took < SHORTEST_SLOW {
+        let shortest = SHORTEST_SLOW;
+        return Err(Unknown::SlowTooShort {
+            path,
+            took,
+            shortest,
+        });
     }
-    Ok(slow)
+    Ok(took)
 }
 
 /// A slow request in flight: sent from this thread, its answer read on another.
@@ -416,15 +450,18 @@ struct Pending {
 }
 
 impl Pending {
-    fn send(addr: SocketAddr, slow_path: &str, timeout: Duration) -> io::Result<Pending> {
-        let scheduled = Instant::now();
-        let mut stream = connect_and_send(addr, &client::get_request(slow_path), timeout)?;
-        let reader = thread::spawn(move || {
-            client::timed(scheduled, |timing| {
-                client::read_announced_response(&mut stream, scheduled, timing)
-            })
-        });
-        Ok(Pending { reader })
+    fn send(addr: SocketAddr, slow_path: &str, timeout: Duration) -> Result<Pending, Failure> {
+        let bytes = client::get_request(slow_path);
+        let in_flight = client::start(addr, &probe(&bytes, timeout), Instant::now());
+        match in_flight {
+            Ok(in_flight) => Ok(Pending {
+                reader: thread::spawn(move || in_flight.finish()),
+            }),
+            Err(failed) => Err(failed
+                .response
+                .err()
+                .map_or(Failure::Closed, |err| Failure::of(&err))),
+        }
     }
 }
 
@@ -439,10 +476,8 @@ fn first_answer(pending: Vec<Pending>) -> Option<Instant> {
 
 /// The ramp: raise the number of pending slow requests one at a time, sending a fast request
 /// after each, until a fast one waits (the server is full) or `max_pending` is reached.
-fn ramp(addr: SocketAddr, options: &Options, slow: Duration) -> (Model, Vec<String>) {
+fn ramp(addr: SocketAddr, options: &Options, slow: Duration) -> Model {
     let timeout = slow * 2 + PROBE_TIMEOUT;
-    // A fast answer within this is "at once"; a later one is checked against the slow ones.
-    let at_once = slow / 4;
     // After each slow request, a moment for the server to take it in hand.
     let settle = Duration::from_millis(15).min(slow / 20);
     let mut fastest_at_each: Vec<Duration> = Vec::new();
@@ -455,13 +490,7 @@ fn ramp(addr: SocketAddr, options: &Options, slow: Duration) -> (Model, Vec<Stri
         for count in 1..=options.max_pending {
             match Pending::send(addr, &options.slow_path, timeout) {
                 Ok(slow_request) => pending.push(slow_request),
-                Err(err) => {
-                    let reason = format!(
-                        "slow request {count} could not be sent: {}",
-                        describe_failure(&err)
-                    );
-                    return (Model::Unknown { reason }, Vec::new());
-                }
+                Err(failure) => return Model::Unknown(Unknown::SlowNotSent { count, failure }),
             }
             if count < start_with {
                 continue; // Catching up to where the last round ended.
@@ -473,35 +502,24 @@ fn ramp(addr: SocketAddr, options: &Options, slow: Duration) -> (Model, Vec<Stri
                     .into_iter()
                     .filter_map(|p| p.reader.join().ok())
                     .collect();
-                if let Some(early) = finished
-                    .iter()
-                    .map(Exchange::latency)
-                    .min()
-                    .filter(|l| *l < slow / 2)
-                {
-                    let reason = format!(
-                        "GET {} was answered in {}, but should take {}: does the route wait, \
-                         and is --slow-ms right?",
-                        options.slow_path,
-                        millis(early),
-                        millis(slow)
-                    );
-                    return (Model::Unknown { reason }, Vec::new());
+                let early = finished.iter().map(Exchange::latency).min();
+                if let Some(took) = early.filter(|&took| verdicts::answered_too_early(took, slow)) {
+                    let path = options.slow_path.clone();
+                    return Model::Unknown(Unknown::SlowAnsweredEarly { path, took, slow });
                 }
                 start_with = count;
                 break; // Start a new round, with `count` at once.
             }
             let fast = request(addr, &options.fast_path, timeout);
             if let Err(err) = &fast.response {
-                let reason = format!(
-                    "with {count} slow requests pending, GET {} failed: {}",
-                    options.fast_path,
-                    describe_failure(err)
-                );
-                return (Model::Unknown { reason }, Vec::new());
+                return Model::Unknown(Unknown::FastFailed {
+                    path: options.fast_path.clone(),
+                    pending: count,
+                    failure: Failure::of(err),
+                });
             }
             let latency = fast.latency();
-            if latency < at_once {
+            if latency < verdicts::did_not_wait_ceiling(slow) {
                 fastest_at_each.push(latency);
                 if count == options.max_pending {
                     return concurrent(count, &fastest_at_each);
@@ -509,12 +527,11 @@ fn ramp(addr: SocketAddr, options: &Options, slow: Duration) -> (Model, Vec<Stri
                 continue;
             }
             // Slow to answer: did it wait for a slow request to finish, or was the machine
-            // just busy? It waited if its answer came with or after the first slow one's.
-            // ("With": the two client threads wake in either order when both answers come
-            // within microseconds, so a tenth of the delay is allowed.)
+            // just busy? It waited if its answer came with or after the first slow one's
+            // (two client threads woken at the same moment can run in either order).
             let answered = fast.scheduled + fast.timing.first_byte.unwrap_or(fast.timing.done);
             let freed = first_answer(pending);
-            if freed.is_some_and(|freed| answered + slow / 10 >= freed) {
+            if freed.is_some_and(|freed| answered + verdicts::same_moment(slow) >= freed) {
                 return full_at(count, latency, slow, &fastest_at_each);
             }
             // The machine was busy: go on from here in a new round.
@@ -525,103 +542,62 @@ fn ramp(addr: SocketAddr, options: &Options, slow: Duration) -> (Model, Vec<Stri
             return concurrent(options.max_pending, &fastest_at_each);
         }
     }
-    let reason = format!(
-        "the slow requests finished before the ramp reached {} of them: GET {} takes {}, \
-         too short for this machine; give a longer delay (--slow-ms)",
-        options.max_pending,
-        options.slow_path,
-        millis(slow)
-    );
-    (Model::Unknown { reason }, Vec::new())
+    Model::Unknown(Unknown::RampTooShort {
+        path: options.slow_path.clone(),
+        max_pending: options.max_pending,
+        slow,
+    })
 }
 
-fn concurrent(pending: usize, fastest_at_each: &[Duration]) -> (Model, Vec<String>) {
+fn concurrent(pending: usize, fastest_at_each: &[Duration]) -> Model {
     let slowest = fastest_at_each.iter().max().copied().unwrap_or_default();
-    let evidence = vec![
-        format!(
-            "with {pending} slow requests pending, fast requests were still answered at once \
-             (the slowest in {})",
-            millis(slowest)
-        ),
-        format!(
-            "(a pool of more than {pending} threads would look the same: the check stops \
-             at {pending})"
-        ),
-    ];
-    (Model::Concurrent { pending }, evidence)
+    Model::Concurrent { pending, slowest }
 }
 
-fn full_at(
-    count: usize,
-    waited: Duration,
-    slow: Duration,
-    fastest_at_each: &[Duration],
-) -> (Model, Vec<String>) {
+fn full_at(count: usize, waited: Duration, slow: Duration, fastest_at_each: &[Duration]) -> Model {
     if count == 1 {
-        let evidence = vec![format!(
-            "a fast request waited {} behind one slow request (which takes {})",
-            seconds(waited),
-            seconds(slow)
-        )];
-        return (Model::OneAtATime, evidence);
+        return Model::OneAtATime { waited, slow };
     }
-    let answered_at_once = fastest_at_each.last().copied().unwrap_or_default();
-    let evidence = vec![
-        format!(
-            "with {} slow request{} pending, a fast request was answered in {}",
-            count - 1,
-            if count == 2 { "" } else { "s" },
-            millis(answered_at_once)
-        ),
-        format!(
-            "with {count} pending, a fast request waited {}, until a slow one finished",
-            seconds(waited)
-        ),
-    ];
-    (Model::Pool { size: count }, evidence)
+    Model::Pool {
+        size: count,
+        answered_at_once: fastest_at_each.last().copied().unwrap_or_default(),
+        waited,
+    }
 }
 
-/// `/cpu` alone, then [`CPU_BATCH`] at once, up to five times. An attempt looks parallel
-/// when the batch did clearly more work per second than one request alone, *and* its answers
-/// came close together (one thread answers them one after another: the last after about
-/// four times as long as the first). Two such attempts make the verdict parallel.
+/// `/cpu` alone, then [`CPU_BATCH`] at once, up to [`CPU_ATTEMPTS`] times. An attempt looks
+/// parallel by [`CpuBatch::is_parallel`]; [`PARALLEL_ATTEMPTS_NEEDED`] such attempts make the
+/// verdict parallel, and the probe stops as soon as that can no longer happen.
 ///
-/// Both measures are needed on a busy machine: a stall while "alone" is measured makes one
-/// thread look faster in a batch, and a stall of the first batch request makes its answers
-/// look close together; one stall cannot fool both, and two attempts must agree.
+/// Both of the verdict's measures are needed on a busy machine: a stall while "alone" is
+/// measured makes one thread look faster in a batch, and a stall of the first batch request
+/// makes its answers look close together; one stall cannot fool both, and two attempts must
+/// agree.
 fn measure_cpu(addr: SocketAddr, cpu_path: &str) -> Cpu {
     // Two checks in one process (tests run in parallel) must not share the cores they measure.
     let _cores_are_ours = CPU_PROBE.lock().unwrap_or_else(PoisonError::into_inner);
+    let path = cpu_path.to_string();
     let timeout = LONGEST_SLOW;
     let mut parallel_attempts = 0;
-    let mut best_speedup = 0.0_f64;
-    for _attempt in 0..5 {
+    let mut best: Option<CpuBatch> = None;
+    for attempt in 1..=CPU_ATTEMPTS {
         // The fastest of two alone is the cost of one request on an idle server.
         let mut alone = Duration::MAX;
         for _ in 0..2 {
             let exchange = request(addr, cpu_path, timeout);
             match exchange.response.as_ref().map(|response| response.status) {
                 Ok(200) => alone = alone.min(exchange.latency()),
-                Ok(status) => {
-                    return Cpu::CannotTell {
-                        reason: format!(
-                            "because GET {cpu_path} answered {status}: without a CPU-bound \
-                             route, waiting requests use no core, so one thread and many \
-                             look the same from outside"
-                        ),
-                    };
-                }
+                Ok(status) => return Cpu::CannotTell(NoCpu::NoCpuRoute { path, status }),
                 Err(err) => {
-                    return Cpu::CannotTell {
-                        reason: format!("GET {cpu_path} failed: {}", describe_failure(err)),
-                    };
+                    let failure = Failure::of(err);
+                    return Cpu::CannotTell(NoCpu::Failed { path, failure });
                 }
             }
         }
         let started = Instant::now();
         let batch: Vec<_> = (0..CPU_BATCH)
             .map(|_| {
-                let path = cpu_path.to_string();
+                let path = path.clone();
                 thread::spawn(move || request(addr, &path, timeout))
             })
             .collect();
@@ -631,57 +607,39 @@ fn measure_cpu(addr: SocketAddr, cpu_path: &str) -> Cpu {
             .filter(|exchange| exchange.status() == 200)
             .map(|exchange| exchange.latency())
             .collect();
-        if latencies.len() != CPU_BATCH {
-            return Cpu::CannotTell {
-                reason: format!("not every one of {CPU_BATCH} GET {cpu_path} at once was answered"),
-            };
-        }
         let together = started.elapsed();
-        let first = latencies.iter().min().copied().unwrap_or_default();
-        let last = latencies.iter().max().copied().unwrap_or_default();
-        let attempt = CpuAttempt {
-            speedup: (alone.as_secs_f64() * CPU_BATCH as f64) / together.as_secs_f64(),
-            spread: last.as_secs_f64() / first.as_secs_f64().max(f64::EPSILON),
+        let measured = match CpuBatch::measure(alone, &latencies, together) {
+            Some(measured) if latencies.len() == CPU_BATCH => measured,
+            _ => {
+                let size = CPU_BATCH;
+                return Cpu::CannotTell(NoCpu::BatchUnanswered { path, size });
+            }
         };
-        if attempt.looks_parallel() {
+        if measured.is_parallel() {
             parallel_attempts += 1;
-            if parallel_attempts == 2 {
-                return Cpu::Parallel {
-                    speedup: attempt.speedup,
-                };
+            if parallel_attempts == PARALLEL_ATTEMPTS_NEEDED {
+                return Cpu::Parallel(measured);
             }
         }
-        best_speedup = best_speedup.max(attempt.speedup);
+        if best.is_none_or(|best| measured.speedup > best.speedup) {
+            best = Some(measured);
+        }
+        // Stop once the attempts left cannot make up the parallel ones still needed.
+        let left = CPU_ATTEMPTS - attempt;
+        if parallel_attempts + left < PARALLEL_ATTEMPTS_NEEDED {
+            break;
+        }
     }
-    Cpu::OneThread {
-        speedup: best_speedup,
-    }
-}
-
-/// What one batch of `/cpu` requests showed.
-#[derive(Clone, Copy, Debug)]
-struct CpuAttempt {
-    /// The batch's work per second, relative to one request alone.
-    speedup: f64,
-    /// How much later the last answer of the batch came than the first.
-    spread: f64,
-}
-
-impl CpuAttempt {
-    fn looks_parallel(self) -> bool {
-        self.speedup >= PARALLEL_SPEEDUP && self.spread <= PARALLEL_SPREAD
+    match best {
+        Some(best) => Cpu::OneThread(best),
+        None => Cpu::CannotTell(NoCpu::BatchUnanswered {
+            path,
+            size: CPU_BATCH,
+        }),
     }
 }
 
 static CPU_PROBE: Mutex<()> = Mutex::new(());
-
-/// The work per second a batch must reach, relative to one request alone, to count as
-/// parallel: one thread reaches at most 1.0, two cores up to 2.0.
-const PARALLEL_SPEEDUP: f64 = 1.3;
-/// How much later than the first the last answer of a parallel batch may come: one thread
-/// answers 4 requests at about 1, 2, 3 and 4 times one request's cost (a spread of 4); two
-/// cores at about 1, 1, 2 and 2 (a spread of 2), more cores closer still.
-const PARALLEL_SPREAD: f64 = 3.0;
 
 /// The contract's other points, bad input last; each piece of bad input is followed by a
 /// `GET` that must still be answered.
@@ -698,7 +656,7 @@ fn contract_points(report: &mut Report, options: &Options) {
                 response.status,
                 list(expected)
             )),
-            Err(err) => Err(describe_failure(err)),
+            Err(err) => Err(Failure::of(err).to_string()),
         };
         ContractPoint {
             what: what.to_string(),
@@ -722,10 +680,9 @@ fn contract_points(report: &mut Report, options: &Options) {
     ];
     for (what, input, expected) in probes {
         let point = if input.is_empty() {
-            let outcome = TcpStream::connect_timeout(&addr, PROBE_TIMEOUT)
-                .map(drop)
+            let outcome = client::connect_and_close_within(addr, PROBE_TIMEOUT)
                 .map(|()| "closed".to_string())
-                .map_err(|err| describe_failure(&err));
+                .map_err(|err| Failure::of(&err).to_string());
             ContractPoint {
                 what: what.to_string(),
                 outcome,
@@ -740,7 +697,7 @@ fn contract_points(report: &mut Report, options: &Options) {
             report.crashed = Some(format!(
                 "after \"{what}\", GET {} failed: {}",
                 options.fast_path,
-                describe_failure(err)
+                Failure::of(err)
             ));
             return;
         }
@@ -754,12 +711,4 @@ fn contract_points(report: &mut Report, options: &Options) {
 fn list(statuses: &[u16]) -> String {
     let words: Vec<_> = statuses.iter().map(u16::to_string).collect();
     words.join(" or ")
-}
-
-fn millis(duration: Duration) -> String {
-    format!("{} ms", duration.as_millis())
-}
-
-fn seconds(duration: Duration) -> String {
-    format!("{:.2} s", duration.as_secs_f64())
 }

@@ -75,6 +75,120 @@ pub fn get_request(path: &str) -> Vec<u8> {
     format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: measure\r\n\r\n").into_bytes()
 }
 
+/// How a request is sent: all at once, or in pieces with pauses between them (a slow
+/// client, or a head split across many TCP segments).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pieces {
+    Whole,
+    Of { len: usize, pause: Duration },
+}
+
+/// How the end of a response is found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadUntil {
+    /// The server closes the connection. Reading to the close, not to `Content-Length`,
+    /// catches a server that writes more than it announced.
+    Close,
+    /// The body that `Content-Length` announced is complete (or the server closes): a
+    /// keep-alive server, written in any language and graded by the check, does not close.
+    ContentLength,
+}
+
+/// One request to send: its bytes (none, for an idle client that only connects), how to send
+/// them, how to read the answer, and how long to wait for a connection and for each read.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    pub bytes: &'a [u8],
+    pub pieces: Pieces,
+    pub read: ReadUntil,
+    pub timeout: Duration,
+}
+
+impl<'a> Request<'a> {
+    /// `bytes` all at once, read to the close, with the client's default timeouts.
+    pub fn new(bytes: &'a [u8]) -> Request<'a> {
+        Request {
+            bytes,
+            pieces: Pieces::Whole,
+            read: ReadUntil::Close,
+            timeout: READ_TIMEOUT,
+        }
+    }
+
+    pub fn in_pieces(self, len: usize, pause: Duration) -> Request<'a> {
+        let pieces = Pieces::Of {
+            len: len.max(1),
+            pause,
+        };
+        Request { pieces, ..self }
+    }
+
+    pub fn read_until(self, read: ReadUntil) -> Request<'a> {
+        Request { read, ..self }
+    }
+
+    pub fn within(self, timeout: Duration) -> Request<'a> {
+        Request { timeout, ..self }
+    }
+}
+
+/// A request that is sent and whose answer is still to be read: [`InFlight::finish`] reads
+/// it, on this thread or another.
+#[derive(Debug)]
+pub struct InFlight {
+    stream: TcpStream,
+    scheduled: Instant,
+    timing: Timing,
+    read: ReadUntil,
+}
+
+impl InFlight {
+    /// Reads and parses the answer; the exchange is done when this returns.
+    pub fn finish(mut self) -> Exchange {
+        let response = read_response(
+            &mut self.stream,
+            self.scheduled,
+            &mut self.timing,
+            self.read,
+        );
+        done(self.scheduled, self.timing, response)
+    }
+}
+
+/// The one timed client, first half: connects and sends `request` to `addr`, timing from
+/// `scheduled` (which may be in the past if the client is late: that lateness then counts,
+/// as it would for a real user). An error ends the exchange at once.
+pub fn start(
+    addr: SocketAddr,
+    request: &Request,
+    scheduled: Instant,
+) -> Result<InFlight, Exchange> {
+    let mut timing = Timing::default();
+    let sent = connect_within(addr, request.timeout).and_then(|mut stream| {
+        timing.connect = Some(scheduled.elapsed());
+        write_request(&mut stream, request)?;
+        Ok(stream)
+    });
+    match sent {
+        Ok(stream) => Ok(InFlight {
+            stream,
+            scheduled,
+            timing,
+            read: request.read,
+        }),
+        Err(err) => Err(done(scheduled, timing, Err(err))),
+    }
+}
+
+/// The one timed client, whole: sends `request` to `addr` and reads its answer, everything
+/// timed from `scheduled`.
+pub fn exchange(addr: SocketAddr, request: &Request, scheduled: Instant) -> Exchange {
+    match start(addr, request, scheduled) {
+        Ok(in_flight) => in_flight.finish(),
+        Err(failed) => failed,
+    }
+}
+
 /// Sends `GET path` now and reads the whole response.
 pub fn get(addr: SocketAddr, path: &str) -> Exchange {
     send(addr, &get_request(path))
@@ -82,51 +196,25 @@ pub fn get(addr: SocketAddr, path: &str) -> Exchange {
 
 /// Sends raw bytes now and reads the whole response.
 pub fn send(addr: SocketAddr, request: &[u8]) -> Exchange {
-    send_scheduled(addr, request, Instant::now())
+    exchange(addr, &Request::new(request), Instant::now())
 }
 
-/// Sends raw bytes, timing everything from `scheduled` (which may be in the past if the
-/// client is late: that lateness then counts, as it would for a real user).
-pub fn send_scheduled(addr: SocketAddr, request: &[u8], scheduled: Instant) -> Exchange {
-    send_in_pieces(
-        addr,
-        request,
-        request.len().max(1),
-        Duration::ZERO,
-        scheduled,
-    )
-}
-
-/// Sends `request` in pieces of `piece_len` bytes with `pause` between them, then reads the
-/// response: a slow client, or a head split across many TCP segments.
-pub fn send_in_pieces(
-    addr: SocketAddr,
-    request: &[u8],
-    piece_len: usize,
-    pause: Duration,
-    scheduled: Instant,
-) -> Exchange {
-    timed(scheduled, |timing| {
-        let mut stream = connect(addr)?;
-        timing.connect = Some(scheduled.elapsed());
-        for (index, piece) in request.chunks(piece_len.max(1)).enumerate() {
-            if index > 0 && !pause.is_zero() {
-                thread::sleep(pause);
+fn write_request(stream: &mut TcpStream, request: &Request) -> io::Result<()> {
+    match request.pieces {
+        Pieces::Whole => stream.write_all(request.bytes),
+        Pieces::Of { len, pause } => {
+            for (index, piece) in request.bytes.chunks(len).enumerate() {
+                if index > 0 && !pause.is_zero() {
+                    thread::sleep(pause);
+                }
+                stream.write_all(piece)?;
             }
-            stream.write_all(piece)?;
+            Ok(())
         }
-        read_response(&mut stream, scheduled, timing)
-    })
+    }
 }
 
-/// One request's conversation, timed from `scheduled`: `talk` notes when it connected and
-/// when the first byte came; `done` is when it returned, answered or failed.
-pub fn timed(
-    scheduled: Instant,
-    talk: impl FnOnce(&mut Timing) -> io::Result<Response>,
-) -> Exchange {
-    let mut timing = Timing::default();
-    let response = talk(&mut timing);
+fn done(scheduled: Instant, mut timing: Timing, response: io::Result<Response>) -> Exchange {
     timing.done = scheduled.elapsed();
     Exchange {
         scheduled,
@@ -150,32 +238,13 @@ pub fn connect_within(addr: SocketAddr, timeout: Duration) -> io::Result<TcpStre
     Ok(stream)
 }
 
-/// Reads until the server closes the connection, then parses what came. (Reading to the
-/// close, not to `Content-Length`, catches a server that writes more than it announced.)
-pub fn read_response(
+/// Reads the answer (to the close, or to its `Content-Length`), noting when its first byte
+/// came, then parses it.
+fn read_response(
     stream: &mut TcpStream,
     scheduled: Instant,
     timing: &mut Timing,
-) -> io::Result<Response> {
-    read_response_until(stream, scheduled, timing, false)
-}
-
-/// Reads until the body that `Content-Length` announced is complete, or the server closes:
-/// a keep-alive server, written in any language, graded by `cargo xtask check`, does not
-/// close after answering.
-pub fn read_announced_response(
-    stream: &mut TcpStream,
-    scheduled: Instant,
-    timing: &mut Timing,
-) -> io::Result<Response> {
-    read_response_until(stream, scheduled, timing, true)
-}
-
-fn read_response_until(
-    stream: &mut TcpStream,
-    scheduled: Instant,
-    timing: &mut Timing,
-    stop_at_content_length: bool,
+    until: ReadUntil,
 ) -> io::Result<Response> {
     let mut bytes = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -188,7 +257,7 @@ fn read_response_until(
             timing.first_byte = Some(scheduled.elapsed());
         }
         bytes.extend_from_slice(&chunk[..count]);
-        if stop_at_content_length && body_is_complete(&bytes) {
+        if until == ReadUntil::ContentLength && body_is_complete(&bytes) {
             break;
         }
     }
@@ -270,6 +339,11 @@ pub fn reset_after(addr: SocketAddr, request: &[u8], wait: Duration) -> io::Resu
 
 /// Connects and closes without sending anything, as browsers do with spare connections.
 pub fn connect_and_close(addr: SocketAddr) -> io::Result<()> {
-    drop(connect(addr)?);
+    connect_and_close_within(addr, READ_TIMEOUT)
+}
+
+/// [`connect_and_close`], connecting within `timeout`.
+pub fn connect_and_close_within(addr: SocketAddr, timeout: Duration) -> io::Result<()> {
+    drop(connect_within(addr, timeout)?);
     Ok(())
 }

@@ -11,7 +11,8 @@
 //!   each scenario must show for it.
 //! - [`verdicts`]: every threshold the tools judge by (waited, did not wait, parallel, one
 //!   core), once, with why that number.
-//! - [`scenario`]: the demo's scenarios as planned requests, sent and summarized.
+//! - [`scenario`]: the demo's scenarios as planned requests, each sent at its moment;
+//!   [`summary`]: their percentiles and outcome, and whether it is the stage's lesson.
 //! - [`check`]: grade any running server from outside: the model it behaves like, with the
 //!   evidence as data, and the contract points it keeps.
 //!
@@ -23,6 +24,8 @@ pub mod check;
 pub mod client;
 pub mod process;
 pub mod scenario;
+pub mod summary;
+pub mod verdicts;
 
 pub use client::{Exchange, Response, Timing};
 pub use process::ServerProcess;

@@ -13,12 +13,12 @@
 //! connect and read has a timeout.
 
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::SocketAddr;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::client::{self, Exchange, Timing};
+use crate::client::{self, Exchange, Request, Timing};
 
 /// What a request is for in its scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -234,10 +234,6 @@ pub struct Sent {
     pub exchange: Exchange,
 }
 
-/// The error of an idle client whose connection the server closed without sending a byte:
-/// the idle client's expected end.
-const CLOSED_BY_SERVER: &str = "closed by the server without a response";
-
 impl Sent {
     /// Whether the server closed the connection without sending a byte. For an idle client
     /// that is the expected end (after `--read-timeout-ms`); for a request it is a failure.
@@ -327,15 +323,15 @@ pub fn run(addr: SocketAddr, plan: &Plan) -> Run {
             .iter()
             .map(|planned| {
                 let scheduled = phase_start + planned.at;
-                let request = client::get_request(planned.path);
+                // An idle client sends nothing, and reads until the server closes.
+                let bytes = match planned.role {
+                    Role::Idle => Vec::new(),
+                    _ => client::get_request(planned.path),
+                };
                 let timeout = plan.timeout;
-                let role = planned.role;
                 let handle = thread::spawn(move || {
                     sleep_until(scheduled);
-                    match role {
-                        Role::Idle => idle_within(addr, scheduled, timeout),
-                        _ => send_scheduled_within(addr, &request, scheduled, timeout),
-                    }
+                    client::exchange(addr, &Request::new(&bytes).within(timeout), scheduled)
                 });
                 (planned, scheduled, handle)
             })
@@ -370,52 +366,10 @@ fn sleep_until(moment: Instant) {
     }
 }
 
-/// Like [`client::send_scheduled`], but with `timeout` for the connection and for each read
-/// instead of the client's defaults: a stage that serves one request at a time can keep the
-/// last of many waiting longer than those.
-pub fn send_scheduled_within(
-    addr: SocketAddr,
-    request: &[u8],
-    scheduled: Instant,
-    timeout: Duration,
-) -> Exchange {
-    client::timed(scheduled, |timing| {
-        let mut stream = client::connect_within(addr, timeout)?;
-        timing.connect = Some(scheduled.elapsed());
-        stream.write_all(request)?;
-        client::read_response(&mut stream, scheduled, timing)
-    })
-}
-
-/// An idle client: connects, sends nothing, and waits up to `timeout` for the server to close
-/// the connection. `timing.done` is when it did; a server that closes it without a byte ends
-/// it as [`Sent::closed_by_server`].
-pub fn idle_within(addr: SocketAddr, scheduled: Instant, timeout: Duration) -> Exchange {
-    client::timed(scheduled, |timing| {
-        let mut stream = client::connect_within(addr, timeout)?;
-        timing.connect = Some(scheduled.elapsed());
-        // One read is enough: it ends at the server's close (0 bytes), or with the first bytes
-        // of an answer the idle client should not get, which are then read to the end.
-        let mut chunk = [0u8; 1024];
-        match stream.read(&mut chunk)? {
-            0 => Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                CLOSED_BY_SERVER,
-            )),
-            count => {
-                timing.first_byte = Some(scheduled.elapsed());
-                let mut bytes = chunk[..count].to_vec();
-                // At most 64 KiB more: enough for any answer of these servers.
-                (&mut stream).take(64 * 1024).read_to_end(&mut bytes)?;
-                client::parse_response(&bytes)
-            }
-        }
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
     use std::net::TcpStream;
 
     fn settings(delay_ms: u64) -> Settings {
@@ -496,11 +450,13 @@ mod tests {
         (addr, handle)
     }
 
-    fn idle(exchange: Exchange) -> Sent {
+    /// An idle client against `addr`, as [`run`] sends one.
+    fn idle(addr: SocketAddr, timeout: Duration) -> Sent {
+        let request = Request::new(b"").within(timeout);
         Sent {
             role: Role::Idle,
             path: "",
-            exchange,
+            exchange: client::exchange(addr, &request, Instant::now()),
         }
     }
 
@@ -510,7 +466,7 @@ mod tests {
             thread::sleep(Duration::from_millis(50));
             drop(stream);
         });
-        let sent = idle(idle_within(addr, Instant::now(), Duration::from_secs(5)));
+        let sent = idle(addr, Duration::from_secs(5));
         server.join().expect("the server thread");
         assert!(sent.closed_by_server(), "{sent:?}");
         assert_eq!(sent.error(), None);
@@ -529,7 +485,7 @@ mod tests {
         let (addr, server) = one_connection(|mut stream| {
             let _ = stream.write_all(b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n");
         });
-        let sent = idle(idle_within(addr, Instant::now(), Duration::from_secs(5)));
+        let sent = idle(addr, Duration::from_secs(5));
         server.join().expect("the server thread");
         assert!(!sent.closed_by_server());
         let error = sent
@@ -541,11 +497,7 @@ mod tests {
             thread::sleep(Duration::from_millis(400));
             drop(stream);
         });
-        let sent = idle(idle_within(
-            addr,
-            Instant::now(),
-            Duration::from_millis(100),
-        ));
+        let sent = idle(addr, Duration::from_millis(100));
         server.join().expect("the server thread");
         let error = sent.error().expect("a connection left open fails");
         assert!(error.contains("did not close"), "{error}");

@@ -1,6 +1,2 @@
 //! Stage 1 keeps the server contract, and a fast request waits for a pending slow one.
-harness::conformance_tests!(
-    stage_1,
-    env!("CARGO_BIN_EXE_stage-1"),
-    harness::Expectation::OneAtATime
-);
+harness::conformance_tests!(stage_1, "stage-1");

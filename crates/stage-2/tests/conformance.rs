@@ -1,7 +1,3 @@
 //! Stage 2 keeps the server contract, and a fast request waits only when all four workers
 //! (the default) are busy with slow ones.
-harness::conformance_tests!(
-    stage_2,
-    env!("CARGO_BIN_EXE_stage-2"),
-    harness::Expectation::Pool { workers: 4 }
-);
+harness::conformance_tests!(stage_2, "stage-2");

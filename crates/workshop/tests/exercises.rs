@@ -76,13 +76,8 @@ fn code_without_program_name(text: &str) -> Vec<String> {
 #[test]
 fn every_exercise_is_the_previous_stage_with_todos() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let previous_stage = [
-        "crates/stage-1/src/main.rs",
-        "crates/stage-2/src/main.rs",
-        "crates/stage-3/src/bin/stage-3.rs",
-        "crates/stage-4/src/bin/stage-4.rs",
-    ];
-    for (step, stage_file) in workshop_course::STEPS.iter().zip(previous_stage) {
+    for step in &workshop_course::STEPS {
+        let stage_file = step.from.default_binary().source;
         let read = |file: &str| {
             std::fs::read_to_string(root.join(file)).unwrap_or_else(|err| panic!("{file}: {err}"))
         };

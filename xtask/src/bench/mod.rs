@@ -24,13 +24,13 @@ use measure::ServerProcess;
 use serde_json::{Value, json};
 
 use crate::args::value_text;
-use crate::cargo::{self, Built};
+use crate::cargo::{self, BinTarget, Built};
 use crate::progress::Progress;
 use crate::stop::{self, TrackedServer};
 use crate::style::{Color, Style, pad, pad_left};
 use crate::units;
 use load::{Counts, ProcStatus, Sampler};
-use measure::catalogue::{self, Binary, Runtime, STAGES};
+use measure::catalogue::{self, Binary, Expected, Runtime, Stage};
 
 pub const BENCH_HELP: &str = "\
 cargo xtask bench: throughput, tail latency and memory per waiting connection of
@@ -87,7 +87,7 @@ enum Part {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct BenchOptions {
-    stages: Vec<u8>,
+    stages: Vec<Stage>,
     runtimes: Vec<Runtime>,
     parts: Vec<Part>,
     clients: usize,
@@ -101,7 +101,7 @@ pub struct BenchOptions {
 impl Default for BenchOptions {
     fn default() -> Self {
         BenchOptions {
-            stages: STAGES.to_vec(),
+            stages: Stage::ALL.to_vec(),
             runtimes: vec![Runtime::AsyncStd],
             parts: vec![Part::Throughput, Part::C10k],
             clients: 16,
@@ -182,19 +182,53 @@ fn number(
     }
 }
 
-/// The reference server, as a binary the demo's builder understands.
-fn reference() -> Binary {
-    Binary {
-        stage: 0,
-        package: "reference".to_string(),
-        name: "reference".to_string(),
-        runtime: "tokio",
-        model: "axum (reference)",
+/// A server the bench runs: a stage binary of the catalogue, or the reference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Server {
+    /// `None` for the reference server.
+    stage: Option<Stage>,
+    name: &'static str,
+    package: &'static str,
+    runtime: &'static str,
+    model: &'static str,
+}
+
+impl Server {
+    fn of(binary: &Binary) -> Server {
+        Server {
+            stage: Some(binary.stage),
+            name: binary.name,
+            package: binary.package,
+            runtime: binary.runtime.name(),
+            model: binary.stage.model_words(),
+        }
+    }
+
+    /// The reference server: axum on tokio (`crates/reference`).
+    fn reference() -> Server {
+        Server {
+            stage: None,
+            name: "reference",
+            package: "reference",
+            runtime: "tokio",
+            model: "axum (reference)",
+        }
+    }
+
+    fn target(&self) -> BinTarget {
+        BinTarget {
+            package: self.package,
+            name: self.name,
+        }
+    }
+
+    fn expected(&self) -> Option<Expected> {
+        self.stage.map(Stage::expected)
     }
 }
 
-fn is_reference(binary: &Binary) -> bool {
-    binary.stage == 0
+fn is_reference(binary: &Server) -> bool {
+    binary.stage.is_none()
 }
 
 pub fn run(options: BenchOptions) -> ExitCode {
@@ -215,12 +249,16 @@ pub fn run(options: BenchOptions) -> ExitCode {
         .map(|n| n.get())
         .unwrap_or(1);
 
-    let mut binaries = catalogue::select(&options.stages, &options.runtimes);
-    binaries.push(reference());
-    let built = cargo::build(&workspace, &binaries);
+    let mut binaries: Vec<Server> = catalogue::select(&options.stages, &options.runtimes)
+        .iter()
+        .map(Server::of)
+        .collect();
+    binaries.push(Server::reference());
+    let targets: Vec<BinTarget> = binaries.iter().map(Server::target).collect();
+    let built = cargo::build(&workspace, &targets);
     let mut broken = Vec::new();
     for binary in &binaries {
-        if let Some(Err(failure)) = built.get(&binary.name) {
+        if let Some(Err(failure)) = built.get(binary.name) {
             println!("could not build {}: {}", binary.name, failure.first_line());
             broken.push(format!("{} did not build", binary.name));
         }
@@ -330,11 +368,11 @@ fn start(executable: &std::path::Path, args: &[String]) -> Result<TrackedServer,
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let server = ServerProcess::start(executable, &args).map_err(|err| err.to_string())?;
     let server = TrackedServer::new(server);
-    let warm = measure::scenario::send_scheduled_within(
+    let root = measure::client::get_request("/");
+    let warm = measure::client::exchange(
         server.addr,
-        &measure::client::get_request("/"),
+        &measure::client::Request::new(&root).within(WARM_UP),
         std::time::Instant::now(),
-        WARM_UP,
     );
     if warm.status() != 200 {
         return Err(format!(
@@ -345,14 +383,14 @@ fn start(executable: &std::path::Path, args: &[String]) -> Result<TrackedServer,
     Ok(server)
 }
 
-fn server_args(binary: &Binary) -> Vec<String> {
+fn server_args(binary: &Server) -> Vec<String> {
     let mut args = vec![
         "--host".to_string(),
         "127.0.0.1".to_string(),
         "--sleep-ms".to_string(),
         SLEEP.as_millis().to_string(),
     ];
-    if binary.stage == 2 {
+    if binary.stage.is_some_and(Stage::takes_workers) {
         // The pool of the demo's table ("thread pool of 4").
         args.extend(["--workers".to_string(), catalogue::WORKERS.to_string()]);
     }
@@ -362,7 +400,7 @@ fn server_args(binary: &Binary) -> Vec<String> {
 // ---------------------------------------------------------------- throughput
 
 struct Throughput {
-    binary: Binary,
+    binary: Server,
     /// Requests/s of each run that started.
     rates: Vec<f64>,
     counts: Counts,
@@ -383,11 +421,11 @@ impl Throughput {
     }
 }
 
-fn throughput(options: &BenchOptions, binaries: &[Binary], built: &Built) -> Vec<Throughput> {
+fn throughput(options: &BenchOptions, binaries: &[Server], built: &Built) -> Vec<Throughput> {
     let mut results: Vec<Throughput> = binaries
         .iter()
         .map(|binary| Throughput {
-            binary: binary.clone(),
+            binary: *binary,
             rates: Vec::new(),
             counts: Counts::default(),
             latencies: Vec::new(),
@@ -397,12 +435,12 @@ fn throughput(options: &BenchOptions, binaries: &[Binary], built: &Built) -> Vec
         .collect();
     let runnable = results
         .iter()
-        .filter(|r| matches!(built.get(&r.binary.name), Some(Ok(_))))
+        .filter(|r| matches!(built.get(r.binary.name), Some(Ok(_))))
         .count();
     let mut done = 0;
     for round in 1..=options.rounds {
         for result in results.iter_mut() {
-            let Some(Ok(executable)) = built.get(&result.binary.name) else {
+            let Some(Ok(executable)) = built.get(result.binary.name) else {
                 continue;
             };
             done += 1;
@@ -441,7 +479,7 @@ fn throughput(options: &BenchOptions, binaries: &[Binary], built: &Built) -> Vec
 
 /// The nearest-rank percentile of sorted values (the demo's), or none of no values.
 fn percentile(sorted: &[Duration], p: f64) -> Option<Duration> {
-    (!sorted.is_empty()).then(|| crate::demo::summary::nearest_rank(sorted, p))
+    (!sorted.is_empty()).then(|| measure::summary::nearest_rank(sorted, p))
 }
 
 fn cell(duration: Option<Duration>) -> String {
@@ -488,7 +526,7 @@ fn print_throughput(options: &BenchOptions, results: &[Throughput], style: Style
             result.counts.errors().to_string()
         };
         rows.push(vec![
-            result.binary.name.clone(),
+            result.binary.name.to_string(),
             result.binary.model.to_string(),
             median.map_or("-".to_string(), |m| format!("{m:.0}")),
             range,
@@ -516,8 +554,8 @@ fn print_throughput(options: &BenchOptions, results: &[Throughput], style: Style
     if let Some(reference) = reference.filter(|r| *r > 0.0) {
         for result in results {
             let goal = match result.binary.stage {
-                5 => 1.0,
-                1 => 0.8,
+                Some(Stage::Five) => 1.0,
+                Some(Stage::One) => 0.8,
                 _ => continue,
             };
             if let Some(median) = result.median() {
@@ -606,13 +644,13 @@ impl Held {
 }
 
 struct C10k {
-    binary: Binary,
+    binary: Server,
     outcome: Result<Held, String>,
 }
 
 fn c10k(
     options: &BenchOptions,
-    binaries: &[Binary],
+    binaries: &[Server],
     built: &Built,
     open_files: Option<u64>,
 ) -> (Vec<C10k>, String) {
@@ -630,8 +668,8 @@ fn c10k(
     }
     let mut results = Vec::new();
     for binary in binaries {
-        let outcome = match (binary.stage, built.get(&binary.name)) {
-            (1 | 3, _) => Err(format!(
+        let outcome = match (binary.expected(), built.get(binary.name)) {
+            (Some(Expected::OneAtATime), _) => Err(format!(
                 "skipped: it serves one connection at a time, so {n} x {} would take {n} s",
                 units::short(SLEEP)
             )),
@@ -645,7 +683,7 @@ fn c10k(
             (_, _) => Err("not built".to_string()),
         };
         results.push(C10k {
-            binary: binary.clone(),
+            binary: *binary,
             outcome,
         });
     }
@@ -653,7 +691,7 @@ fn c10k(
 }
 
 fn hold_one(
-    binary: &Binary,
+    binary: &Server,
     executable: &std::path::Path,
     n: usize,
     progress: &Progress,
@@ -666,7 +704,7 @@ fn hold_one(
         "--read-timeout-ms".to_string(),
         "60000".to_string(),
     ];
-    let idle_kib = if binary.stage == 2 {
+    let idle_kib = if binary.stage.is_some_and(Stage::takes_workers) {
         // The pool starts its threads at once: measure the idle server with one worker, so
         // the threads count as what the waiting connections cost.
         let mut one = args.clone();
@@ -759,7 +797,7 @@ fn print_c10k(options: &BenchOptions, results: &[C10k], note: &str, style: Style
     for result in results {
         match &result.outcome {
             Ok(held) => rows.push(vec![
-                result.binary.name.clone(),
+                result.binary.name.to_string(),
                 format!("{}/{}", held.run.counts.ok, held.n),
                 cell(percentile(&held.latencies, 50.0)),
                 cell(percentile(&held.latencies, 99.0)),
@@ -789,15 +827,17 @@ fn print_c10k(options: &BenchOptions, results: &[C10k], note: &str, style: Style
         }
     }
     // A thread per waiting connection beside a task per waiting connection.
-    let per = |stage: u8| {
+    let per = |stage: Stage| {
         results.iter().find_map(|r| match &r.outcome {
-            Ok(held) if r.binary.stage == stage => held
+            Ok(held) if r.binary.stage == Some(stage) => held
                 .per_connection_kib()
-                .map(|k| (r.binary.name.clone(), k)),
+                .map(|k| (r.binary.name.to_string(), k)),
             _ => None,
         })
     };
-    if let (Some((thread_name, thread)), Some((task_name, task))) = (per(2), per(5)) {
+    if let (Some((thread_name, thread)), Some((task_name, task))) =
+        (per(Stage::Two), per(Stage::Five))
+    {
         if task > 0.0 {
             let line = format!(
                 "  a waiting connection costs {thread:.1} KiB as a thread ({thread_name}) and \
@@ -808,7 +848,7 @@ fn print_c10k(options: &BenchOptions, results: &[C10k], note: &str, style: Style
         }
     }
     for result in results {
-        if let (5, Ok(held)) = (result.binary.stage, &result.outcome) {
+        if let (Some(Stage::Five), Ok(held)) = (result.binary.stage, &result.outcome) {
             if let Some(peak) = held.peak {
                 let mib = peak.peak_kib as f64 / 1024.0;
                 let verdict = if mib <= 32.0 { "met" } else { "missed" };

@@ -2,6 +2,8 @@
 //! and which points of the contract it keeps. The probes are `measure::check`'s; this is
 //! the command line and the colours.
 
+pub mod report;
+
 use std::ffi::OsString;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -202,7 +204,7 @@ pub fn run(options: CheckOptions) -> ExitCode {
             check::check_process(&mut server, &probe)
         }
     };
-    print!("{}", paint_report(&report, style));
+    print!("{}", report::render(&report, style));
     exit_code(&report)
 }
 
@@ -211,35 +213,11 @@ pub fn run(options: CheckOptions) -> ExitCode {
 pub fn exit_code(report: &Report) -> ExitCode {
     if !report.contract_kept() {
         ExitCode::FAILURE
-    } else if matches!(report.model, Model::Unknown { .. }) {
+    } else if matches!(report.model, Model::Unknown(_)) {
         ExitCode::from(3)
     } else {
         ExitCode::SUCCESS
     }
-}
-
-/// The report with its verdict and marks in colour.
-pub fn paint_report(report: &Report, style: Style) -> String {
-    report
-        .render()
-        .lines()
-        .map(|line| {
-            let painted = if let Some(model) = line.strip_prefix("Behaves like: ") {
-                let color = match report.model {
-                    Model::Unknown { .. } => Color::Red,
-                    _ => Color::Green,
-                };
-                format!("Behaves like: {}", style.paint(color, model))
-            } else if let Some(rest) = line.strip_prefix("  pass  ") {
-                format!("  {}  {rest}", style.paint(Color::Green, "pass"))
-            } else if let Some(rest) = line.strip_prefix("  FAIL  ") {
-                format!("  {}  {rest}", style.paint(Color::Red, "FAIL"))
-            } else {
-                line.to_string()
-            };
-            painted + "\n"
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@ use measure::scenario::{Role, Scenario};
 use crate::args::DemoOptions;
 use crate::demo::results::{ScenarioResult, StageRun};
 use crate::demo::scenario_words::describe;
-use crate::demo::summary::{DID_NOT_WAIT, Tone, cpu_comparisons};
+use measure::verdicts;
+
+use crate::demo::summary::{Tone, cpu_comparisons, tone, verdict_in_words};
 use crate::demo::timeline::{axis_end, tick_label, tick_step};
 use crate::units::{cell, short};
 
@@ -131,7 +133,12 @@ fn chart(result: &ScenarioResult) -> String {
     for stage in &result.runs {
         let binary = &stage.binary;
         let header = match &stage.outcome {
-            Ok(_) => format!("{} · {} · {}", binary.name, binary.runtime, binary.model),
+            Ok(_) => format!(
+                "{} · {} · {}",
+                binary.name,
+                binary.runtime,
+                binary.stage.model_words()
+            ),
             Err(failure) => format!("{} · {}", binary.name, failure.headline()),
         };
         let _ = writeln!(
@@ -166,7 +173,11 @@ fn chart(result: &ScenarioResult) -> String {
                 (Role::Slow | Role::Alone, _) => SLOW,
                 (Role::Batch, _) => BATCH,
                 (Role::Idle, _) => IDLE,
-                (Role::Fast, _) if sent.exchange.latency() >= delay.mul_f64(DID_NOT_WAIT) => WAITED,
+                (Role::Fast, _)
+                    if sent.exchange.latency() >= verdicts::did_not_wait_ceiling(delay) =>
+                {
+                    WAITED
+                }
                 (Role::Fast, _) => FAST,
             };
             let (x0, x1) = (x(start), x(done));
@@ -243,9 +254,9 @@ fn table(result: &ScenarioResult, cores: usize) -> String {
         let _ = write!(
             html,
             "<tr><td><code>{}</code></td><td>{}</td><td>{}</td>",
-            escape(&binary.name),
-            escape(binary.runtime),
-            escape(binary.model)
+            escape(binary.name),
+            escape(binary.runtime.name()),
+            escape(binary.stage.model_words())
         );
         match &stage.outcome {
             Ok(ran) => {
@@ -270,7 +281,7 @@ fn table(result: &ScenarioResult, cores: usize) -> String {
                 for value in cells {
                     let _ = write!(html, "<td class=\"num\">{value}</td>");
                 }
-                let class = match s.outcome.tone() {
+                let class = match tone(s.outcome) {
                     Tone::Good => "good",
                     Tone::Bad => "bad",
                     Tone::Broken => "broken",
@@ -283,7 +294,7 @@ fn table(result: &ScenarioResult, cores: usize) -> String {
                 let _ = writeln!(
                     html,
                     "<td class=\"{class}\">{}{unexpected}</td></tr>",
-                    escape(&s.verdict)
+                    escape(&verdict_in_words(s, result.scenario, binary.stage, cores))
                 );
             }
             Err(failure) => {

@@ -1,6 +1,7 @@
 //! `cargo xtask demo`: build the stages, run each scenario against each binary, report.
 
 pub mod html;
+pub mod json;
 pub mod results;
 pub mod scenario_words;
 pub mod summary;
@@ -14,16 +15,15 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use measure::ServerProcess;
+use measure::catalogue::{self, Binary, WORKERS};
+use measure::client::{self, Request};
 use measure::scenario::{self, Scenario, Settings};
+use measure::summary::summarize;
 
 use crate::args::DemoOptions;
-use crate::cargo::{self, Built};
-use measure::catalogue::{self, Binary, WORKERS};
-
+use crate::cargo::{self, BinTarget, Built};
 use crate::demo::results::{Failure, Phase, Ran, ScenarioResult, StageRun};
 use crate::demo::scenario_words::describe;
-use crate::demo::summary::summarize;
-use crate::json;
 use crate::progress::Progress;
 use crate::stop::{self, TrackedServer};
 use crate::style::{self, Color, Style};
@@ -54,7 +54,8 @@ pub fn run(options: DemoOptions) -> ExitCode {
         .unwrap_or(1);
 
     let binaries = catalogue::select(&options.stages, &options.runtimes);
-    let built = cargo::build(&workspace, &binaries);
+    let targets: Vec<BinTarget> = binaries.iter().map(BinTarget::from).collect();
+    let built = cargo::build(&workspace, &targets);
     print_build_failures(&binaries, &built, style);
 
     let mut results = Vec::new();
@@ -92,7 +93,7 @@ pub fn run(options: DemoOptions) -> ExitCode {
 
     let failed = binaries
         .iter()
-        .filter(|b| matches!(built.get(&b.name), Some(Err(_)) | None))
+        .filter(|b| matches!(built.get(b.name), Some(Err(_)) | None))
         .count();
     let failed_to_start = results
         .iter()
@@ -145,15 +146,15 @@ fn print_build_failures(binaries: &[Binary], built: &Built, style: Style) {
     // Binaries of one package usually share their error: show it once, naming them all.
     let mut failures: Vec<(Vec<&str>, &str)> = Vec::new();
     for binary in binaries {
-        let Some(Err(failure)) = built.get(&binary.name) else {
+        let Some(Err(failure)) = built.get(binary.name) else {
             continue;
         };
         match failures
             .iter_mut()
             .find(|(_, message)| *message == failure.message)
         {
-            Some((names, _)) => names.push(&binary.name),
-            None => failures.push((vec![&binary.name], &failure.message)),
+            Some((names, _)) => names.push(binary.name),
+            None => failures.push((vec![binary.name], &failure.message)),
         }
     }
     for (names, message) in &failures {
@@ -181,14 +182,14 @@ fn run_scenario(
     let plan = scenario.plan(&settings);
     let mut runs = Vec::new();
     for (index, binary) in binaries.iter().enumerate() {
-        let outcome = match built.get(&binary.name) {
+        let outcome = match built.get(binary.name) {
             Some(Ok(executable)) => {
                 let progress = Progress::start(format!(
                     "{scenario} [{}/{}] {} ({})",
                     index + 1,
                     binaries.len(),
                     binary.name,
-                    binary.model
+                    binary.stage.model_words()
                 ));
                 let outcome = run_binary(
                     scenario, &settings, &plan, binary, executable, cores, &progress,
@@ -203,7 +204,7 @@ fn run_scenario(
             }),
         };
         runs.push(StageRun {
-            binary: binary.clone(),
+            binary: *binary,
             outcome,
         });
     }
@@ -238,11 +239,11 @@ fn run_binary(
     progress.set_detail(format!("pid {} on {}", server.pid, server.addr));
 
     // One request first, so the scenario measures serving, not a process starting up.
-    let warm_up = scenario::send_scheduled_within(
+    let root = client::get_request("/");
+    let warm_up = client::exchange(
         server.addr,
-        &measure::client::get_request("/"),
+        &Request::new(&root).within(WARM_UP_TIMEOUT),
         std::time::Instant::now(),
-        WARM_UP_TIMEOUT,
     );
     if let Some(err) = crate::demo::summary::request_error(&warm_up) {
         let log = server.with(|s| s.stderr_text()).unwrap_or_default();
@@ -262,7 +263,7 @@ fn run_binary(
     // Stops the server by its PID.
     drop(server);
 
-    let summary = summarize(scenario, settings, binary, &run, cores);
+    let summary = summarize(scenario, settings, binary.stage, &run, cores);
     Ok(Ran {
         pid,
         addr,

@@ -4,8 +4,8 @@ use std::net::SocketAddr;
 
 use measure::scenario::{Run, Scenario, Settings};
 
-use crate::demo::summary::Summary;
 use measure::catalogue::Binary;
+use measure::summary::Summary;
 
 pub struct ScenarioResult {
     pub scenario: Scenario,

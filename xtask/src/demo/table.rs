@@ -3,7 +3,7 @@
 use measure::scenario::Scenario;
 
 use crate::demo::results::ScenarioResult;
-use crate::demo::summary::{Tone, cpu_comparisons};
+use crate::demo::summary::{Tone, cpu_comparisons, tone, verdict_in_words};
 use crate::demo::timeline::WIDTH;
 use crate::style::{self, Color, Style};
 use crate::units::cell;
@@ -51,9 +51,9 @@ pub fn render(result: &ScenarioResult, cores: usize, style: Style) -> String {
         let binary = &stage.binary;
         let mut row = format!(
             "  {}{}{}",
-            style::pad(&binary.name, BINARY),
-            style::pad(binary.runtime, RUNTIME),
-            style::pad(binary.model, MODEL)
+            style::pad(binary.name, BINARY),
+            style::pad(binary.runtime.name(), RUNTIME),
+            style::pad(binary.stage.model_words(), MODEL)
         );
         let verdict = match &stage.outcome {
             Ok(ran) => {
@@ -79,12 +79,13 @@ pub fn render(result: &ScenarioResult, cores: usize, style: Style) -> String {
                 for value in cells {
                     row.push_str(&style::pad_left(&value, NUMBER));
                 }
-                let color = match summary.outcome.tone() {
+                let color = match tone(summary.outcome) {
                     Tone::Good => Color::Green,
                     Tone::Bad => Color::Yellow,
                     Tone::Broken => Color::Red,
                 };
-                let mut verdict = style.paint(color, &summary.verdict);
+                let words = verdict_in_words(summary, result.scenario, binary.stage, cores);
+                let mut verdict = style.paint(color, &words);
                 if !summary.as_expected() {
                     unexpected = true;
                     verdict.push(' ');

@@ -10,9 +10,9 @@ use std::time::Duration;
 use measure::scenario::{Role, Sent};
 
 use crate::demo::results::{ScenarioResult, StageRun};
-use crate::demo::summary::DID_NOT_WAIT;
 use crate::style::{self, Color, Style};
 use crate::units;
+use measure::verdicts;
 
 /// The whole line stays under 80 columns, so it never wraps.
 pub const WIDTH: usize = 79;
@@ -159,9 +159,13 @@ pub fn render(result: &ScenarioResult, style: Style) -> String {
 
 fn stage_header(stage: &StageRun, style: Style) -> String {
     let binary = &stage.binary;
-    let name = style.paint(Color::Bold, &binary.name);
+    let name = style.paint(Color::Bold, binary.name);
     match &stage.outcome {
-        Ok(_) => format!("{name} · {} · {}\n", binary.runtime, binary.model),
+        Ok(_) => format!(
+            "{name} · {} · {}\n",
+            binary.runtime,
+            binary.stage.model_words()
+        ),
         Err(failure) => format!(
             "{name} · {} · {}\n",
             binary.runtime,
@@ -207,7 +211,9 @@ fn paint_for(sent: &Sent, delay: Duration) -> Color {
     match sent.role {
         Role::Slow | Role::Alone | Role::Idle => Color::Blue,
         Role::Batch => Color::Magenta,
-        Role::Fast if sent.exchange.latency() >= delay.mul_f64(DID_NOT_WAIT) => Color::Yellow,
+        Role::Fast if sent.exchange.latency() >= verdicts::did_not_wait_ceiling(delay) => {
+            Color::Yellow
+        }
         Role::Fast => Color::Green,
     }
 }

@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
 use serde_json::{Map, Value, json};
-use workshop_course::{self as workshop, Step};
+use workshop_course::{self as workshop, Finding, Seen, Step, Verdict};
+
+use crate::check::report;
 
 use crate::style::{Color, Style};
 
@@ -285,15 +287,7 @@ fn check(step: &Step, root: &Path, style: Style) -> ExitCode {
     );
     let grade = workshop::grade(step, &bin);
     for finding in &grade.findings {
-        let (mark, seen) = match &finding.outcome {
-            Ok(seen) => (style.paint(Color::Green, "pass"), seen),
-            Err(seen) => (style.paint(Color::Red, "FAIL"), seen),
-        };
-        println!("{mark}  {}", finding.what);
-        // What was measured: the model first, then each piece of evidence.
-        for part in seen.split("; ") {
-            println!("      {part}");
-        }
+        print!("{}", render_finding(finding, style));
     }
     let mut progress = Progress::load(root);
     match &grade.diagnosis {
@@ -321,7 +315,6 @@ fn check(step: &Step, root: &Path, style: Style) -> ExitCode {
             ExitCode::SUCCESS
         }
         Some((_, hint)) => {
-            let hint = hint.replace("step-N", &format!("step-{n}"));
             println!(
                 "\n{} Hint: {hint}",
                 style.paint(Color::Red, &format!("Step {n} not passed yet."))
@@ -334,6 +327,35 @@ fn check(step: &Step, root: &Path, style: Style) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// One finding: its mark and what it is, then what was measured, a line each.
+fn render_finding(finding: &Finding, style: Style) -> String {
+    let mark = match finding.verdict {
+        Verdict::Pass => style.paint(Color::Green, "pass"),
+        Verdict::Fail => style.paint(Color::Red, "FAIL"),
+        Verdict::NotChecked => style.paint(Color::Yellow, "not checked"),
+    };
+    let lines = match &finding.seen {
+        Seen::Measured { model, cpu } => {
+            let mut lines = vec![report::model_name(model, cpu)];
+            lines.extend(report::evidence(model, cpu));
+            lines
+        }
+        Seen::BrokenContract(points) => points
+            .iter()
+            .map(|point| match &point.outcome {
+                Ok(seen) => format!("{}: {seen}", point.what),
+                Err(problem) => format!("{}: {problem}", point.what),
+            })
+            .collect(),
+        Seen::Words(words) => vec![words.clone()],
+    };
+    let mut text = format!("{mark}  {}\n", finding.what);
+    for line in lines {
+        text.push_str(&format!("      {line}\n"));
+    }
+    text
 }
 
 /// Builds the student's binary in release mode, showing cargo's own messages (compiler
@@ -407,10 +429,10 @@ fn solution(step: &Step, force: bool, root: &Path, style: Style) -> ExitCode {
             }
         },
     };
-    let solution_text = match fs::read_to_string(root.join(step.solution)) {
+    let solution_text = match fs::read_to_string(root.join(step.solution())) {
         Ok(text) => text,
         Err(err) => {
-            eprintln!("error: cannot read {}: {err}", step.solution);
+            eprintln!("error: cannot read {}: {err}", step.solution());
             return ExitCode::FAILURE;
         }
     };
@@ -421,7 +443,7 @@ fn solution(step: &Step, force: bool, root: &Path, style: Style) -> ExitCode {
         &code(&from_text),
         &code(&solution_text),
         &from_name,
-        step.solution,
+        step.solution(),
         style,
     );
     if diff.is_empty() {
@@ -439,7 +461,7 @@ fn solution(step: &Step, force: bool, root: &Path, style: Style) -> ExitCode {
     }
     println!(
         "The real stage's comments say why each line is there: {}",
-        step.solution
+        step.solution()
     );
     ExitCode::SUCCESS
 }

@@ -1,39 +1,50 @@
-//! The workshop's course: its steps, and how a student's server is graded for each, by measuring it with
-//! [`measure::check`], never by reading its source. `cargo xtask workshop` runs the grading;
-//! the workshop's tests assert that every untouched starting point fails with the expected
-//! hint, and every stage's tests that the real stage passes its step.
+//! The workshop's course: its steps, their hints, and how a student's server is graded for
+//! each, by measuring it with [`measure::check`], never by reading its source. `cargo xtask
+//! workshop` runs the grading and renders its findings; the workshop's tests assert that
+//! every untouched starting point fails with the expected diagnosis, and every stage's tests
+//! that the real stage passes its step.
 
 use std::path::Path;
 use std::time::Duration;
 
 use measure::ServerProcess;
 use measure::available_cores;
-use measure::check::{self, Cpu, Model, Report};
+use measure::catalogue::Stage;
+use measure::check::{self, ContractPoint, Cpu, Model, Report};
 
 /// One step of the progression: the exercise starts from stage `from`, and is done when the
 /// student's server behaves like stage `to`.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Step {
     pub number: u8,
-    pub from: u8,
-    pub to: u8,
+    pub from: Stage,
+    pub to: Stage,
     pub title: &'static str,
     /// The starting point, relative to the workspace root.
     pub exercise: &'static str,
-    /// The real stage's file: the solution, relative to the workspace root.
-    pub solution: &'static str,
     /// The hints `cargo xtask workshop hint` gives, one at a time, in order.
     pub hints: &'static [&'static str],
+}
+
+impl Step {
+    /// The real stage's file, relative to the workspace root: the solution.
+    pub fn solution(&self) -> &'static str {
+        self.to.default_binary().source
+    }
+
+    /// The binary cargo builds from the student's copy, `step-N`.
+    pub fn bin_name(&self) -> String {
+        format!("step-{}", self.number)
+    }
 }
 
 pub const STEPS: [Step; 4] = [
     Step {
         number: 1,
-        from: 1,
-        to: 2,
+        from: Stage::One,
+        to: Stage::Two,
         title: "a pool of worker threads",
         exercise: "crates/workshop/exercises/step-1.rs",
-        solution: "crates/stage-2/src/main.rs",
         hints: &[
             "The main thread should only accept. Whatever serves a connection must run on \
              another thread, so `accept` can come round again at once.",
@@ -49,11 +60,10 @@ pub const STEPS: [Step; 4] = [
     },
     Step {
         number: 2,
-        from: 2,
-        to: 3,
+        from: Stage::Two,
+        to: Stage::Three,
         title: "async, and still one at a time",
         exercise: "crates/workshop/exercises/step-2.rs",
-        solution: "crates/stage-3/src/bin/stage-3.rs",
         hints: &[
             "Async code needs a runtime to run it: wrap the body of `main` in \
              `async_std::task::block_on(async { ... })`.",
@@ -71,11 +81,10 @@ pub const STEPS: [Step; 4] = [
     },
     Step {
         number: 3,
-        from: 3,
-        to: 4,
+        from: Stage::Three,
+        to: Stage::Four,
         title: "concurrent connections on one task",
         exercise: "crates/workshop/exercises/step-3.rs",
-        solution: "crates/stage-4/src/bin/stage-4.rs",
         hints: &[
             "`for_each` awaits each future before it takes the next item of the stream. \
              Look for the StreamExt method that polls many of them at once.",
@@ -87,11 +96,10 @@ pub const STEPS: [Step; 4] = [
     },
     Step {
         number: 4,
-        from: 4,
-        to: 5,
+        from: Stage::Four,
+        to: Stage::Five,
         title: "a task per connection, on many threads",
         exercise: "crates/workshop/exercises/step-4.rs",
-        solution: "crates/stage-5/src/bin/stage-5.rs",
         hints: &[
             "Everything `for_each_concurrent` drives runs inside one task, so on one thread. \
              A task of its own per connection lets the executor run them on all its threads.",
@@ -122,8 +130,37 @@ pub const GRADING_LIMIT: usize = 3;
 #[derive(Debug)]
 pub struct Finding {
     pub what: String,
-    /// `Ok` with what was measured, or `Err` with what was measured instead.
-    pub outcome: Result<String, String>,
+    pub verdict: Verdict,
+    pub seen: Seen,
+}
+
+/// Whether a finding held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    Fail,
+    /// It could not be measured on this platform: neither a pass nor a fail.
+    NotChecked,
+}
+
+/// What a finding saw, as data for xtask to render.
+#[derive(Debug)]
+pub enum Seen {
+    /// What the check measured: the model with its evidence, and the CPU probe.
+    Measured { model: Model, cpu: Cpu },
+    /// The contract points the server broke.
+    BrokenContract(Vec<ContractPoint>),
+    /// Anything else, in words: a server that did not start or crashed, a shutdown.
+    Words(String),
+}
+
+impl Seen {
+    fn measured(report: &Report) -> Seen {
+        Seen::Measured {
+            model: report.model.clone(),
+            cpu: report.cpu.clone(),
+        }
+    }
 }
 
 /// Why a step did not pass: which hint fits what was measured.
@@ -165,24 +202,28 @@ impl Grade {
         self.diagnosis.is_none()
     }
 
-    fn pass(&mut self, what: impl Into<String>, seen: impl Into<String>) {
+    fn pass(&mut self, what: impl Into<String>, seen: Seen) {
         self.findings.push(Finding {
             what: what.into(),
-            outcome: Ok(seen.into()),
+            verdict: Verdict::Pass,
+            seen,
+        });
+    }
+
+    fn not_checked(&mut self, what: impl Into<String>, why: impl Into<String>) {
+        self.findings.push(Finding {
+            what: what.into(),
+            verdict: Verdict::NotChecked,
+            seen: Seen::Words(why.into()),
         });
     }
 
     /// Records a failed finding; the first failure's diagnosis is the one reported.
-    fn fail(
-        &mut self,
-        what: impl Into<String>,
-        seen: impl Into<String>,
-        why: Diagnosis,
-        hint: String,
-    ) {
+    fn fail(&mut self, what: impl Into<String>, seen: Seen, why: Diagnosis, hint: String) {
         self.findings.push(Finding {
             what: what.into(),
-            outcome: Err(seen.into()),
+            verdict: Verdict::Fail,
+            seen,
         });
         if self.diagnosis.is_none() {
             self.diagnosis = Some((why, hint));
@@ -199,31 +240,30 @@ fn start_graded(bin: &Path, extra: &[&str]) -> (String, std::io::Result<ServerPr
     (started_as, ServerProcess::start(bin, &args))
 }
 
-/// Starts `bin` with the grading's flags and `extra`, and runs the check on it. A server
-/// that does not start is a failed grade, with its error.
-fn run_check(grade: &mut Grade, bin: &Path, extra: &[&str]) -> Option<Report> {
-    run_check_with(grade, bin, extra, true)
-}
-
-/// [`run_check`], measuring parallelism only if `measure_cpu`.
-fn run_check_with(
+/// Starts `bin` with the grading's flags and `extra`, and runs the check on it, measuring
+/// parallelism only if `measure_cpu`. A server that does not start is a failed grade, with
+/// its error.
+fn run_check(
     grade: &mut Grade,
+    step: &Step,
     bin: &Path,
     extra: &[&str],
     measure_cpu: bool,
 ) -> Option<Report> {
+    let run_it = format!("cargo run -p workshop --bin {}", step.bin_name());
     let (started_as, started) = start_graded(bin, extra);
     let mut server = match started {
         Ok(server) => server,
         Err(err) => {
             grade.fail(
                 format!("the server starts ({started_as})"),
-                err.to_string(),
+                Seen::Words(err.to_string()),
                 Diagnosis::DidNotStart,
-                "Your server did not start. Run it yourself to see why: `cargo run -p \
-                 workshop --bin step-N -- --port 0`. It must take the flags above and print \
-                 `Listening on http://HOST:PORT` first."
-                    .into(),
+                format!(
+                    "Your server did not start. Run it yourself to see why: `{run_it} -- \
+                     --port 0`. It must take the flags above and print `Listening on \
+                     http://HOST:PORT` first."
+                ),
             );
             return None;
         }
@@ -237,28 +277,24 @@ fn run_check_with(
     if let Some(crash) = &report.crashed {
         grade.fail(
             format!("the server keeps running ({started_as})"),
-            crash.clone(),
+            Seen::Words(crash.clone()),
             Diagnosis::Crashed,
-            "Your server crashed or stopped answering. Run it with `cargo run -p workshop \
-             --bin step-N` and read what it printed: a panic, or a `?`/`unwrap` on an I/O \
-             error, must not end the server."
-                .into(),
+            format!(
+                "Your server crashed or stopped answering. Run it with `{run_it}` and read \
+                 what it printed: a panic, or a `?`/`unwrap` on an I/O error, must not end \
+                 the server."
+            ),
         );
     } else if !report.contract_kept() {
-        let broken: Vec<_> = report
+        let broken = report
             .contract
             .iter()
-            .filter_map(|point| {
-                point
-                    .outcome
-                    .as_ref()
-                    .err()
-                    .map(|e| format!("{}: {e}", point.what))
-            })
+            .filter(|point| point.outcome.is_err())
+            .cloned()
             .collect();
         grade.fail(
             format!("the server keeps the contract ({started_as})"),
-            broken.join("; "),
+            Seen::BrokenContract(broken),
             Diagnosis::BrokeContract,
             "Your server broke the contract. Keep calling the handler from `server_core` \
              and the stage crates unchanged: the lesson is in the accept loop."
@@ -267,59 +303,55 @@ fn run_check_with(
     } else {
         grade.pass(
             format!("the server keeps the contract ({started_as})"),
-            "every point held",
+            Seen::Words("every point held".into()),
         );
     }
-    if let Model::Unknown { reason } = &report.model {
+    if let Model::Unknown(_) = &report.model {
         grade.fail(
             "the model can be measured",
-            reason.clone(),
+            Seen::measured(&report),
             Diagnosis::CouldNotMeasure,
-            format!("The check could not measure your server: {reason}"),
+            "The check could not measure your server: what it found is above.".into(),
         );
     }
     Some(report)
 }
 
-/// What the check found: the model, then its evidence, separated by `; `.
-fn found(report: &Report) -> String {
-    let mut words = vec![report.model_name()];
-    words.extend(report.evidence.iter().cloned());
-    words.join("; ")
-}
-
 /// Grades the server binary `bin` for `step`.
 pub fn grade(step: &Step, bin: &Path) -> Grade {
     let mut grade = Grade::new();
-    match step.number {
-        1 => grade_pool(&mut grade, bin),
-        2 => grade_async_one_at_a_time(&mut grade, bin),
-        3 => grade_concurrent_on_one_thread(&mut grade, bin),
-        _ => grade_parallel(&mut grade, bin),
+    match step.to {
+        Stage::Two => grade_pool(&mut grade, step, bin),
+        Stage::Three => grade_async_one_at_a_time(&mut grade, step, bin),
+        Stage::Four => grade_concurrent_on_one_thread(&mut grade, step, bin),
+        Stage::Five => grade_parallel(&mut grade, step, bin),
+        // No step ends at the first stage: it is where the course starts.
+        Stage::One => grade.not_checked("a step to stage 1", "stage 1 is where the steps start"),
     }
     grade
 }
 
-fn grade_pool(grade: &mut Grade, bin: &Path) {
+fn grade_pool(grade: &mut Grade, step: &Step, bin: &Path) {
     let limit = GRADING_LIMIT.to_string();
-    let Some(report) = run_check(grade, bin, &["--workers", &limit]) else {
+    let Some(report) = run_check(grade, step, bin, &["--workers", &limit], true) else {
         return;
     };
     let what = format!("a pool of exactly --workers {GRADING_LIMIT} threads");
+    let seen = Seen::measured(&report);
     match report.model {
-        Model::Pool { size } if size == GRADING_LIMIT => grade.pass(what, found(&report)),
-        Model::OneAtATime => grade.fail(
+        Model::Pool { size, .. } if size == GRADING_LIMIT => grade.pass(what, seen),
+        Model::OneAtATime { .. } => grade.fail(
             what,
-            found(&report),
+            seen,
             Diagnosis::StillOneAtATime,
             "Your server still serves one connection at a time: the main thread serves each \
              connection itself, so `accept` waits. Hand each connection to a pool's worker \
              with `pool.execute(move || handle_connection(stream, config))`."
                 .into(),
         ),
-        Model::Pool { size } => grade.fail(
+        Model::Pool { size, .. } => grade.fail(
             what,
-            found(&report),
+            seen,
             Diagnosis::WrongSize,
             format!(
                 "Your pool serves {size} at once, but the check started it with --workers \
@@ -328,14 +360,14 @@ fn grade_pool(grade: &mut Grade, bin: &Path) {
         ),
         Model::Concurrent { .. } => grade.fail(
             what,
-            found(&report),
+            seen,
             Diagnosis::NoLimit,
             "No limit was found: that looks like a new thread per connection \
              (`thread::spawn`). It works, until a thousand clients make a thousand threads. \
              Make a fixed pool of `config.workers` threads once, before the loop."
                 .into(),
         ),
-        Model::Unknown { .. } => {}
+        Model::Unknown(_) => {}
     }
     graceful_shutdown(
         grade,
@@ -347,16 +379,17 @@ fn grade_pool(grade: &mut Grade, bin: &Path) {
     );
 }
 
-fn grade_async_one_at_a_time(grade: &mut Grade, bin: &Path) {
-    let Some(report) = run_check(grade, bin, &[]) else {
+fn grade_async_one_at_a_time(grade: &mut Grade, step: &Step, bin: &Path) {
+    let Some(report) = run_check(grade, step, bin, &[], true) else {
         return;
     };
     let what = "one connection at a time (async, but nothing runs beside the awaited connection)";
+    let seen = Seen::measured(&report);
     match report.model {
-        Model::OneAtATime => grade.pass(what, found(&report)),
+        Model::OneAtATime { .. } => grade.pass(what, seen),
         Model::Pool { .. } => grade.fail(
             what,
-            found(&report),
+            seen,
             Diagnosis::StillAPool,
             "Your server still serves several connections at once: the thread pool is still \
              there. This step replaces it with async I/O on one task: \
@@ -366,28 +399,29 @@ fn grade_async_one_at_a_time(grade: &mut Grade, bin: &Path) {
         ),
         Model::Concurrent { .. } => grade.fail(
             what,
-            found(&report),
+            seen,
             Diagnosis::AlreadyConcurrent,
             "Your server is already concurrent: that is the next step's lesson. Here, \
              `for_each` awaits each connection before it takes the next, to show that async \
              alone is not concurrency."
                 .into(),
         ),
-        Model::Unknown { .. } => {}
+        Model::Unknown(_) => {}
     }
 }
 
-fn grade_concurrent_on_one_thread(grade: &mut Grade, bin: &Path) {
-    let Some(report) = run_check(grade, bin, &[]) else {
+fn grade_concurrent_on_one_thread(grade: &mut Grade, step: &Step, bin: &Path) {
+    let Some(report) = run_check(grade, step, bin, &[], true) else {
         return;
     };
     let what = "concurrent: fast requests answered at once while many /sleep are pending";
+    let one_thread = "on one thread: CPU-bound requests take turns";
     match (&report.model, &report.cpu) {
-        (Model::Concurrent { .. }, Cpu::Parallel { .. }) => {
-            grade.pass(what, found(&report));
+        (Model::Concurrent { .. }, Cpu::Parallel(_)) => {
+            grade.pass(what, Seen::measured(&report));
             grade.fail(
-                "on one thread: CPU-bound requests take turns",
-                found(&report),
+                one_thread,
+                Seen::measured(&report),
                 Diagnosis::TooParallel,
                 "Your connections run in parallel on several threads: that is step 4 \
                  (a spawned task per connection). Here, keep them all on the one task of \
@@ -396,52 +430,51 @@ fn grade_concurrent_on_one_thread(grade: &mut Grade, bin: &Path) {
             );
         }
         (Model::Concurrent { .. }, _) => {
-            grade.pass(what, found(&report));
-            grade.pass(
-                "on one thread: CPU-bound requests take turns",
-                found(&report),
-            );
+            grade.pass(what, Seen::measured(&report));
+            grade.pass(one_thread, Seen::measured(&report));
         }
-        (Model::OneAtATime, _) => grade.fail(
+        (Model::OneAtATime { .. }, _) => grade.fail(
             what,
-            found(&report),
+            Seen::measured(&report),
             Diagnosis::StillOneAtATime,
             "Your server still serves one connection at a time: `for_each` awaits each \
              connection's future before it takes the next. `for_each_concurrent` keeps \
              taking connections while earlier ones wait."
                 .into(),
         ),
-        (Model::Pool { size }, _) => grade.fail(
+        (Model::Pool { size, .. }, _) => grade.fail(
             what,
-            found(&report),
+            Seen::measured(&report),
             Diagnosis::WrongSize,
             format!(
                 "Without --max-connections, your server serves only {size} at once. Pass \
                  `config.max_connections` as the limit, not a number."
             ),
         ),
-        (Model::Unknown { .. }, _) => return,
+        (Model::Unknown(_), _) => return,
     }
     if grade.diagnosis.is_some() {
         return; // The limit is only worth measuring once the model is right.
     }
     limit_of_3(
         grade,
+        step,
         bin,
         "the limit of for_each_concurrent: pass `config.max_connections`",
     );
 }
 
-fn grade_parallel(grade: &mut Grade, bin: &Path) {
-    let Some(report) = run_check(grade, bin, &[]) else {
+fn grade_parallel(grade: &mut Grade, step: &Step, bin: &Path) {
+    let Some(report) = run_check(grade, step, bin, &[], true) else {
         return;
     };
     let what = "concurrent and parallel: CPU-bound requests run on several cores at once";
+    let seen = Seen::measured(&report);
     match (&report.model, &report.cpu) {
-        (Model::Concurrent { .. }, Cpu::Parallel { .. }) => grade.pass(what, found(&report)),
+        (Model::Concurrent { .. }, Cpu::Parallel(_)) => grade.pass(what, seen),
         (Model::Concurrent { .. }, _) if available_cores() < 2 => grade.fail(
             what,
-            found(&report),
+            seen,
             Diagnosis::OneCore,
             "This machine has one core, so parallelism cannot be shown here. Run the check \
              on a machine with two or more."
@@ -449,37 +482,38 @@ fn grade_parallel(grade: &mut Grade, bin: &Path) {
         ),
         (Model::Concurrent { .. }, _) => grade.fail(
             what,
-            found(&report),
+            seen,
             Diagnosis::NotParallel,
             "Your connections are concurrent but still take turns on one thread: everything \
              `for_each_concurrent` drives is one task. Spawn a task per connection with \
              `task::spawn(handle_connection(stream, config))` in a plain `for_each`."
                 .into(),
         ),
-        (Model::OneAtATime, _) => grade.fail(
+        (Model::OneAtATime { .. }, _) => grade.fail(
             what,
-            found(&report),
+            seen,
             Diagnosis::StillOneAtATime,
             "Your server serves one connection at a time: the loop awaits each connection. \
              Spawn each one as a task and go straight back to accepting."
                 .into(),
         ),
-        (Model::Pool { size }, _) => grade.fail(
+        (Model::Pool { size, .. }, _) => grade.fail(
             what,
-            found(&report),
+            seen,
             Diagnosis::WrongSize,
             format!(
                 "Without --max-connections, your server serves only {size} at once: let \
                  `shutdown::wait_for_room(config.max_connections)` do the limiting."
             ),
         ),
-        (Model::Unknown { .. }, _) => return,
+        (Model::Unknown(_), _) => return,
     }
     if grade.diagnosis.is_some() {
         return; // The limit is only worth measuring once the model is right.
     }
     limit_of_3(
         grade,
+        step,
         bin,
         "the loop must wait: `shutdown::wait_for_room(config.max_connections).await` after \
          spawning",
@@ -495,18 +529,20 @@ fn grade_parallel(grade: &mut Grade, bin: &Path) {
 }
 
 /// With `--max-connections 3`, a fourth slow request makes a fast one wait.
-fn limit_of_3(grade: &mut Grade, bin: &Path, fix: &str) {
+fn limit_of_3(grade: &mut Grade, step: &Step, bin: &Path, fix: &str) {
     let limit = GRADING_LIMIT.to_string();
-    let Some(report) = run_check_with(grade, bin, &["--max-connections", &limit], false) else {
+    let extra = ["--max-connections", &limit];
+    let Some(report) = run_check(grade, step, bin, &extra, false) else {
         return;
     };
     let what = format!("--max-connections {GRADING_LIMIT} serves at most {GRADING_LIMIT} at once");
+    let seen = Seen::measured(&report);
     match report.model {
-        Model::Pool { size } if size == GRADING_LIMIT => grade.pass(what, found(&report)),
-        Model::Unknown { .. } => {}
+        Model::Pool { size, .. } if size == GRADING_LIMIT => grade.pass(what, seen),
+        Model::Unknown(_) => {}
         _ => grade.fail(
             what,
-            found(&report),
+            seen,
             Diagnosis::NoLimit,
             format!(
                 "With --max-connections {GRADING_LIMIT}, your server did not stop at \
@@ -533,7 +569,7 @@ fn graceful_shutdown(grade: &mut Grade, bin: &Path, extra: &[&str], what: &str, 
     if let Err(err) = server.send_signal("INT") {
         grade.fail(
             what,
-            format!("could not send Ctrl-C: {err}"),
+            Seen::Words(format!("could not send Ctrl-C: {err}")),
             Diagnosis::CouldNotMeasure,
             hint.into(),
         );
@@ -543,20 +579,21 @@ fn graceful_shutdown(grade: &mut Grade, bin: &Path, extra: &[&str], what: &str, 
         return; // The client thread panicked: nothing was measured.
     };
     let exit = server.wait_for_exit(Duration::from_millis(GRADING_SLEEP_MS) * 5);
+    let words = |text: String| Seen::Words(text);
     match (slow.response, exit) {
         (Ok(response), Some(_)) if response.status == 200 => grade.pass(
             what,
-            format!(
+            words(format!(
                 "the request in flight got 200 after {:.2} s, then the server exited",
                 slow.timing.done.as_secs_f64()
-            ),
+            )),
         ),
         (Ok(response), None) => grade.fail(
             what,
-            format!(
+            words(format!(
                 "the request got {}, but the server did not exit",
                 response.status
-            ),
+            )),
             Diagnosis::ShutdownDropsRequests,
             "At Ctrl-C your server did not exit: the loop must end when \
              `shutdown::requested()` fires."
@@ -564,22 +601,24 @@ fn graceful_shutdown(grade: &mut Grade, bin: &Path, extra: &[&str], what: &str, 
         ),
         (Ok(response), _) => grade.fail(
             what,
-            format!("the request in flight got {}", response.status),
+            words(format!("the request in flight got {}", response.status)),
             Diagnosis::ShutdownDropsRequests,
             hint.into(),
         ),
         (Err(err), _) => grade.fail(
             what,
-            format!("the request in flight got no answer ({err})"),
+            words(format!("the request in flight got no answer ({err})")),
             Diagnosis::ShutdownDropsRequests,
             hint.into(),
         ),
     }
 }
 
+/// Windows has no signal to send to another process: the shutdown is not graded there, and
+/// the finding says so instead of passing.
 #[cfg(not(unix))]
 fn graceful_shutdown(grade: &mut Grade, _bin: &Path, _extra: &[&str], what: &str, _hint: &str) {
-    grade.pass(
+    grade.not_checked(
         what,
         "not checked here: sending Ctrl-C to another process needs Unix signals",
     );

@@ -21,8 +21,9 @@ use serde_json::{Value, json};
 
 use crate::args::DemoOptions;
 use crate::demo::results::ScenarioResult;
-use crate::demo::summary::Percentiles;
+use crate::demo::summary::{cores_busy, verdict_in_words};
 use crate::units::millis;
+use measure::summary::{Outcome, Percentiles};
 
 const MAX_LOG_LINES: usize = 500;
 
@@ -46,11 +47,11 @@ pub fn render(results: &[ScenarioResult], options: &DemoOptions, cores: usize) -
             let binary = &stage.binary;
             let mut record = json!({
                 "scenario": scenario,
-                "stage": binary.stage,
+                "stage": binary.stage.number(),
                 "package": binary.package,
                 "binary": binary.name,
-                "runtime": binary.runtime,
-                "model": binary.model,
+                "runtime": binary.runtime.name(),
+                "model": binary.stage.model_words(),
             });
             let details = match &stage.outcome {
                 Err(failure) => json!({
@@ -61,7 +62,7 @@ pub fn render(results: &[ScenarioResult], options: &DemoOptions, cores: usize) -
                     let summary = &ran.summary;
                     let log: Vec<&str> = ran.log.lines().take(MAX_LOG_LINES).collect();
                     let cores_busy = match summary.outcome {
-                        crate::demo::summary::Outcome::Cores(cores) => Some(cores),
+                        Outcome::Cpu(batch) => Some(cores_busy(batch.speedup, cores)),
                         _ => None,
                     };
                     json!({
@@ -80,7 +81,7 @@ pub fn render(results: &[ScenarioResult], options: &DemoOptions, cores: usize) -
                         "failed_requests": summary.failed,
                         "requests": summary.total,
                         "outcome": summary.outcome.name(),
-                        "verdict": summary.verdict,
+                        "verdict": verdict_in_words(summary, result.scenario, binary.stage, cores),
                         "lesson": summary.lesson.name(),
                         "as_expected": summary.as_expected(),
                         "exited_early": ran.exited_early,
@@ -96,9 +97,9 @@ pub fn render(results: &[ScenarioResult], options: &DemoOptions, cores: usize) -
                 let timing = &sent.exchange.timing;
                 requests.push(json!({
                     "scenario": scenario,
-                    "stage": binary.stage,
+                    "stage": binary.stage.number(),
                     "binary": binary.name,
-                    "runtime": binary.runtime,
+                    "runtime": binary.runtime.name(),
                     "index": index,
                     "role": sent.role.name(),
                     "path": (sent.role != Role::Idle).then_some(sent.path),

@@ -1,0 +1,249 @@
+//! From a scenario's run to its numbers and its outcome: what the demo's table shows, and
+//! whether it is the lesson the stage should show.
+//!
+//! Percentiles are exact: the latencies are sorted and the p-th percentile is the value at
+//! nearest rank ⌈p/100 × n⌉ (so with 10 requests, p99 is the slowest one). No average is
+//! reported: one very slow request would hide in it.
+
+use std::time::Duration;
+
+use crate::catalogue::{Lesson, Stage};
+use crate::scenario::{Role, Run, Scenario, Sent, Settings};
+use crate::verdicts::{self, CpuBatch, Waiting};
+
+/// p50, p99 and max of a set of latencies, by nearest rank over an exact sort.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Percentiles {
+    pub count: usize,
+    pub p50: Duration,
+    pub p99: Duration,
+    pub max: Duration,
+}
+
+impl Percentiles {
+    pub fn of(mut values: Vec<Duration>) -> Option<Percentiles> {
+        values.sort_unstable();
+        let max = *values.last()?;
+        Some(Percentiles {
+            count: values.len(),
+            p50: nearest_rank(&values, 50.0),
+            p99: nearest_rank(&values, 99.0),
+            max,
+        })
+    }
+}
+
+/// The `percent`-th percentile of sorted values: the value at rank ⌈percent/100 × n⌉.
+pub fn nearest_rank(sorted: &[Duration], percent: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let n = sorted.len();
+    // Ranks are small whole numbers, so the float arithmetic is exact enough.
+    let rank = ((percent / 100.0) * n as f64).ceil() as usize;
+    sorted[rank.clamp(1, n) - 1]
+}
+
+/// What the run showed, judged by [`verdicts`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Outcome {
+    /// The fast requests' p50 waited ([`verdicts::WAITED`] × the delay or more).
+    Waited,
+    /// The fast requests' p50 did not wait, and none waited the whole delay.
+    DidNotWait,
+    /// Most did not wait, but at least one waited.
+    SomeWaited,
+    /// Neither clearly: p50 between the two thresholds.
+    Partly,
+    /// The CPU batch, against one `/cpu` alone: parallel or taking turns, by
+    /// [`CpuBatch::is_parallel`].
+    Cpu(CpuBatch),
+    /// Too many requests failed to say.
+    Failed,
+}
+
+impl Outcome {
+    /// A short name, for JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Waited => "waited",
+            Outcome::DidNotWait => "did-not-wait",
+            Outcome::SomeWaited => "some-waited",
+            Outcome::Partly => "partly-waited",
+            Outcome::Cpu(batch) if batch.is_parallel() => "many-cores",
+            Outcome::Cpu(_) => "one-core",
+            Outcome::Failed => "failed",
+        }
+    }
+
+    /// Whether this is what the stage should show.
+    pub fn matches(self, lesson: Lesson) -> bool {
+        match (self, lesson) {
+            (Outcome::Waited, Lesson::Wait) | (Outcome::DidNotWait, Lesson::NoWait) => true,
+            (Outcome::Cpu(batch), Lesson::ManyCores) => batch.is_parallel(),
+            (Outcome::Cpu(batch), Lesson::OneCore) => !batch.is_parallel(),
+            _ => false,
+        }
+    }
+}
+
+/// The numbers of one binary in one scenario, and what they mean.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    /// The slowest slow request, or in the cpu scenario the `/cpu` sent alone.
+    pub slow: Option<Duration>,
+    /// In the idle scenario: how long the server kept the idle client's connection open
+    /// before it closed it (its `--read-timeout-ms`, if it works).
+    pub idle: Option<Duration>,
+    /// The fast requests, or in the cpu scenario the batch's requests.
+    pub fast: Option<Percentiles>,
+    /// The cpu batch: from its scheduled start to the end of its last request.
+    pub batch: Option<Duration>,
+    /// How many requests did not end as they should (a request: `200 OK`; an idle client:
+    /// closed by the server), of how many, and the first one's error.
+    pub failed: usize,
+    pub total: usize,
+    pub first_error: Option<String>,
+    pub outcome: Outcome,
+    /// What the stage should show here.
+    pub lesson: Lesson,
+}
+
+impl Summary {
+    pub fn as_expected(&self) -> bool {
+        self.outcome.matches(self.lesson)
+    }
+}
+
+/// Sums up what `stage` did in a run of `scenario`, on a machine with `machine_cores`.
+pub fn summarize(
+    scenario: Scenario,
+    settings: &Settings,
+    stage: Stage,
+    run: &Run,
+    machine_cores: usize,
+) -> Summary {
+    let with_role = |role: Role| run.requests.iter().filter(move |sent| sent.role == role);
+    let latencies = |role: Role| -> Vec<Duration> {
+        with_role(role)
+            .map(|sent| sent.exchange.latency())
+            .collect()
+    };
+    let errors: Vec<String> = run.requests.iter().filter_map(Sent::error).collect();
+    let mut summary = Summary {
+        slow: None,
+        idle: with_role(Role::Idle).map(Sent::duration).max(),
+        fast: None,
+        batch: None,
+        failed: errors.len(),
+        total: run.requests.len(),
+        first_error: errors.first().cloned(),
+        outcome: Outcome::Failed,
+        lesson: stage.lesson(scenario, machine_cores),
+    };
+    if scenario == Scenario::Cpu {
+        let batch: Vec<&Sent> = with_role(Role::Batch).collect();
+        summary.slow = latencies(Role::Alone).into_iter().max();
+        summary.fast = Percentiles::of(latencies(Role::Batch));
+        summary.batch = batch_span(&batch);
+        if let (Some(alone), Some(together), true) =
+            (summary.slow, summary.batch, errors.is_empty())
+        {
+            if let Some(measured) = CpuBatch::measure(alone, &latencies(Role::Batch), together) {
+                summary.outcome = Outcome::Cpu(measured);
+            }
+        }
+    } else {
+        summary.slow = latencies(Role::Slow).into_iter().max();
+        summary.fast = Percentiles::of(latencies(Role::Fast));
+        let answered: Vec<Duration> = with_role(Role::Fast)
+            .filter(|sent| sent.error().is_none())
+            .map(|sent| sent.exchange.latency())
+            .collect();
+        if let Some(answered) = Percentiles::of(answered) {
+            summary.outcome = waiting_outcome(&answered, settings.delay);
+        }
+    }
+    summary
+}
+
+/// Did the fast requests wait behind a `delay`? Their p50 says; their slowest says whether
+/// some did although most did not.
+pub fn waiting_outcome(fast: &Percentiles, delay: Duration) -> Outcome {
+    match (
+        verdicts::waiting(fast.p50, delay),
+        verdicts::waiting(fast.max, delay),
+    ) {
+        (Waiting::Waited, _) => Outcome::Waited,
+        (Waiting::DidNotWait, Waiting::Waited) => Outcome::SomeWaited,
+        (Waiting::DidNotWait, _) => Outcome::DidNotWait,
+        (Waiting::Partly, _) => Outcome::Partly,
+    }
+}
+
+/// From the batch's scheduled start to the end of its last request.
+fn batch_span(batch: &[&Sent]) -> Option<Duration> {
+    let start = batch.iter().map(|sent| sent.exchange.scheduled).min()?;
+    batch
+        .iter()
+        .map(|sent| {
+            (sent.exchange.scheduled + sent.exchange.timing.done).saturating_duration_since(start)
+        })
+        .max()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(values: &[u64]) -> Vec<Duration> {
+        values.iter().map(|&v| Duration::from_millis(v)).collect()
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let values = ms(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        assert_eq!(nearest_rank(&values, 50.0), Duration::from_millis(5));
+        assert_eq!(nearest_rank(&values, 99.0), Duration::from_millis(10));
+        assert_eq!(nearest_rank(&values, 0.0), Duration::from_millis(1));
+        let hundred: Vec<_> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(nearest_rank(&hundred, 99.0), Duration::from_millis(99));
+        assert_eq!(nearest_rank(&[], 50.0), Duration::ZERO);
+        let p = Percentiles::of(ms(&[30, 10, 20])).expect("three values");
+        assert_eq!(
+            (p.count, p.p50, p.p99, p.max),
+            (3, ms(&[20])[0], ms(&[30])[0], ms(&[30])[0])
+        );
+        assert_eq!(Percentiles::of(Vec::new()), None);
+    }
+
+    fn outcome(fast: &[u64]) -> Outcome {
+        let fast = Percentiles::of(ms(fast)).expect("values");
+        waiting_outcome(&fast, Duration::from_millis(2000))
+    }
+
+    #[test]
+    fn waiting_outcomes() {
+        assert_eq!(outcome(&[1900, 1905, 1910]), Outcome::Waited);
+        assert_eq!(outcome(&[1, 1, 2]), Outcome::DidNotWait);
+        assert_eq!(outcome(&[1, 1, 1900]), Outcome::SomeWaited);
+        assert_eq!(outcome(&[900, 900, 900]), Outcome::Partly);
+    }
+
+    #[test]
+    fn outcomes_match_lessons() {
+        let batch = |speedup, spread| {
+            Outcome::Cpu(CpuBatch {
+                size: 10,
+                speedup,
+                spread,
+            })
+        };
+        assert!(Outcome::Waited.matches(Lesson::Wait));
+        assert!(!Outcome::Partly.matches(Lesson::Wait));
+        assert!(batch(1.9, 2.0).matches(Lesson::ManyCores));
+        assert!(batch(1.0, 4.0).matches(Lesson::OneCore));
+        assert!(!batch(1.3, 2.0).matches(Lesson::OneCore));
+        assert!(batch(1.3, 7.6).matches(Lesson::OneCore));
+    }
+}

@@ -1,0 +1,166 @@
+//! Every threshold the tools judge by, once. The demo, `cargo xtask check`, the workshop's
+//! grading and the conformance suite all call these functions, so one measurement can never
+//! get two verdicts, and the table's footnote prints these same constants.
+//!
+//! The margins are wide on purpose: the machines this runs on are 2-core laptops and CI
+//! runners with other work going on, where a request that "did not wait" can still take tens
+//! of milliseconds, and one that "waited" can come back a little early when timers round.
+
+use std::time::Duration;
+
+/// A request "waited" behind a slow one when it took at least this share of the slow one's
+/// delay. Not 1.0: the fast request is sent a moment after the slow one, so it waits a little
+/// less than the whole delay even on an idle machine, and timers round.
+pub const WAITED: f64 = 0.8;
+
+/// A request "did not wait" when it took less than this share of the delay. Far below
+/// [`WAITED`], so that a busy machine's stall of a few hundred milliseconds (with the suite's
+/// one-second delay) cannot pass for waiting, nor waiting for a stall.
+pub const DID_NOT_WAIT: f64 = 0.3;
+
+/// Requests answered within this share of the delay of each other came "at the same moment":
+/// two client threads woken by answers microseconds apart can run in either order.
+pub const SAME_MOMENT: f64 = 0.1;
+
+/// A slow route answered in less than this share of its announced delay did not really wait:
+/// the delay given is wrong, or the route does not sleep.
+pub const TOO_EARLY: f64 = 0.5;
+
+/// A batch of CPU-bound requests at once ran "in parallel" when it did at least this many
+/// times the work per second of one request alone. One thread can reach at most 1.0; two
+/// cores up to 2.0. 1.3 leaves room for a busy second core, and for noise on one thread.
+pub const PARALLEL_SPEEDUP: f64 = 1.3;
+
+/// ...and when its last answer came at most this share of the batch's size times later than
+/// its first. One thread answers a batch of n requests one after another, at about 1, 2, …,
+/// n times one request's cost (a spread of n); two cores at about 1, 1, 2, 2, … (n/2), more
+/// cores closer still. 0.75 is between the two: for the check's batch of 4, a spread of 3.
+/// A stall while the "alone" request is measured can fake the speed-up, but not the spread
+/// as well.
+pub const PARALLEL_SPREAD: f64 = 0.75;
+
+/// How long a request must take to count as having waited behind a `delay`.
+pub fn waited_floor(delay: Duration) -> Duration {
+    delay.mul_f64(WAITED)
+}
+
+/// How long a request may take and still count as not having waited behind a `delay`.
+pub fn did_not_wait_ceiling(delay: Duration) -> Duration {
+    delay.mul_f64(DID_NOT_WAIT)
+}
+
+/// How far apart two answers may be and still count as coming at the same moment.
+pub fn same_moment(delay: Duration) -> Duration {
+    delay.mul_f64(SAME_MOMENT)
+}
+
+/// Whether a slow route that answered in `took` answered too early for its `delay`.
+pub fn answered_too_early(took: Duration, delay: Duration) -> bool {
+    took < delay.mul_f64(TOO_EARLY)
+}
+
+/// What a request's latency says about waiting behind a request that takes `delay`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Waiting {
+    /// At least [`WAITED`] × the delay.
+    Waited,
+    /// Under [`DID_NOT_WAIT`] × the delay.
+    DidNotWait,
+    /// In between: neither can be said.
+    Partly,
+}
+
+/// Judges one latency against the delay it might have waited behind.
+pub fn waiting(latency: Duration, delay: Duration) -> Waiting {
+    if latency >= waited_floor(delay) {
+        Waiting::Waited
+    } else if latency < did_not_wait_ceiling(delay) {
+        Waiting::DidNotWait
+    } else {
+        Waiting::Partly
+    }
+}
+
+/// What one batch of CPU-bound requests, sent at once, showed against one request alone.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CpuBatch {
+    /// How many requests the batch had.
+    pub size: usize,
+    /// The batch's work per second relative to one request alone: `size × alone ÷ together`.
+    /// About the number of cores that were busy.
+    pub speedup: f64,
+    /// How many times later the batch's last answer came than its first.
+    pub spread: f64,
+}
+
+impl CpuBatch {
+    /// From the latency of one request `alone`, the latencies of the batch's requests, and
+    /// the time from the batch's send to its last answer. `None` without a batch.
+    pub fn measure(alone: Duration, batch: &[Duration], together: Duration) -> Option<CpuBatch> {
+        let first = batch.iter().min()?;
+        let last = batch.iter().max()?;
+        if together.is_zero() {
+            return None;
+        }
+        Some(CpuBatch {
+            size: batch.len(),
+            speedup: alone.as_secs_f64() * batch.len() as f64 / together.as_secs_f64(),
+            spread: last.as_secs_f64() / first.as_secs_f64().max(f64::EPSILON),
+        })
+    }
+
+    /// Whether the batch ran in parallel on several cores: both [`PARALLEL_SPEEDUP`] and
+    /// [`PARALLEL_SPREAD`] hold. Otherwise its requests took turns on one core.
+    pub fn is_parallel(&self) -> bool {
+        self.speedup >= PARALLEL_SPEEDUP && self.spread <= self.widest_parallel_spread()
+    }
+
+    /// The widest spread a parallel batch of this size may have.
+    pub fn widest_parallel_spread(&self) -> f64 {
+        PARALLEL_SPREAD * self.size as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(value: u64) -> Duration {
+        Duration::from_millis(value)
+    }
+
+    #[test]
+    fn waiting_at_the_edges() {
+        let delay = ms(1000);
+        assert_eq!(waiting(ms(800), delay), Waiting::Waited);
+        assert_eq!(waiting(ms(799), delay), Waiting::Partly);
+        assert_eq!(waiting(ms(300), delay), Waiting::Partly);
+        assert_eq!(waiting(ms(299), delay), Waiting::DidNotWait);
+    }
+
+    #[test]
+    fn a_parallel_batch_needs_both_measures() {
+        let batch = |speedup, spread| CpuBatch {
+            size: 4,
+            speedup,
+            spread,
+        };
+        assert!(batch(1.3, 3.0).is_parallel());
+        assert!(!batch(1.29, 2.0).is_parallel());
+        assert!(!batch(1.9, 3.01).is_parallel());
+        // A demo's batch of 10 on two cores spreads to about 5; on one thread, to about 10.
+        let ten = |spread| CpuBatch {
+            size: 10,
+            speedup: 1.9,
+            spread,
+        };
+        assert!(ten(5.0).is_parallel());
+        assert!(!ten(7.6).is_parallel());
+        let measured = CpuBatch::measure(ms(100), &[ms(100), ms(110), ms(190), ms(200)], ms(200))
+            .expect("a batch");
+        assert_eq!(measured.size, 4);
+        assert!((measured.speedup - 2.0).abs() < 1e-9);
+        assert!((measured.spread - 2.0).abs() < 1e-9);
+        assert_eq!(CpuBatch::measure(ms(100), &[], ms(200)), None);
+    }
+}
