@@ -1,21 +1,21 @@
 //! `cargo xtask`: the project's own commands, written in Rust so they run wherever cargo does.
+//! One folder per command, with the pieces they share beside them; every command reads its
+//! options into a [`Command`], and [`run`] is the one dispatch. Rendering (terminal, JSON,
+//! HTML) happens here, from the typed results of the measuring core (`measure`).
 //!
-//! `cargo xtask demo` is the one that matters most: it runs the same slow request against
-//! every stage and shows, as a timeline and a table, which stage made the fast requests wait.
-//! Its modules, in the order the demo uses them:
+//! The commands:
+//! - [`demo`]: the slow-request demo, the one that matters most: it runs the same slow
+//!   request against every stage and shows, as a timeline and a table, which stage made the
+//!   fast requests wait. Its table, timeline, JSON and HTML are in its folder.
+//! - [`diff`] (`cargo xtask diff 3 4`), [`book`] (`cargo xtask book`), [`bench`]
+//!   (`cargo xtask bench`, with its clients in `bench/load.rs`).
+//! - For classroom workshops: [`check`] (measure any server's model from outside),
+//!   [`workshop`] (the guided exercises) and [`doctor`] (the day before a workshop: is this
+//!   laptop ready?).
 //!
-//! - [`args`]: the command line; [`scenario_words`]: what each scenario sends and shows (the stages are `measure::catalogue`).
-//! - [`cargo`]: find the workspace and build the binaries (release mode).
-//! - [`demo`]: start each binary, run the scenarios (the client lives in `measure::scenario`),
-//!   stop it; [`stop`]: Ctrl-C stops every server; [`progress`]: the progress line.
-//! - [`summary`]: percentiles and verdicts; [`table`], [`timeline`]: the terminal output;
-//!   [`json`], [`html`]: the files.
-//!
-//! Beside it: [`diff`] (`cargo xtask diff 3 4`), [`book`] (`cargo xtask book`),
-//! [`bench`] (`cargo xtask bench`, with its clients in [`bench_load`]); and for classroom
-//! workshops, [`check`] (`cargo xtask check`: measure any server's model from outside),
-//! [`workshop`] (`cargo xtask workshop`: the guided exercises) and [`doctor`]
-//! (`cargo xtask doctor`, the day before a workshop: is this laptop ready?).
+//! Shared: [`args`] (option values, stage and runtime lists), [`cargo`] (the one way to run
+//! cargo: find the workspace, build binaries), [`error`] (the one error type), [`stop`]
+//! (Ctrl-C stops every server started), [`progress`], [`style`] and [`units`].
 
 mod args;
 mod bench;
@@ -25,15 +25,18 @@ mod check;
 mod demo;
 mod diff;
 mod doctor;
-
+mod error;
 mod progress;
 mod stop;
 mod style;
 mod units;
 mod workshop;
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use crate::error::Error;
 
 const USAGE: &str = "\
 Usage: cargo xtask <COMMAND>
@@ -41,97 +44,121 @@ Usage: cargo xtask <COMMAND>
 Commands:
   demo     run the slow-request demo against every stage (see cargo xtask demo --help)
   diff     show the code that changes between two stages, e.g. `cargo xtask diff 3 4`
-  book     build the book in docs/ with mdbook
+  book     build the book in docs/ (see cargo xtask book --help)
   bench    throughput and memory per waiting connection, beside axum (see --help)
   check    measure which model any server behaves like, and its contract (see --help)
   workshop guided exercises: write each next stage yourself (list, start, check, hint)
   doctor   check this laptop is ready for a workshop (toolchain, offline crates, port, build)
   help     print this help
+
+Options:
+  -h, --help     print this help
+  -V, --version  print the version
 ";
 
+/// What the command line asked for: one command, with its options parsed.
+enum Command {
+    Demo(demo::args::DemoOptions),
+    Diff(diff::DiffOptions),
+    Book(book::BookOptions),
+    Bench(bench::BenchOptions),
+    Check(check::CheckOptions),
+    Workshop(workshop::Action),
+    Doctor(doctor::DoctorOptions),
+}
+
+/// A command, or a request for help or the version.
+enum Parsed {
+    Run(Command),
+    Help(&'static str),
+    Version,
+}
+
 fn main() -> ExitCode {
-    let mut args = std::env::args_os().skip(1);
-    let command = args.next();
-    match command.as_ref().and_then(|c| c.to_str()) {
-        None | Some("help" | "--help" | "-h") => {
-            print!("{USAGE}");
+    match parse(std::env::args_os().skip(1)) {
+        Ok(Parsed::Help(text)) => {
+            print!("{text}");
             ExitCode::SUCCESS
         }
-        Some("demo") => match args::parse_demo(args) {
-            Ok(args::Parsed::Help) => {
-                print!("{}", args::DEMO_HELP);
-                ExitCode::SUCCESS
-            }
-            Ok(args::Parsed::Demo(options)) => demo::run(options),
-            Err(err) => {
-                eprintln!("error: {err}");
-                ExitCode::from(2)
-            }
-        },
-        Some("diff") => match diff::parse(args) {
-            Ok(None) => {
-                print!("{}", diff::DIFF_HELP);
-                ExitCode::SUCCESS
-            }
-            Ok(Some(options)) => diff::run(options, &workspace_root()),
-            Err(err) => {
-                eprintln!("error: {err}");
-                ExitCode::from(2)
-            }
-        },
-        Some("book") => book::run(&workspace_root()),
-        Some("bench") => match bench::parse(args) {
-            Ok(None) => {
-                print!("{}", bench::BENCH_HELP);
-                ExitCode::SUCCESS
-            }
-            Ok(Some(options)) => bench::run(options),
-            Err(err) => {
-                eprintln!("error: {err} (see cargo xtask bench --help)");
-                ExitCode::from(2)
-            }
-        },
-        Some("check") => match check::parse(args) {
-            Ok(None) => {
-                print!("{}", check::CHECK_HELP);
-                ExitCode::SUCCESS
-            }
-            Ok(Some(options)) => check::run(options),
-            Err(err) => {
-                eprintln!("error: {err} (see cargo xtask check --help)");
-                ExitCode::from(2)
-            }
-        },
-        Some("workshop") => match workshop::parse(args) {
-            Ok(None) => {
-                print!("{}", workshop::WORKSHOP_HELP);
-                ExitCode::SUCCESS
-            }
-            Ok(Some(action)) => workshop::run(action, &workspace_root()),
-            Err(err) => {
-                eprintln!("error: {err} (see cargo xtask workshop --help)");
-                ExitCode::from(2)
-            }
-        },
-        Some("doctor") => match doctor::parse(args) {
-            Ok(None) => {
-                print!("{}", doctor::DOCTOR_HELP);
-                ExitCode::SUCCESS
-            }
-            Ok(Some(options)) => doctor::run(options, &workspace_root()),
-            Err(err) => {
-                eprintln!("error: {err} (see cargo xtask doctor --help)");
-                ExitCode::from(2)
-            }
-        },
-        Some(_) => {
-            let other = command.unwrap_or_default();
-            eprint!(
-                "error: unknown command {:?}\n\n{USAGE}",
-                other.to_string_lossy()
-            );
-            ExitCode::from(2)
+        Ok(Parsed::Version) => {
+            println!("cargo xtask {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
         }
+        Ok(Parsed::Run(command)) => run(command),
+        Err(err) => {
+            eprintln!("error: {err}");
+            err.exit_code()
+        }
+    }
+}
+
+/// Reads the command line: the command's name, then that command's own options.
+fn parse(mut args: impl Iterator<Item = OsString>) -> Result<Parsed, Error> {
+    let Some(name) = args.next() else {
+        return Ok(Parsed::Help(USAGE));
+    };
+    // Each command's parser gives `Ok(None)` for its --help.
+    fn command<T>(
+        name: &'static str,
+        help: &'static str,
+        parsed: Result<Option<T>, String>,
+        command: fn(T) -> Command,
+    ) -> Result<Parsed, Error> {
+        match parsed {
+            Ok(Some(options)) => Ok(Parsed::Run(command(options))),
+            Ok(None) => Ok(Parsed::Help(help)),
+            Err(message) => Err(Error::usage(name, message)),
+        }
+    }
+    match name.to_str() {
+        Some("help" | "--help" | "-h") => Ok(Parsed::Help(USAGE)),
+        Some("--version" | "-V") => Ok(Parsed::Version),
+        Some("demo") => command(
+            "demo",
+            demo::args::DEMO_HELP,
+            demo::args::parse(args),
+            Command::Demo,
+        ),
+        Some("diff") => command("diff", diff::DIFF_HELP, diff::parse(args), Command::Diff),
+        Some("book") => command("book", book::BOOK_HELP, book::parse(args), Command::Book),
+        Some("bench") => command(
+            "bench",
+            bench::BENCH_HELP,
+            bench::parse(args),
+            Command::Bench,
+        ),
+        Some("check") => command(
+            "check",
+            check::CHECK_HELP,
+            check::parse(args),
+            Command::Check,
+        ),
+        Some("workshop") => command(
+            "workshop",
+            workshop::WORKSHOP_HELP,
+            workshop::parse(args),
+            Command::Workshop,
+        ),
+        Some("doctor") => command(
+            "doctor",
+            doctor::DOCTOR_HELP,
+            doctor::parse(args),
+            Command::Doctor,
+        ),
+        _ => Err(Error::UnknownCommand(name.to_string_lossy().into_owned())),
+    }
+}
+
+fn run(command: Command) -> ExitCode {
+    let root = workspace_root();
+    match command {
+        Command::Demo(options) => demo::run(options),
+        Command::Diff(options) => diff::run(options, &root),
+        Command::Book(options) => book::run(options, &root),
+        Command::Bench(options) => bench::run(options),
+        Command::Check(options) => check::run(options),
+        Command::Workshop(action) => workshop::run(action, &root),
+        Command::Doctor(options) => doctor::run(options, &root),
     }
 }
 
@@ -139,4 +166,40 @@ fn main() -> ExitCode {
 fn workspace_root() -> PathBuf {
     let xtask = Path::new(env!("CARGO_MANIFEST_DIR"));
     xtask.parent().unwrap_or(xtask).to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_words(words: &str) -> Result<Parsed, Error> {
+        parse(words.split_whitespace().map(OsString::from))
+    }
+
+    #[test]
+    fn help_version_and_mistakes() {
+        assert!(matches!(parse_words(""), Ok(Parsed::Help(USAGE))));
+        assert!(matches!(parse_words("--version"), Ok(Parsed::Version)));
+        assert!(matches!(parse_words("-V"), Ok(Parsed::Version)));
+        assert!(matches!(
+            parse_words("demo --help"),
+            Ok(Parsed::Help(demo::args::DEMO_HELP))
+        ));
+        assert!(matches!(
+            parse_words("book --help"),
+            Ok(Parsed::Help(book::BOOK_HELP))
+        ));
+        let Err(err) = parse_words("demo --bogus") else {
+            panic!("--bogus is not a demo option");
+        };
+        assert_eq!(err.exit_code(), ExitCode::from(2));
+        assert!(
+            err.to_string().contains("see cargo xtask demo --help"),
+            "{err}"
+        );
+        let Err(err) = parse_words("demolish") else {
+            panic!("demolish is not a command");
+        };
+        assert!(err.to_string().contains("unknown command"), "{err}");
+    }
 }

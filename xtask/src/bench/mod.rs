@@ -131,13 +131,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<BenchOpt
                     }
                 }
             }
-            Long("stage") => {
-                options.stages =
-                    crate::args::parse_stages(&value_text(&mut parser)?).map_err(|e| e.0)?
-            }
+            Long("stage") => options.stages = crate::args::parse_stages(&value_text(&mut parser)?)?,
             Long("runtime") => {
-                options.runtimes =
-                    crate::args::parse_runtimes(&value_text(&mut parser)?).map_err(|e| e.0)?
+                options.runtimes = crate::args::parse_runtimes(&value_text(&mut parser)?)?
             }
             Long("clients") => options.clients = number(&mut parser, "--clients", 1, 1024)?,
             Long("seconds") => seconds = Some(number(&mut parser, "--seconds", 1, 600)?),

@@ -2,10 +2,35 @@
 //! to install it when it is not. (The chapters are plain Markdown in `docs/src`; the build
 //! replaces their `{{#include}}` lines with the real code.)
 
+use std::ffi::OsString;
 use std::path::Path;
 use std::process::{Command, ExitCode};
 
-pub fn run(root: &Path) -> ExitCode {
+pub const BOOK_HELP: &str = "\
+Usage: cargo xtask book
+
+Builds the book in docs/ into docs/book/ with mdbook, and says where it is.
+
+Options:
+  -h, --help  print this help
+";
+
+/// What `cargo xtask book` was asked to do.
+#[derive(Debug, PartialEq, Eq)]
+pub struct BookOptions {}
+
+/// `Ok(None)` asks for the help.
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<BookOptions>, String> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_args(args);
+    match parser.next().map_err(|err| err.to_string())? {
+        None => Ok(Some(BookOptions {})),
+        Some(Short('h') | Long("help")) => Ok(None),
+        Some(other) => Err(other.unexpected().to_string()),
+    }
+}
+
+pub fn run(_options: BookOptions, root: &Path) -> ExitCode {
     let docs = root.join("docs");
     match Command::new("mdbook").arg("--version").output() {
         Ok(output) if output.status.success() => {}

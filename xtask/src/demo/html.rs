@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use measure::scenario::{Role, Scenario};
 
-use crate::args::DemoOptions;
+use crate::demo::args::DemoOptions;
 use crate::demo::results::{ScenarioResult, StageRun};
 use crate::demo::scenario_words::describe;
 use measure::verdicts;

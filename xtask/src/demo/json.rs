@@ -17,9 +17,10 @@
 use std::time::Duration;
 
 use measure::scenario::Role;
+use measure::verdicts;
 use serde_json::{Value, json};
 
-use crate::args::DemoOptions;
+use crate::demo::args::DemoOptions;
 use crate::demo::results::ScenarioResult;
 use crate::demo::summary::{cores_busy, verdict_in_words};
 use crate::units::millis;
@@ -127,9 +128,14 @@ pub fn render(results: &[ScenarioResult], options: &DemoOptions, cores: usize) -
         "method": {
             "latency": "from the moment each request was scheduled to be sent (no coordinated omission)",
             "percentiles": "nearest rank over an exact sort",
-            "waited": "fast p50 >= 0.8 x slow_ms",
-            "did_not_wait": "fast p50 < 0.3 x slow_ms",
+            "waited": format!("fast p50 >= {} x slow_ms", verdicts::WAITED),
+            "did_not_wait": format!("fast p50 < {} x slow_ms", verdicts::DID_NOT_WAIT),
             "cores_busy": "batch size x time of one /cpu alone / time of the batch",
+            "many_cores": format!(
+                "cores_busy >= {} and the batch's last answer <= {} x batch size x its first",
+                verdicts::PARALLEL_SPEEDUP,
+                verdicts::PARALLEL_SPREAD
+            ),
             "idle": "a connection that sends nothing; the server (--read-timeout-ms = slow_ms) \
                      should close it without a response; the fast requests wait or not as above",
         },

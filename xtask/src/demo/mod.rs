@@ -1,5 +1,6 @@
 //! `cargo xtask demo`: build the stages, run each scenario against each binary, report.
 
+pub mod args;
 pub mod html;
 pub mod json;
 pub mod results;
@@ -20,8 +21,8 @@ use measure::client::{self, Request};
 use measure::scenario::{self, Scenario, Settings};
 use measure::summary::summarize;
 
-use crate::args::DemoOptions;
 use crate::cargo::{self, BinTarget, Built};
+use crate::demo::args::DemoOptions;
 use crate::demo::results::{Failure, Phase, Ran, ScenarioResult, StageRun};
 use crate::demo::scenario_words::describe;
 use crate::progress::Progress;
@@ -31,10 +32,55 @@ use crate::style::{self, Color, Style};
 /// How long a fresh server gets to answer its first `GET /` before the scenario starts.
 const WARM_UP_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The exit status when every binary ran but a verdict was not the stage's lesson.
+pub const EXIT_UNEXPECTED: u8 = 3;
+
+/// Where the human-readable output goes: stdout, or stderr when `--json -` takes stdout.
+#[derive(Clone, Copy)]
+struct Human {
+    to_stderr: bool,
+}
+
+impl Human {
+    fn style(self) -> Style {
+        if self.to_stderr {
+            Style::for_stderr()
+        } else {
+            Style::for_stdout()
+        }
+    }
+
+    fn print(self, text: &str) {
+        // A closed pipe (`| head`) is not an error worth a panic: the reader has what it wants.
+        let _ = if self.to_stderr {
+            let mut err = std::io::stderr().lock();
+            err.write_all(text.as_bytes()).and_then(|()| err.flush())
+        } else {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        };
+    }
+}
+
+/// `--json -`: the JSON goes to stdout.
+fn is_stdout(path: &Path) -> bool {
+    path == Path::new("-")
+}
+
 pub fn run(options: DemoOptions) -> ExitCode {
-    let style = Style::for_stdout();
+    let json_to_stdout = options.json.as_deref().is_some_and(is_stdout);
+    let human = Human {
+        to_stderr: json_to_stdout,
+    };
+    let style = human.style();
     // Fail on an unwritable output file now, not after a minute of building and running.
-    let json_file = match options.json.as_deref().map(create).transpose() {
+    let json_file = match options
+        .json
+        .as_deref()
+        .filter(|path| !is_stdout(path))
+        .map(create)
+        .transpose()
+    {
         Ok(file) => file,
         Err(message) => return error(&message),
     };
@@ -56,7 +102,7 @@ pub fn run(options: DemoOptions) -> ExitCode {
     let binaries = catalogue::select(&options.stages, &options.runtimes);
     let targets: Vec<BinTarget> = binaries.iter().map(BinTarget::from).collect();
     let built = cargo::build(&workspace, &targets);
-    print_build_failures(&binaries, &built, style);
+    print_build_failures(&binaries, &built, style, human);
 
     let mut results = Vec::new();
     for &scenario in &options.scenarios {
@@ -66,11 +112,24 @@ pub fn run(options: DemoOptions) -> ExitCode {
             workers: WORKERS,
         };
         let result = run_scenario(scenario, settings, &binaries, &built, cores);
-        print_scenario(&result, cores, style);
+        print_scenario(&result, cores, style, human);
         results.push(result);
     }
 
-    let mut status = ExitCode::SUCCESS;
+    let mut status = if any_unexpected(&results) {
+        ExitCode::from(EXIT_UNEXPECTED)
+    } else {
+        ExitCode::SUCCESS
+    };
+    if json_to_stdout {
+        let value = json::render(&results, &options, cores);
+        let mut stdout = std::io::stdout().lock();
+        // A reader that stops early (`| head`) closes the pipe: that is not a failure.
+        let _ = serde_json::to_writer_pretty(&mut stdout, &value)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(stdout))
+            .and_then(|()| stdout.flush());
+    }
     if let Some((path, mut file)) = json_file {
         let value = json::render(&results, &options, cores);
         let written = serde_json::to_writer_pretty(&mut file, &value)
@@ -80,7 +139,7 @@ pub fn run(options: DemoOptions) -> ExitCode {
                     .and_then(|()| file.flush())
                     .map_err(|e| e.to_string())
             });
-        status = report_written(&path, written, status);
+        status = report_written(&path, written, status, human);
     }
     if let Some((path, mut file)) = html_file {
         let page = html::render(&results, &options, cores);
@@ -88,7 +147,7 @@ pub fn run(options: DemoOptions) -> ExitCode {
             .write_all(page.as_bytes())
             .and_then(|()| file.flush())
             .map_err(|err| err.to_string());
-        status = report_written(&path, written, status);
+        status = report_written(&path, written, status, human);
     }
 
     let failed = binaries
@@ -118,16 +177,30 @@ pub fn run(options: DemoOptions) -> ExitCode {
     status
 }
 
+/// Whether a binary that ran showed something other than its stage's lesson.
+fn any_unexpected(results: &[ScenarioResult]) -> bool {
+    results
+        .iter()
+        .flat_map(|result| &result.runs)
+        .filter_map(|run| run.outcome.as_ref().ok())
+        .any(|ran| !ran.summary.as_expected())
+}
+
 fn create(path: &Path) -> Result<(PathBuf, BufWriter<File>), String> {
     File::create(path)
         .map(|file| (path.to_path_buf(), BufWriter::new(file)))
         .map_err(|err| format!("cannot write {}: {err}", path.display()))
 }
 
-fn report_written(path: &Path, written: Result<(), String>, status: ExitCode) -> ExitCode {
+fn report_written(
+    path: &Path,
+    written: Result<(), String>,
+    status: ExitCode,
+    human: Human,
+) -> ExitCode {
     match written {
         Ok(()) => {
-            println!("wrote {}", path.display());
+            human.print(&format!("wrote {}\n", path.display()));
             status
         }
         Err(err) => {
@@ -142,7 +215,7 @@ fn error(message: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-fn print_build_failures(binaries: &[Binary], built: &Built, style: Style) {
+fn print_build_failures(binaries: &[Binary], built: &Built, style: Style, human: Human) {
     // Binaries of one package usually share their error: show it once, naming them all.
     let mut failures: Vec<(Vec<&str>, &str)> = Vec::new();
     for binary in binaries {
@@ -157,18 +230,20 @@ fn print_build_failures(binaries: &[Binary], built: &Built, style: Style) {
             None => failures.push((vec![binary.name], &failure.message)),
         }
     }
+    let mut out = String::new();
     for (names, message) in &failures {
-        println!(
-            "{} {}:",
+        out.push_str(&format!(
+            "{} {}:\n",
             style.paint(Color::Red, "could not build"),
             style.paint(Color::Bold, &names.join(", "))
-        );
+        ));
         for line in message.lines() {
-            println!("  {line}");
+            out.push_str(&format!("  {line}\n"));
         }
     }
     if !failures.is_empty() {
-        println!();
+        out.push('\n');
+        human.print(&out);
     }
 }
 
@@ -281,7 +356,7 @@ fn last_line(log: &str) -> String {
     }
 }
 
-fn print_scenario(result: &ScenarioResult, cores: usize, style: Style) {
+fn print_scenario(result: &ScenarioResult, cores: usize, style: Style, human: Human) {
     let (title, lesson) = describe(result.scenario, &result.settings);
     let rule = "─".repeat(timeline::WIDTH);
     let mut out = String::new();
@@ -298,7 +373,57 @@ fn print_scenario(result: &ScenarioResult, cores: usize, style: Style) {
     out.push('\n');
     out.push_str(&table::render(result, cores, style));
     out.push('\n');
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(out.as_bytes());
-    let _ = stdout.flush();
+    human.print(&out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use measure::catalogue::{Lesson, Stage};
+    use measure::summary::{Outcome, Summary};
+
+    fn result_with(outcome: Outcome, lesson: Lesson) -> ScenarioResult {
+        let summary = Summary {
+            slow: None,
+            idle: None,
+            fast: None,
+            batch: None,
+            failed: 0,
+            total: 0,
+            first_error: None,
+            outcome,
+            lesson,
+        };
+        let ran = Ran {
+            pid: 1,
+            addr: std::net::SocketAddr::from(([127, 0, 0, 1], 1)),
+            run: scenario::Run {
+                start: std::time::Instant::now(),
+                requests: Vec::new(),
+            },
+            summary,
+            log: String::new(),
+            exited_early: None,
+        };
+        ScenarioResult {
+            scenario: Scenario::Slow,
+            settings: Settings {
+                delay: Duration::from_millis(600),
+                fast: 5,
+                workers: WORKERS,
+            },
+            runs: vec![StageRun {
+                binary: *Stage::One.default_binary(),
+                outcome: Ok(ran),
+            }],
+        }
+    }
+
+    #[test]
+    fn an_unexpected_verdict_is_noticed() {
+        let as_expected = result_with(Outcome::Waited, Lesson::Wait);
+        assert!(!any_unexpected(&[as_expected]));
+        let unexpected = result_with(Outcome::DidNotWait, Lesson::Wait);
+        assert!(any_unexpected(&[unexpected]));
+    }
 }

@@ -3,6 +3,8 @@
 use measure::scenario::Scenario;
 
 use crate::demo::results::ScenarioResult;
+use measure::verdicts;
+
 use crate::demo::summary::{Tone, cpu_comparisons, tone, verdict_in_words};
 use crate::demo::timeline::WIDTH;
 use crate::style::{self, Color, Style};
@@ -112,9 +114,13 @@ pub fn render(result: &ScenarioResult, cores: usize, style: Style) -> String {
         for line in cpu_comparisons(result, cores) {
             out.push_str(&style::wrap(&style.paint(Color::Bold, &line), WIDTH, ""));
         }
-        notes.push(
-            "Cores busy ≈ batch size × time of one /cpu alone ÷ time of the batch.".to_string(),
-        );
+        notes.push(format!(
+            "Cores busy ≈ batch size × time of one /cpu alone ÷ time of the batch. At once \
+             (parallel): at least {} cores' worth, and the last answer at most {} × the batch \
+             size times later than the first; else one after another.",
+            verdicts::PARALLEL_SPEEDUP,
+            verdicts::PARALLEL_SPREAD
+        ));
     } else {
         if idle {
             notes.push(format!(
@@ -132,8 +138,10 @@ pub fn render(result: &ScenarioResult, cores: usize, style: Style) -> String {
         };
         notes.push(format!(
             "Latency counts from each request's scheduled send time. p50/p99/max of the \
-             {fast} fast requests by nearest rank over an exact sort{p99}. Waited: p50 ≥ 0.8 × \
-             the delay; did not wait: p50 < 0.3 × the delay."
+             {fast} fast requests by nearest rank over an exact sort{p99}. Waited: p50 ≥ {} × \
+             the delay; did not wait: p50 < {} × the delay.",
+            verdicts::WAITED,
+            verdicts::DID_NOT_WAIT
         ));
     }
     if unexpected {

@@ -9,6 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use measure::catalogue::{Binary, Runtime, Stage};
 use similar::{ChangeTag, TextDiff};
 
 use crate::style::{Color, Style};
@@ -32,9 +33,10 @@ Examples:
 /// What the command line asked for.
 #[derive(Debug, PartialEq, Eq)]
 pub struct DiffOptions {
-    pub from: u8,
-    pub to: u8,
-    pub runtime: &'static str,
+    pub from: Stage,
+    pub to: Stage,
+    /// Which binary of the async stages; stages 1 and 2 have one each.
+    pub runtime: Runtime,
     pub with_comments: bool,
 }
 
@@ -43,18 +45,16 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<DiffOpti
     use lexopt::prelude::*;
 
     let mut stages = Vec::new();
-    let mut runtime = "async-std";
+    let mut runtime = Runtime::AsyncStd;
     let mut with_comments = false;
     let mut parser = lexopt::Parser::from_args(args);
     while let Some(arg) = parser.next().map_err(|err| err.to_string())? {
         match arg {
             Long("runtime") => {
                 let value = parser.value().map_err(|err| err.to_string())?;
-                runtime = match value.to_str() {
-                    Some("async-std") => "async-std",
-                    Some("tokio") => "tokio",
-                    Some("smol") => "smol",
-                    _ => {
+                runtime = match value.to_str().and_then(Runtime::from_name) {
+                    Some(runtime) => runtime,
+                    None => {
                         return Err(format!(
                             "--runtime takes async-std, tokio or smol, not {value:?}"
                         ));
@@ -65,9 +65,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<DiffOpti
             Short('h') | Long("help") => return Ok(None),
             Value(value) => {
                 let text = value.to_string_lossy().into_owned();
-                match text.parse::<u8>() {
-                    Ok(stage @ 1..=5) => stages.push(stage),
-                    _ => return Err(format!("stages are numbers from 1 to 5, not {text:?}")),
+                match text.parse::<u8>().ok().and_then(Stage::from_number) {
+                    Some(stage) => stages.push(stage),
+                    None => return Err(format!("stages are numbers from 1 to 5, not {text:?}")),
                 }
             }
             other => return Err(other.unexpected().to_string()),
@@ -84,15 +84,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<DiffOpti
     }))
 }
 
-/// The server file of a stage on a runtime, relative to the workspace root.
-pub fn server_file(stage: u8, runtime: &str) -> PathBuf {
-    match (stage, runtime) {
-        (1 | 2, _) => PathBuf::from(format!("crates/stage-{stage}/src/main.rs")),
-        (_, "async-std") => PathBuf::from(format!("crates/stage-{stage}/src/bin/stage-{stage}.rs")),
-        (_, runtime) => PathBuf::from(format!(
-            "crates/stage-{stage}/src/bin/stage-{stage}-{runtime}.rs"
-        )),
-    }
+/// The server file of a stage on a runtime, relative to the workspace root, from the
+/// catalogue: stages 1 and 2 have one binary each, whatever the runtime asked for.
+pub fn server_file(stage: Stage, runtime: Runtime) -> PathBuf {
+    let binary = Binary::of(stage, runtime).unwrap_or_else(|| stage.default_binary());
+    PathBuf::from(binary.source)
 }
 
 /// The code of a file as the diff sees it: without comment lines and mdBook anchors unless
@@ -188,6 +184,9 @@ mod tests {
     }
 
     fn code_diff(from: u8, to: u8, runtime: &str) -> String {
+        let runtime = Runtime::from_name(runtime).expect("a runtime of the async stages");
+        let stage = |number| Stage::from_number(number).expect("a stage from 1 to 5");
+        let (from, to) = (stage(from), stage(to));
         let read = |stage| {
             let text = fs::read_to_string(root().join(server_file(stage, runtime)))
                 .expect("a stage's server file");
@@ -262,7 +261,10 @@ mod tests {
         let options = parse(&["3", "4", "--runtime", "smol"])
             .expect("valid")
             .expect("not help");
-        assert_eq!((options.from, options.to, options.runtime), (3, 4, "smol"));
+        assert_eq!(
+            (options.from, options.to, options.runtime),
+            (Stage::Three, Stage::Four, Runtime::Smol)
+        );
         assert!(parse(&["3"]).is_err());
         assert!(parse(&["3", "9"]).is_err());
         assert!(parse(&["3", "4", "--runtime", "go"]).is_err());
