@@ -241,18 +241,61 @@ struct BuildReport {
     stderr_errors: Vec<String>,
 }
 
-fn cargo_build(workspace: &Workspace, binaries: &[&BinTarget], progress: &Progress) -> BuildReport {
-    let mut command = Command::new(&workspace.cargo);
+/// The one way every command builds: `cargo build --release --locked` of the workspace at
+/// `manifest`, with the cargo that runs us. Callers add what to build and how to report.
+pub fn release_build(cargo: &OsStr, manifest: &Path) -> Command {
+    let mut command = Command::new(cargo);
     command
-        .args([
-            "build",
-            "--release",
-            "--keep-going",
-            "--message-format",
-            "json",
-        ])
-        .arg("--manifest-path")
-        .arg(&workspace.manifest);
+        .args(["build", "--release", "--locked", "--manifest-path"])
+        .arg(manifest)
+        .stdin(Stdio::null());
+    command
+}
+
+/// Builds one binary, showing cargo's own messages on the terminal (compiler errors in full,
+/// as `cargo build` shows them), and returns its executable: the workshop's way, where the
+/// student's compiler errors are the point.
+pub fn build_one_showing_errors(
+    manifest: &Path,
+    package: &str,
+    bin: &str,
+) -> Result<PathBuf, String> {
+    let cargo = cargo();
+    let mut child = release_build(&cargo, manifest)
+        .args(["-p", package, "--bin", bin])
+        .args(["--message-format", "json-render-diagnostics"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|err| format!("cannot run {}: {err}", cargo.to_string_lossy()))?;
+    let mut executable = None;
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let Ok(message) = serde_json::from_str::<Value>(&line) else {
+                continue;
+            };
+            if let Some((name, path)) = built_binary(&message) {
+                if name == bin {
+                    executable = Some(path);
+                }
+            }
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|err| format!("cargo did not finish: {err}"))?;
+    match executable {
+        Some(path) if status.success() => Ok(path),
+        _ => Err(format!(
+            "{bin} does not build (cargo's messages are above; the first error is the one to \
+             fix). Try it yourself: cargo build -p {package} --bin {bin}"
+        )),
+    }
+}
+
+fn cargo_build(workspace: &Workspace, binaries: &[&BinTarget], progress: &Progress) -> BuildReport {
+    let mut command = release_build(&workspace.cargo, &workspace.manifest);
+    command.args(["--keep-going", "--message-format", "json"]);
     for package in unique(binaries.iter().map(|b| b.package)) {
         command.args(["-p", package]);
     }
@@ -261,7 +304,6 @@ fn cargo_build(workspace: &Workspace, binaries: &[&BinTarget], progress: &Progre
     }
     let mut report = BuildReport::default();
     let mut child = match command
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -533,18 +533,10 @@ fn check_build(cargo: &OsStr, root: &Path) -> Outcome {
         packages.join(" -p ")
     );
     let started = Instant::now();
-    let status = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "--locked",
-            "--offline",
-            "--manifest-path",
-        ])
-        .arg(&manifest)
+    let status = crate::cargo::release_build(cargo, &manifest)
+        .arg("--offline")
         .args(packages.iter().flat_map(|package| ["-p", package.as_str()]))
         .current_dir(root)
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
         // cargo's own progress, on the terminal: a slow first build does not look hung.
         .stderr(Stdio::inherit())

@@ -10,9 +10,8 @@
 
 use std::ffi::OsString;
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::ExitCode;
 
 use serde_json::{Map, Value, json};
 use workshop_course::{self as workshop, Finding, Seen, Step, Verdict};
@@ -361,49 +360,9 @@ fn render_finding(finding: &Finding, style: Style) -> String {
 /// Builds the student's binary in release mode, showing cargo's own messages (compiler
 /// errors included, in full), and returns the executable cargo names.
 fn build_step(root: &Path, step: &Step) -> Result<PathBuf, String> {
-    let cargo = crate::cargo::cargo();
-    let bin = format!("step-{}", step.number);
-    let mut child = Command::new(&cargo)
-        .args([
-            "build",
-            "--release",
-            "--locked",
-            "-p",
-            "workshop",
-            "--bin",
-            &bin,
-        ])
-        .args(["--message-format", "json-render-diagnostics"])
-        .current_dir(root)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|err| format!("error: cannot run {}: {err}", cargo.to_string_lossy()))?;
-    let mut executable = None;
-    if let Some(stdout) = child.stdout.take() {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let Ok(message) = serde_json::from_str::<Value>(&line) else {
-                continue;
-            };
-            if let Some((name, path)) = crate::cargo::built_binary(&message) {
-                if name == bin {
-                    executable = Some(path);
-                }
-            }
-        }
-    }
-    let status = child
-        .wait()
-        .map_err(|err| format!("error: cargo did not finish: {err}"))?;
-    match executable {
-        Some(path) if status.success() => Ok(path),
-        _ => Err(format!(
-            "\nYour file does not build yet (cargo's messages are above; the first error is \
-             the one to fix). Nothing was measured.\n\
-             Try it yourself: cargo build -p workshop --bin {bin}"
-        )),
-    }
+    let manifest = root.join("Cargo.toml");
+    crate::cargo::build_one_showing_errors(&manifest, "workshop", &step.bin_name())
+        .map_err(|err| format!("\nYour file does not build yet: nothing was measured.\n{err}"))
 }
 
 fn solution(step: &Step, force: bool, root: &Path, style: Style) -> ExitCode {
