@@ -519,7 +519,7 @@ fn ramp(addr: SocketAddr, options: &Options, slow: Duration) -> Model {
                 });
             }
             let latency = fast.latency();
-            if latency < verdicts::did_not_wait_ceiling(slow) {
+            if answered_at_once(latency, slow) {
                 fastest_at_each.push(latency);
                 if count == options.max_pending {
                     return concurrent(count, &fastest_at_each);
@@ -547,6 +547,19 @@ fn ramp(addr: SocketAddr, options: &Options, slow: Duration) -> Model {
         max_pending: options.max_pending,
         slow,
     })
+}
+
+/// The ramp's judgement of one fast request beside pending slow ones that take `slow`: it was
+/// answered at once, or it is checked against when the slow ones were answered. The same
+/// threshold the demo judges "did not wait" by.
+pub fn answered_at_once(latency: Duration, slow: Duration) -> bool {
+    verdicts::waiting(latency, slow) == verdicts::Waiting::DidNotWait
+}
+
+/// The CPU probe's judgement of one batch: what it measured, and so whether it ran in
+/// parallel. The same function the demo's cpu scenario is judged by.
+pub fn cpu_attempt(alone: Duration, batch: &[Duration], together: Duration) -> Option<CpuBatch> {
+    CpuBatch::measure(alone, batch, together)
 }
 
 fn concurrent(pending: usize, fastest_at_each: &[Duration]) -> Model {
@@ -608,7 +621,7 @@ fn measure_cpu(addr: SocketAddr, cpu_path: &str) -> Cpu {
             .map(|exchange| exchange.latency())
             .collect();
         let together = started.elapsed();
-        let measured = match CpuBatch::measure(alone, &latencies, together) {
+        let measured = match cpu_attempt(alone, &latencies, together) {
             Some(measured) if latencies.len() == CPU_BATCH => measured,
             _ => {
                 let size = CPU_BATCH;
