@@ -3,7 +3,10 @@
 //! It hands out its input in small pieces (so a handler that reads only once fails), then
 //! reports end of input (a read of 0 bytes, as a socket does when the client closes), and keeps
 //! every byte written to it. It implements std's `Read`/`Write`, futures-io's
-//! `AsyncRead`/`AsyncWrite` (async-std, smol) and tokio's, so every handler can be tested.
+//! `AsyncRead`/`AsyncWrite` (async-std, smol) and tokio's, so every async handler can be
+//! tested, and std code that is generic over `Read`/`Write`. Stage 1's `handle_connection`
+//! takes a `TcpStream` itself (it sets the socket's read timeout), so it is tested through a
+//! real socket, by the conformance suite.
 
 use std::io::{self, Read, Write};
 use std::pin::Pin;

@@ -98,8 +98,18 @@ fn parallel_has_one_edge() {
     let speedup_edge = alone.mul_f64(4.0 / verdicts::PARALLEL_SPEEDUP);
     let cases = [
         // Around the speed-up's edge, with answers close together.
-        vec![ms(200), ms(210), ms(220), speedup_edge - Duration::from_micros(10)],
-        vec![ms(200), ms(210), ms(220), speedup_edge + Duration::from_micros(10)],
+        vec![
+            ms(200),
+            ms(210),
+            ms(220),
+            speedup_edge - Duration::from_micros(10),
+        ],
+        vec![
+            ms(200),
+            ms(210),
+            ms(220),
+            speedup_edge + Duration::from_micros(10),
+        ],
         // Fast enough, but answers one after another: around the spread's edge (3 × 100 ms).
         vec![ms(100), ms(150), ms(200), ms(300)],
         vec![ms(99), ms(150), ms(200), ms(300)],

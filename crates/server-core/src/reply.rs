@@ -2,7 +2,7 @@
 
 use std::hint::black_box;
 
-use crate::{HELLO_HTML, NOT_FOUND_HTML};
+use crate::{HELLO_HTML, MAX_BODY_BYTES, MAX_HEAD_BYTES, NOT_FOUND_HTML};
 
 /// Every status this server sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,12 +49,20 @@ impl Status {
         let explanation = match self {
             Status::Ok => return HELLO_HTML.to_string(),
             Status::NotFound => return NOT_FOUND_HTML.to_string(),
-            Status::BadRequest => "The request could not be read as HTTP/1.0 or HTTP/1.1.",
-            Status::MethodNotAllowed => "This server answers only GET and HEAD.",
-            Status::RequestTimeout => "The request did not arrive in time (see --read-timeout-ms).",
-            Status::ContentTooLarge => "This server reads request bodies of at most 64 KiB.",
-            Status::HeadTooLarge => "This server reads request heads of at most 8 KiB.",
-            Status::NotImplemented => "This server does not read chunked request bodies.",
+            Status::BadRequest => "The request could not be read as HTTP/1.0 or HTTP/1.1.".into(),
+            Status::MethodNotAllowed => "This server answers only GET and HEAD.".into(),
+            Status::RequestTimeout => {
+                "The request did not arrive in time (see --read-timeout-ms).".into()
+            }
+            Status::ContentTooLarge => format!(
+                "This server reads request bodies of at most {} KiB.",
+                MAX_BODY_BYTES / 1024
+            ),
+            Status::HeadTooLarge => format!(
+                "This server reads request heads of at most {} KiB.",
+                MAX_HEAD_BYTES / 1024
+            ),
+            Status::NotImplemented => "This server does not read chunked request bodies.".into(),
         };
         let (code, reason) = (self.code(), self.reason());
         format!(

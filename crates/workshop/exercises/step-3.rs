@@ -12,6 +12,7 @@
 //! copy, `crates/workshop/src/bin/step-3.rs`: `cargo run -p workshop --bin step-3`.
 
 use async_std::net::TcpListener;
+use async_std::task;
 use futures_util::StreamExt;
 use server_core::{Config, Flags, announce, shutdown};
 use stage_3::on_async_std::handle_connection;
@@ -22,7 +23,7 @@ fn main() {
         "concurrent connections on one task (async-std)",
         Flags::WithMaxConnections,
     );
-    async_std::task::block_on(async {
+    task::block_on(async {
         let listener = TcpListener::bind(config.address())
             .await
             .unwrap_or_else(|err| config.exit_bind_failed(err));

@@ -13,6 +13,7 @@
 //! copy, `crates/workshop/src/bin/step-4.rs`: `cargo run -p workshop --bin step-4`.
 
 use async_std::net::TcpListener;
+use async_std::task;
 use futures_util::StreamExt;
 use server_core::{Config, Flags, announce, shutdown};
 use stage_3::on_async_std::handle_connection;
@@ -25,7 +26,7 @@ fn main() {
         "a task per connection on many threads (async-std)",
         Flags::WithMaxConnections,
     );
-    async_std::task::block_on(async {
+    task::block_on(async {
         let listener = TcpListener::bind(config.address())
             .await
             .unwrap_or_else(|err| config.exit_bind_failed(err));

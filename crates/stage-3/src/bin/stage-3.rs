@@ -11,6 +11,7 @@
 //! on the maintained runtimes: `--bin stage-3-smol`, `--bin stage-3-tokio`.
 
 use async_std::net::TcpListener;
+use async_std::task;
 use futures_util::StreamExt;
 use server_core::{Config, Flags, announce, shutdown};
 use stage_3::on_async_std::handle_connection;
@@ -21,7 +22,7 @@ fn main() {
         "async, one connection at a time (async-std)",
         Flags::Common,
     );
-    async_std::task::block_on(async {
+    task::block_on(async {
         let listener = TcpListener::bind(config.address())
             .await
             .unwrap_or_else(|err| config.exit_bind_failed(err));

@@ -13,6 +13,7 @@
 //! the maintained runtimes: `--bin stage-4-smol`, `--bin stage-4-tokio`.
 
 use async_std::net::TcpListener;
+use async_std::task;
 use futures_util::StreamExt;
 use server_core::{Config, Flags, announce, shutdown};
 use stage_3::on_async_std::handle_connection;
@@ -23,7 +24,7 @@ fn main() {
         "concurrent connections on one task (async-std)",
         Flags::WithMaxConnections,
     );
-    async_std::task::block_on(async {
+    task::block_on(async {
         let listener = TcpListener::bind(config.address())
             .await
             .unwrap_or_else(|err| config.exit_bind_failed(err));

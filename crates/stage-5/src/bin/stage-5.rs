@@ -20,7 +20,7 @@ fn main() {
         "a task per connection on many threads (async-std)",
         Flags::WithMaxConnections,
     );
-    async_std::task::block_on(async {
+    task::block_on(async {
         let listener = TcpListener::bind(config.address())
             .await
             .unwrap_or_else(|err| config.exit_bind_failed(err));

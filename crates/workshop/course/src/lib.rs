@@ -65,8 +65,8 @@ pub const STEPS: [Step; 4] = [
         title: "async, and still one at a time",
         exercise: "crates/workshop/exercises/step-2.rs",
         hints: &[
-            "Async code needs a runtime to run it: wrap the body of `main` in \
-             `async_std::task::block_on(async { ... })`.",
+            "Async code needs a runtime to run it: `use async_std::task;` and wrap the body \
+             of `main` in `task::block_on(async { ... })`.",
             "Use the async listener, `async_std::net::TcpListener`, and `.await` its `bind`. \
              Its `incoming()` is a Stream, not an Iterator: bring in \
              `futures_util::StreamExt`.",
@@ -103,7 +103,7 @@ pub const STEPS: [Step; 4] = [
         hints: &[
             "Everything `for_each_concurrent` drives runs inside one task, so on one thread. \
              A task of its own per connection lets the executor run them on all its threads.",
-            "`use async_std::task;` then, in a plain `for_each`: `Ok(stream) => \
+            "In a plain `for_each`: `Ok(stream) => \
              drop(task::spawn(handle_connection(stream, config))),` (dropping the handle \
              detaches the task).",
             "The loop no longer waits for anything, so nothing limits the connections in \
