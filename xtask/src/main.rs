@@ -26,6 +26,7 @@ mod demo;
 mod diff;
 mod doctor;
 mod error;
+mod output;
 mod progress;
 mod stop;
 mod style;
@@ -77,7 +78,7 @@ enum Parsed {
 fn main() -> ExitCode {
     match parse(std::env::args_os().skip(1)) {
         Ok(Parsed::Help(text)) => {
-            print!("{text}");
+            output::stdout(text);
             ExitCode::SUCCESS
         }
         Ok(Parsed::Version) => {

@@ -51,14 +51,11 @@ impl Human {
     }
 
     fn print(self, text: &str) {
-        // A closed pipe (`| head`) is not an error worth a panic: the reader has what it wants.
-        let _ = if self.to_stderr {
-            let mut err = std::io::stderr().lock();
-            err.write_all(text.as_bytes()).and_then(|()| err.flush())
+        if self.to_stderr {
+            crate::output::stderr(text);
         } else {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes()).and_then(|()| out.flush())
-        };
+            crate::output::stdout(text);
+        }
     }
 }
 

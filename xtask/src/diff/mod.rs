@@ -167,9 +167,9 @@ pub fn run(options: DiffOptions, root: &Path) -> ExitCode {
     if diff.is_empty() {
         println!("{old_name} and {new_name} have the same code.");
     } else {
-        print!("{diff}");
+        crate::output::stdout(&diff);
         if !options.with_comments {
-            println!("(comment lines left out; add --with-comments to see them)");
+            crate::output::stdout("(comment lines left out; add --with-comments to see them)\n");
         }
     }
     ExitCode::SUCCESS
