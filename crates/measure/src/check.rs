@@ -559,7 +559,7 @@ pub fn answered_at_once(latency: Duration, slow: Duration) -> bool {
 /// The CPU probe's judgement of one batch: what it measured, and so whether it ran in
 /// parallel. The same function the demo's cpu scenario is judged by.
 pub fn cpu_attempt(alone: Duration, batch: &[Duration], together: Duration) -> Option<CpuBatch> {
-    CpuBatch::measure(alone, batch, together)
+    CpuBatch::measure(alone, batch, together, available_cores())
 }
 
 fn concurrent(pending: usize, fastest_at_each: &[Duration]) -> Model {

@@ -149,7 +149,9 @@ pub fn summarize(
         if let (Some(alone), Some(together), true) =
             (summary.slow, summary.batch, errors.is_empty())
         {
-            if let Some(measured) = CpuBatch::measure(alone, &latencies(Role::Batch), together) {
+            if let Some(measured) =
+                CpuBatch::measure(alone, &latencies(Role::Batch), together, machine_cores)
+            {
                 summary.outcome = Outcome::Cpu(measured);
             }
         }
@@ -237,6 +239,7 @@ mod tests {
                 size: 10,
                 speedup,
                 spread,
+                cores: 2,
             })
         };
         assert!(Outcome::Waited.matches(Lesson::Wait));

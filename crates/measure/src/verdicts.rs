@@ -39,6 +39,11 @@ pub const PARALLEL_SPEEDUP: f64 = 1.3;
 /// as well.
 pub const PARALLEL_SPREAD: f64 = 0.75;
 
+/// A batch cannot do more work per second than the machine has cores: a speed-up above this
+/// many times the cores means a stall slowed the request measured alone, and the batch says
+/// nothing (a one-thread server was once measured at 4.9× on a 2-core machine under load).
+pub const PLAUSIBLE_PER_CORE: f64 = 1.25;
+
 /// How long a request must take to count as having waited behind a `delay`.
 pub fn waited_floor(delay: Duration) -> Duration {
     delay.mul_f64(WAITED)
@@ -91,12 +96,20 @@ pub struct CpuBatch {
     pub speedup: f64,
     /// How many times later the batch's last answer came than its first.
     pub spread: f64,
+    /// How many cores the machine has: the most a batch can keep busy.
+    pub cores: usize,
 }
 
 impl CpuBatch {
-    /// From the latency of one request `alone`, the latencies of the batch's requests, and
-    /// the time from the batch's send to its last answer. `None` without a batch.
-    pub fn measure(alone: Duration, batch: &[Duration], together: Duration) -> Option<CpuBatch> {
+    /// From the latency of one request `alone`, the latencies of the batch's requests, the
+    /// time from the batch's send to its last answer, and the machine's cores. `None` without
+    /// a batch.
+    pub fn measure(
+        alone: Duration,
+        batch: &[Duration],
+        together: Duration,
+        cores: usize,
+    ) -> Option<CpuBatch> {
         let first = batch.iter().min()?;
         let last = batch.iter().max()?;
         if together.is_zero() {
@@ -106,13 +119,23 @@ impl CpuBatch {
             size: batch.len(),
             speedup: alone.as_secs_f64() * batch.len() as f64 / together.as_secs_f64(),
             spread: last.as_secs_f64() / first.as_secs_f64().max(f64::EPSILON),
+            cores: cores.max(1),
         })
     }
 
     /// Whether the batch ran in parallel on several cores: both [`PARALLEL_SPEEDUP`] and
-    /// [`PARALLEL_SPREAD`] hold. Otherwise its requests took turns on one core.
+    /// [`PARALLEL_SPREAD`] hold, and the speed-up is one this machine's cores can give
+    /// ([`PLAUSIBLE_PER_CORE`]). Otherwise its requests took turns on one core, or a stall
+    /// spoiled the measurement: either way it does not show parallelism.
     pub fn is_parallel(&self) -> bool {
-        self.speedup >= PARALLEL_SPEEDUP && self.spread <= self.widest_parallel_spread()
+        self.speedup >= PARALLEL_SPEEDUP
+            && self.spread <= self.widest_parallel_spread()
+            && self.is_plausible()
+    }
+
+    /// Whether the speed-up is one this machine's cores can give.
+    pub fn is_plausible(&self) -> bool {
+        self.speedup <= self.cores as f64 * PLAUSIBLE_PER_CORE
     }
 
     /// The widest spread a parallel batch of this size may have.
@@ -144,6 +167,7 @@ mod tests {
             size: 4,
             speedup,
             spread,
+            cores: 2,
         };
         assert!(batch(1.3, 3.0).is_parallel());
         assert!(!batch(1.29, 2.0).is_parallel());
@@ -153,14 +177,19 @@ mod tests {
             size: 10,
             speedup: 1.9,
             spread,
+            cores: 2,
         };
         assert!(ten(5.0).is_parallel());
         assert!(!ten(7.6).is_parallel());
-        let measured = CpuBatch::measure(ms(100), &[ms(100), ms(110), ms(190), ms(200)], ms(200))
-            .expect("a batch");
+        // More work per second than two cores can do: a stall, not parallelism.
+        assert!(batch(2.5, 2.0).is_parallel());
+        assert!(!batch(2.51, 2.0).is_parallel());
+        let measured =
+            CpuBatch::measure(ms(100), &[ms(100), ms(110), ms(190), ms(200)], ms(200), 2)
+                .expect("a batch");
         assert_eq!(measured.size, 4);
         assert!((measured.speedup - 2.0).abs() < 1e-9);
         assert!((measured.spread - 2.0).abs() < 1e-9);
-        assert_eq!(CpuBatch::measure(ms(100), &[], ms(200)), None);
+        assert_eq!(CpuBatch::measure(ms(100), &[], ms(200), 2), None);
     }
 }

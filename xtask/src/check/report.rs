@@ -206,6 +206,7 @@ mod tests {
             size: 4,
             speedup: 1.75,
             spread: 1.4,
+            cores: 2,
         };
         assert_eq!(model_name(&model, &Cpu::Parallel(batch)), "a pool of 4");
         assert_eq!(

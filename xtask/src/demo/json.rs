@@ -132,9 +132,11 @@ pub fn render(results: &[ScenarioResult], options: &DemoOptions, cores: usize) -
             "did_not_wait": format!("fast p50 < {} x slow_ms", verdicts::DID_NOT_WAIT),
             "cores_busy": "batch size x time of one /cpu alone / time of the batch",
             "many_cores": format!(
-                "cores_busy >= {} and the batch's last answer <= {} x batch size x its first",
+                "cores_busy >= {} and the batch's last answer <= {} x batch size x its first, \
+                 and cores_busy <= {} x the machine's cores (more is a stall, not parallelism)",
                 verdicts::PARALLEL_SPEEDUP,
-                verdicts::PARALLEL_SPREAD
+                verdicts::PARALLEL_SPREAD,
+                verdicts::PLAUSIBLE_PER_CORE
             ),
             "idle": "a connection that sends nothing; the server (--read-timeout-ms = slow_ms) \
                      should close it without a response; the fast requests wait or not as above",
