@@ -11,7 +11,7 @@ use crate::demo::results::{ScenarioResult, StageRun};
 use crate::demo::scenario_words::describe;
 use measure::verdicts;
 
-use crate::demo::summary::{Tone, cpu_comparisons, tone, verdict_in_words};
+use crate::demo::summary::{Tone, cpu_comparisons, row_numbers, tone, verdict_in_words};
 use crate::demo::timeline::{axis_end, tick_label, tick_step};
 use crate::units::{cell, short};
 
@@ -261,23 +261,8 @@ fn table(result: &ScenarioResult, cores: usize) -> String {
         match &stage.outcome {
             Ok(ran) => {
                 let s = &ran.summary;
-                let dash = || "-".to_string();
-                let cells = if cpu {
-                    [
-                        s.slow.map(cell).unwrap_or_else(dash),
-                        s.batch.map(cell).unwrap_or_else(dash),
-                        s.fast.map(|p| cell(p.p50)).unwrap_or_else(dash),
-                        s.fast.map(|p| cell(p.max)).unwrap_or_else(dash),
-                    ]
-                } else {
-                    let first = if idle { s.idle } else { s.slow };
-                    [
-                        first.map(cell).unwrap_or_else(dash),
-                        s.fast.map(|p| cell(p.p50)).unwrap_or_else(dash),
-                        s.fast.map(|p| cell(p.p99)).unwrap_or_else(dash),
-                        s.fast.map(|p| cell(p.max)).unwrap_or_else(dash),
-                    ]
-                };
+                let cells = row_numbers(s, result.scenario)
+                    .map(|number| number.map_or_else(|| "-".to_string(), cell));
                 for value in cells {
                     let _ = write!(html, "<td class=\"num\">{value}</td>");
                 }

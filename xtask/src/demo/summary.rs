@@ -1,6 +1,8 @@
 //! A summary's outcome in plain words and colours: the verdict column of the table, the page
 //! and the JSON. The numbers and the judgement come from `measure::summary`.
 
+use std::time::Duration;
+
 use measure::catalogue::{Binary, Stage};
 use measure::scenario::Scenario;
 use measure::summary::{Outcome, Summary};
@@ -84,6 +86,34 @@ pub fn verdict_in_words(
     verdict
 }
 
+/// The four numbers of a summary's row, in the table's and the page's column order: in the
+/// cpu scenario the request alone, the batch, and the batch's p50 and max; else the slowest
+/// slow request (in the idle scenario, how long the idle client was open) and the fast
+/// requests' p50, p99 and max.
+pub fn row_numbers(summary: &Summary, scenario: Scenario) -> [Option<Duration>; 4] {
+    let fast = summary.fast;
+    match scenario {
+        Scenario::Cpu => [
+            summary.slow,
+            summary.batch,
+            fast.map(|p| p.p50),
+            fast.map(|p| p.max),
+        ],
+        Scenario::Idle => [
+            summary.idle,
+            fast.map(|p| p.p50),
+            fast.map(|p| p.p99),
+            fast.map(|p| p.max),
+        ],
+        Scenario::Slow | Scenario::BusyPool | Scenario::Blocking => [
+            summary.slow,
+            fast.map(|p| p.p50),
+            fast.map(|p| p.p99),
+            fast.map(|p| p.max),
+        ],
+    }
+}
+
 /// What a request came to: `None` for `200 OK`, else why not.
 pub fn request_error(exchange: &measure::Exchange) -> Option<String> {
     match &exchange.response {
@@ -136,7 +166,6 @@ mod tests {
     use super::*;
     use measure::catalogue::Lesson;
     use measure::summary::{Percentiles, waiting_outcome};
-    use std::time::Duration;
 
     fn summary_of(fast: &[u64]) -> Summary {
         let fast = Percentiles::of(fast.iter().map(|&v| Duration::from_millis(v)).collect());

@@ -5,7 +5,7 @@ use measure::scenario::Scenario;
 use crate::demo::results::ScenarioResult;
 use measure::verdicts;
 
-use crate::demo::summary::{Tone, cpu_comparisons, tone, verdict_in_words};
+use crate::demo::summary::{Tone, cpu_comparisons, row_numbers, tone, verdict_in_words};
 use crate::demo::timeline::WIDTH;
 use crate::style::{self, Color, Style};
 use crate::units::cell;
@@ -60,24 +60,8 @@ pub fn render(result: &ScenarioResult, cores: usize, style: Style) -> String {
         let verdict = match &stage.outcome {
             Ok(ran) => {
                 let summary = &ran.summary;
-                let none = || "-".to_string();
-                let cells = if cpu {
-                    [
-                        summary.slow.map(cell).unwrap_or_else(none),
-                        summary.batch.map(cell).unwrap_or_else(none),
-                        summary.fast.map(|p| cell(p.p50)).unwrap_or_else(none),
-                        summary.fast.map(|p| cell(p.max)).unwrap_or_else(none),
-                    ]
-                } else {
-                    // The first column: the slow request, or how long the idle client was open.
-                    let first = if idle { summary.idle } else { summary.slow };
-                    [
-                        first.map(cell).unwrap_or_else(none),
-                        summary.fast.map(|p| cell(p.p50)).unwrap_or_else(none),
-                        summary.fast.map(|p| cell(p.p99)).unwrap_or_else(none),
-                        summary.fast.map(|p| cell(p.max)).unwrap_or_else(none),
-                    ]
-                };
+                let cells = row_numbers(summary, result.scenario)
+                    .map(|number| number.map_or_else(|| "-".to_string(), cell));
                 for value in cells {
                     row.push_str(&style::pad_left(&value, NUMBER));
                 }

@@ -453,9 +453,6 @@ fn grade_concurrent_on_one_thread(grade: &mut Grade, step: &Step, bin: &Path) {
         ),
         (Model::Unknown(_), _) => return,
     }
-    if grade.diagnosis.is_some() {
-        return; // The limit is only worth measuring once the model is right.
-    }
     limit_of_3(
         grade,
         step,
@@ -508,16 +505,16 @@ fn grade_parallel(grade: &mut Grade, step: &Step, bin: &Path) {
         ),
         (Model::Unknown(_), _) => return,
     }
-    if grade.diagnosis.is_some() {
-        return; // The limit is only worth measuring once the model is right.
-    }
-    limit_of_3(
+    let model_right = limit_of_3(
         grade,
         step,
         bin,
         "the loop must wait: `shutdown::wait_for_room(config.max_connections).await` after \
          spawning",
     );
+    if !model_right {
+        return;
+    }
     graceful_shutdown(
         grade,
         bin,
@@ -528,12 +525,16 @@ fn grade_parallel(grade: &mut Grade, step: &Step, bin: &Path) {
     );
 }
 
-/// With `--max-connections 3`, a fourth slow request makes a fast one wait.
-fn limit_of_3(grade: &mut Grade, step: &Step, bin: &Path, fix: &str) {
+/// With `--max-connections 3`, a fourth slow request makes a fast one wait. Measured only
+/// once the model is right (returns whether it was): a wrong model's limit says nothing.
+fn limit_of_3(grade: &mut Grade, step: &Step, bin: &Path, fix: &str) -> bool {
+    if grade.diagnosis.is_some() {
+        return false;
+    }
     let limit = GRADING_LIMIT.to_string();
     let extra = ["--max-connections", &limit];
     let Some(report) = run_check(grade, step, bin, &extra, false) else {
-        return;
+        return true;
     };
     let what = format!("--max-connections {GRADING_LIMIT} serves at most {GRADING_LIMIT} at once");
     let seen = Seen::measured(&report);
@@ -550,6 +551,7 @@ fn limit_of_3(grade: &mut Grade, step: &Step, bin: &Path, fix: &str) {
             ),
         ),
     }
+    true
 }
 
 /// Ctrl-C while a slow request is in flight: the request must still get its answer, and the
