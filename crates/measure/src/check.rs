@@ -247,7 +247,7 @@ pub fn check_process(server: &mut ServerProcess, options: &Options) -> Report {
             server.exit_status()
         };
         status.map(|status| {
-            let log = server.stderr_text();
+            let log = server.stderr_text_after_exit(Duration::from_secs(1));
             let last_lines: Vec<_> = log.lines().rev().take(3).collect();
             let last_lines: Vec<_> = last_lines.into_iter().rev().collect();
             format!(

@@ -17,6 +17,8 @@ pub struct ServerProcess {
     child: Child,
     addr: SocketAddr,
     stderr: Arc<Mutex<Vec<u8>>>,
+    /// The thread that reads stderr: it ends when the process has closed it (by exiting).
+    stderr_reader: Option<thread::JoinHandle<()>>,
 }
 
 impl ServerProcess {
@@ -38,16 +40,17 @@ impl ServerProcess {
         // Keep all of stderr (the request log) so tests can read it, and so the server never
         // blocks on a full pipe.
         let stderr = Arc::new(Mutex::new(Vec::new()));
+        let mut stderr_reader = None;
         if let Some(mut pipe) = child.stderr.take() {
             let stderr = Arc::clone(&stderr);
-            thread::spawn(move || {
+            stderr_reader = Some(thread::spawn(move || {
                 let mut chunk = [0u8; 4096];
                 while let Ok(count @ 1..) = pipe.read(&mut chunk) {
                     if let Ok(mut log) = stderr.lock() {
                         log.extend_from_slice(&chunk[..count]);
                     }
                 }
-            });
+            }));
         }
 
         // Read the first stdout line on a thread, so a server that never prints cannot hang us.
@@ -68,6 +71,7 @@ impl ServerProcess {
             child,
             addr: SocketAddr::from(([0, 0, 0, 0], 0)),
             stderr,
+            stderr_reader,
         };
         let line = match line_rx.recv_timeout(START_TIMEOUT) {
             Ok(Ok(line)) => line,
@@ -108,6 +112,19 @@ impl ServerProcess {
             .map(|log| log.clone())
             .unwrap_or_default();
         String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// Everything the server wrote to stderr, once it has exited: waits up to `timeout` for
+    /// the last of it to be read, so a crashed server's last words are not lost to a race.
+    pub fn stderr_text_after_exit(&self, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        while let Some(reader) = &self.stderr_reader {
+            if reader.is_finished() || Instant::now() >= deadline {
+                break;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+        self.stderr_text()
     }
 
     /// Waits until the stderr log contains `needle`, for at most `timeout`.
