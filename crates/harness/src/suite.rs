@@ -771,6 +771,10 @@ fn assert_check_finds(report: &measure::check::Report, expectation: Expected) {
 /// The check's probes find the stage's model: one at a time, a pool of exactly `--workers`,
 /// concurrent on one thread, or concurrent and parallel (where there are cores to show it).
 pub fn the_check_finds_the_stage_model(target: &Target) {
+    measure::check::alone(|| the_check_finds_the_stage_model_alone(target));
+}
+
+fn the_check_finds_the_stage_model_alone(target: &Target) {
     let mut server = target.start();
     let options = measure::check::Options {
         slow: Some(delay()),
@@ -783,6 +787,10 @@ pub fn the_check_finds_the_stage_model(target: &Target) {
 /// A limit on requests at once is measured as a pool of that size: `--workers 3` in stage 2,
 /// `--max-connections 3` in stages 4 and 5.
 pub fn the_check_measures_a_limit_of_3_as_a_pool_of_3(target: &Target) {
+    measure::check::alone(|| a_limit_of_3_alone(target));
+}
+
+fn a_limit_of_3_alone(target: &Target) {
     let limit = match target.expectation {
         Expected::OneAtATime => return,
         Expected::Pool { .. } => "--workers",

@@ -634,7 +634,11 @@ fn measure_cpu(addr: SocketAddr, cpu_path: &str) -> Cpu {
                 return Cpu::Parallel(measured);
             }
         }
-        if best.is_none_or(|best| measured.speedup > best.speedup) {
+        // The best attempt is reported; a stalled (implausible) one only if none was better.
+        let better = |best: CpuBatch| {
+            (measured.is_plausible(), measured.speedup) > (best.is_plausible(), best.speedup)
+        };
+        if best.is_none_or(better) {
             best = Some(measured);
         }
         // Stop once the attempts left cannot make up the parallel ones still needed.
@@ -653,6 +657,18 @@ fn measure_cpu(addr: SocketAddr, cpu_path: &str) -> Cpu {
 }
 
 static CPU_PROBE: Mutex<()> = Mutex::new(());
+
+static MEASURING_ALONE: Mutex<()> = Mutex::new(());
+
+/// Runs `measure` with no other measurement of this process beside it (tests run many at a
+/// time, and a check's ramps and CPU probe are timed): the check tests and the workshop's
+/// grading tests each take this for their whole run.
+pub fn alone<T>(measure: impl FnOnce() -> T) -> T {
+    let _ours = MEASURING_ALONE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    measure()
+}
 
 /// The contract's other points, bad input last; each piece of bad input is followed by a
 /// `GET` that must still be answered.

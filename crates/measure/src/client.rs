@@ -249,10 +249,13 @@ fn read_response(
     let mut bytes = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
-        let count = stream.read(&mut chunk)?;
-        if count == 0 {
-            break;
-        }
+        let count = match stream.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(count) => count,
+            // A signal to this process (not to the server) is no answer: read again.
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
         if timing.first_byte.is_none() {
             timing.first_byte = Some(scheduled.elapsed());
         }
