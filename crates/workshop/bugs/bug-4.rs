@@ -3,8 +3,7 @@
 //! Each connection is spawned as a task of its own, and the accept loop goes straight back
 //! to accepting. async-std's executor runs tasks on a pool of threads (one per core).
 //!
-//! async-std is discontinued (RUSTSEC-2025-0052); smol is its successor. The same stage on
-//! the maintained runtimes: `--bin stage-5-smol`, `--bin stage-5-tokio`.
+//! async-std is discontinued (RUSTSEC-2025-0052); smol is its successor.
 
 use async_std::net::TcpListener;
 use async_std::sync::Mutex;

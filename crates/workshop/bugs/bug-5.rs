@@ -5,8 +5,7 @@
 //! connections are served concurrently *and* in parallel: a handler that blocks its thread
 //! (`/block`) or computes (`/cpu`) holds one thread, and the others keep serving.
 //!
-//! async-std is discontinued (RUSTSEC-2025-0052); smol is its successor. The same stage on
-//! the maintained runtimes: `--bin stage-5-smol`, `--bin stage-5-tokio`.
+//! async-std is discontinued (RUSTSEC-2025-0052); smol is its successor.
 
 use async_std::net::TcpListener;
 use async_std::task;
