@@ -21,7 +21,7 @@ fn main() {
         "find the bug: a task per connection (async-std)",
         Flags::WithMaxConnections,
     );
-    async_std::task::block_on(async {
+    task::block_on(async {
         let listener = TcpListener::bind(config.address())
             .await
             .unwrap_or_else(|err| config.exit_bind_failed(err));
