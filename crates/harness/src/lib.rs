@@ -4,9 +4,12 @@
 //!
 //! - [`suite`]: the conformance suite every server binary must pass, and the concurrency
 //!   expectation of each stage; [`conformance_tests!`] turns it into `#[test]`s.
+//! - [`bug_probes`]: probes the check lacks (Ctrl-C with a request in flight, threads and
+//!   memory per waiting client, a head in pieces), prototyped for the find-the-bug servers.
 //! - [`mock`]: in-memory streams for unit tests of an async connection handler. Unlike the
 //!   Async Book's mock, they report end of input and keep every byte written, so a handler
 //!   that reads too little or writes too much fails.
 
+pub mod bug_probes;
 pub mod mock;
 pub mod suite;

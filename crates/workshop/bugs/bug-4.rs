@@ -1,0 +1,58 @@
+//! Find the bug: a task per connection, on a multi-threaded executor (async-std).
+//!
+//! Each connection is spawned as a task of its own, and the accept loop goes straight back
+//! to accepting. async-std's executor runs tasks on a pool of threads (one per core).
+//!
+//! async-std is discontinued (RUSTSEC-2025-0052); smol is its successor.
+
+use async_std::net::TcpListener;
+use async_std::sync::Mutex;
+use async_std::task;
+use futures_util::StreamExt;
+use server_core::{Config, Flags, announce, shutdown};
+use stage_3::on_async_std::handle_connection;
+
+/// How many connections have been served so far, for the log.
+static SERVED: Mutex<u64> = Mutex::new(0);
+
+fn main() {
+    let config = Config::from_args(
+        "bug-4",
+        "find the bug: a task per connection (async-std)",
+        Flags::WithMaxConnections,
+    );
+    task::block_on(async {
+        let listener = TcpListener::bind(config.address())
+            .await
+            .unwrap_or_else(|err| config.exit_bind_failed(err));
+        announce(listener.local_addr());
+        // On Ctrl-C, the stream of connections ends. Spawned tasks are on their own, so we
+        // wait for them below.
+        shutdown::install(config, None);
+
+        // ANCHOR: accept_loop
+        listener
+            .incoming()
+            .take_until(shutdown::requested())
+            .for_each(|stream| async move {
+                match stream {
+                    // Its own task, on any of the executor's threads. Dropping the handle
+                    // detaches the task: it runs to the end without us waiting for it.
+                    Ok(stream) => drop(task::spawn(async move {
+                        let mut served = SERVED.lock().await;
+                        handle_connection(stream, config).await;
+                        *served += 1;
+                        eprintln!("({served} connections served)");
+                    })),
+                    Err(err) => eprintln!("(accept failed: {err})"),
+                }
+                // Backpressure: at --max-connections in flight, accept no more until one
+                // finishes. New clients wait in the kernel's listen queue meanwhile.
+                shutdown::wait_for_room(config.max_connections).await;
+            })
+            .await;
+        // ANCHOR_END: accept_loop
+        shutdown::all_done().await;
+    });
+    shutdown::finished();
+}
