@@ -13,12 +13,19 @@
 //!   contract points it keeps; `cargo xtask check` and the workshop print its report.
 //! - [`workshop`]: the workshop's four steps, their hints, and the grading of a student's
 //!   server for each, by measurement with [`check`].
+//! - [`faults`]: a server under a low open-files limit, flooded with idle clients: CPU, log,
+//!   recovery; [`fault_tests!`] turns it and [`fuzz`] into `#[test]`s.
+//! - `fuzz` (with the `fuzz` feature): random and mutated requests in random pieces, with
+//!   half-closes and resets, over real sockets (proptest).
 //! - [`mock`]: in-memory streams for unit tests of a connection handler. Unlike the Async
 //!   Book's mock, they report end of input and keep every byte written, so a handler that
 //!   reads too little or writes too much fails.
 
 pub mod check;
 pub mod client;
+pub mod faults;
+#[cfg(feature = "fuzz")]
+pub mod fuzz;
 pub mod mock;
 pub mod scenario;
 pub mod server;
