@@ -458,4 +458,36 @@ mod tests {
         mutate(&mut empty, &Mutation::Delete(3));
         assert!(empty.is_empty());
     }
+
+    #[test]
+    fn only_answers_of_the_contract_pass() {
+        let case = Case {
+            bytes: b"GET / HTTP/1.1\r\n\r\n".to_vec(),
+            expected: Some(200),
+            cuts: Vec::new(),
+            pauses: vec![0],
+            ending: Ending::Wait,
+        };
+        let ok = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\
+                   Content-Length: 2\r\nConnection: close\r\n\r\nhi";
+        assert_eq!(check_answer(&case, ok), Ok(200));
+        assert_eq!(judge(&case, true, (ok.to_vec(), None)), Ok(()));
+        let wrong_length = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\
+                             Content-Length: 3\r\nConnection: close\r\n\r\nhi";
+        assert!(check_answer(&case, wrong_length).is_err());
+        let keep_alive = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\
+                           Content-Length: 2\r\n\r\nhi";
+        assert!(check_answer(&case, keep_alive).is_err());
+        let teapot = b"HTTP/1.1 418 I'm a teapot\r\nContent-Type: text/html; charset=utf-8\r\n\
+                       Content-Length: 0\r\nConnection: close\r\n\r\n";
+        assert!(check_answer(&case, teapot).is_err());
+        assert!(check_answer(&case, b"HTTP/1.1 200 OK\r\nContent-").is_err());
+        // A whole, well-formed request must get its answer, and the right one.
+        assert!(judge(&case, true, (Vec::new(), None)).is_err());
+        let missing = b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html; charset=utf-8\r\n\
+                        Content-Length: 0\r\nConnection: close\r\n\r\n";
+        assert!(judge(&case, true, (missing.to_vec(), None)).is_err());
+        // Half a request may be closed without an answer.
+        assert_eq!(judge(&case, false, (Vec::new(), None)), Ok(()));
+    }
 }

@@ -126,6 +126,8 @@ pub struct Finding {
     pub what: String,
     /// `Ok` with what was measured, or `Err` with what was measured instead.
     pub outcome: Result<String, String>,
+    /// Not measured at all on this platform (why is in `outcome`): neither a pass nor a fail.
+    pub not_checked: bool,
 }
 
 /// Why a step did not pass: which hint fits what was measured.
@@ -171,6 +173,17 @@ impl Grade {
         self.findings.push(Finding {
             what: what.into(),
             outcome: Ok(seen.into()),
+            not_checked: false,
+        });
+    }
+
+    /// Records what could not be measured here, and why; it does not fail the grade.
+    #[cfg_attr(unix, allow(dead_code))]
+    fn not_checked(&mut self, what: impl Into<String>, why: impl Into<String>) {
+        self.findings.push(Finding {
+            what: what.into(),
+            outcome: Ok(why.into()),
+            not_checked: true,
         });
     }
 
@@ -185,6 +198,7 @@ impl Grade {
         self.findings.push(Finding {
             what: what.into(),
             outcome: Err(seen.into()),
+            not_checked: false,
         });
         if self.diagnosis.is_none() {
             self.diagnosis = Some((why, hint));
@@ -581,7 +595,7 @@ fn graceful_shutdown(grade: &mut Grade, bin: &Path, extra: &[&str], what: &str, 
 
 #[cfg(not(unix))]
 fn graceful_shutdown(grade: &mut Grade, _bin: &Path, _extra: &[&str], what: &str, _hint: &str) {
-    grade.pass(
+    grade.not_checked(
         what,
         "not checked here: sending Ctrl-C to another process needs Unix signals",
     );
