@@ -5,6 +5,7 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::process;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::limits::OpenFiles;
@@ -40,7 +41,8 @@ pub struct Config {
     /// default below the open-files limit (see [`crate::limits`]).
     pub max_connections: usize,
     /// Lines for stderr at start-up: what a default was derived from, or a warning about a
-    /// flag. [`Config::from_args`] prints them.
+    /// flag. [`announce`] prints them once the server listens (a server that cannot listen
+    /// says only why).
     pub notes: Vec<String>,
 }
 
@@ -87,9 +89,7 @@ impl Config {
     pub fn from_args(name: &str, about: &str, flags: Flags) -> &'static Config {
         match Config::parse(name, about, flags, std::env::args_os().skip(1)) {
             Ok(ParsedArgs::Run(config)) => {
-                for note in &config.notes {
-                    eprintln!("{note}");
-                }
+                let _ = STARTUP_NOTES.set(config.notes.clone());
                 Box::leak(Box::new(config))
             }
             Ok(ParsedArgs::Help(text)) => {
@@ -212,12 +212,21 @@ impl Config {
     }
 }
 
+/// The notes of the config that [`Config::from_args`] made, for [`announce`].
+static STARTUP_NOTES: OnceLock<Vec<String>> = OnceLock::new();
+
 /// Prints the first line of every server, `Listening on http://HOST:PORT`, with the real port
 /// the operating system gave (which matters with `--port 0`). Tests and the demo read it.
+/// Then, on stderr, the config's notes (such as the `--max-connections` it chose, and why).
 pub fn announce(local_addr: io::Result<SocketAddr>) {
     match local_addr {
         // `println!` writes through a line buffer, so the line is flushed at its newline.
-        Ok(addr) => println!("Listening on http://{addr}"),
+        Ok(addr) => {
+            println!("Listening on http://{addr}");
+            for note in STARTUP_NOTES.get().into_iter().flatten() {
+                eprintln!("{note}");
+            }
+        }
         Err(err) => {
             eprintln!("error: listening, but cannot read the local address: {err}");
             process::exit(1)
