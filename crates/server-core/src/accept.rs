@@ -7,11 +7,11 @@
 //!   the next `accept` is fine. Skip it at once.
 //! - **The process or the system ran out of something** (`EMFILE`: this process has as many
 //!   files open as its limit allows; `ENFILE`: the whole system has; `ENOBUFS`, `ENOMEM`). The
-//!   connection is *not* lost: the kernel keeps it in the listen queue, so the very next
-//!   `accept` fails the same way, at once, forever. A loop that only logs and goes on spins a
-//!   core at 100 % and writes megabytes of the same line a second, until something else
-//!   closes a file. Pause instead: 10 ms, doubling up to 1 s, and back to full speed after the
-//!   first success. (hyper sleeps 1 s after such an error; tokio's `accept` docs warn of it.)
+//!   connection is *not* lost: Linux keeps it in the listen queue, so the very next `accept`
+//!   fails the same way, at once, forever. A loop that only logs and goes on spins a core and
+//!   writes megabytes of the same line a second, until something else closes a file. Pause
+//!   instead: 10 ms, doubling up to 1 s, and back to full speed after the first success.
+//!   (hyper sleeps 1 s after such an error; async-std's book has a page on this accept loop.)
 //!
 //! Either way the log gets at most one line a second, with a count:
 //! `(accept failed 312 times in the last 1.0 s: Too many open files (os error 24); pausing
