@@ -1,7 +1,7 @@
 //! Stage 3: async, and still one connection at a time (async-std).
 //!
 //! The listener and the handler are async now, yet this server behaves exactly like stage 1:
-//! `for_each` waits for each connection's future to finish (the `.await` inside it) before it
+//! `for_each` awaits each connection's future (the handler's) until it is finished before it
 //! takes the next connection from the listener. While one client waits on `/sleep`, nobody
 //! else is even accepted. Async alone is not concurrency: something must drive several
 //! futures at once (stage 4), or on several threads (stage 5).
