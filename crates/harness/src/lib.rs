@@ -1,9 +1,13 @@
-//! The common test harness, shared by every stage's tests: the conformance suite, and mock
-//! streams. It is built on the measuring core ([`measure`]), which starts the binaries and
-//! times the requests.
+//! The common test harness, shared by every stage's tests: the conformance suite, the fault
+//! tests, and mock streams. It is built on the measuring core ([`measure`]), which starts the
+//! binaries and times the requests.
 //!
 //! - [`suite`]: the conformance suite every server binary must pass, and the concurrency
 //!   expectation of each stage; [`conformance_tests!`] turns it into `#[test]`s.
+//! - [`faults`]: a server under a low open-files limit, flooded with idle clients: CPU, log,
+//!   recovery; [`fault_tests!`] turns it and `fuzz` into `#[test]`s.
+//! - `fuzz` (with the `fuzz` feature): random and mutated requests in random pieces, with
+//!   half-closes and resets, over real sockets (proptest).
 //! - [`bug_probes`]: probes the check lacks (Ctrl-C with a request in flight, threads and
 //!   memory per waiting client, a head in pieces), prototyped for the find-the-bug servers.
 //! - [`mock`]: in-memory streams for unit tests of an async connection handler. Unlike the
@@ -11,5 +15,8 @@
 //!   that reads too little or writes too much fails.
 
 pub mod bug_probes;
+pub mod faults;
+#[cfg(feature = "fuzz")]
+pub mod fuzz;
 pub mod mock;
 pub mod suite;

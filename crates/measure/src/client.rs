@@ -334,10 +334,15 @@ pub fn reset_after(addr: SocketAddr, request: &[u8], wait: Duration) -> io::Resu
     let mut stream = connect(addr)?;
     stream.write_all(request)?;
     thread::sleep(wait);
-    // SO_LINGER with a zero timeout makes close() send a reset.
-    socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO))?;
+    reset_on_close(&stream)?;
     drop(stream);
     Ok(())
+}
+
+/// Makes the stream's close send a reset (RST) instead of a polite FIN: SO_LINGER with a
+/// zero timeout.
+pub fn reset_on_close(stream: &TcpStream) -> io::Result<()> {
+    socket2::SockRef::from(stream).set_linger(Some(Duration::ZERO))
 }
 
 /// Connects and closes without sending anything, as browsers do with spare connections.

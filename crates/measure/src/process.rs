@@ -26,9 +26,15 @@ impl ServerProcess {
     /// `Listening on http://HOST:PORT` line.
     pub fn start(bin: impl AsRef<Path>, args: &[&str]) -> io::Result<ServerProcess> {
         let bin = bin.as_ref();
-        let mut child = Command::new(bin)
-            .args(["--port", "0"])
-            .args(args)
+        let mut command = Command::new(bin);
+        command.args(["--port", "0"]).args(args);
+        ServerProcess::start_command(command, bin)
+    }
+
+    /// Starts `command`, which runs `bin` with all its arguments (through a shell that sets a
+    /// limit first, say), and waits for its `Listening on` line.
+    pub fn start_command(mut command: Command, bin: &Path) -> io::Result<ServerProcess> {
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -5,7 +5,10 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::process;
+use std::sync::OnceLock;
 use std::time::Duration;
+
+use crate::limits::OpenFiles;
 
 /// Which optional flags a server takes besides the common ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,8 +37,13 @@ pub struct Config {
     pub read_timeout: Duration,
     /// How long a graceful shutdown waits for the connections in flight.
     pub grace: Duration,
-    /// How many connections are served at once before new ones wait (stages 4 and 5).
+    /// How many connections are served at once before new ones wait (stages 4 and 5). By
+    /// default below the open-files limit (see [`crate::limits`]).
     pub max_connections: usize,
+    /// Lines for stderr at start-up: what a default was derived from, or a warning about a
+    /// flag. [`announce`] prints them once the server listens (a server that cannot listen
+    /// says only why).
+    pub notes: Vec<String>,
 }
 
 impl Default for Config {
@@ -47,7 +55,8 @@ impl Default for Config {
             workers: 4,
             read_timeout: Duration::from_millis(10_000),
             grace: Duration::from_millis(10_000),
-            max_connections: 10_000,
+            max_connections: crate::limits::FIXED_DEFAULT,
+            notes: Vec::new(),
         }
     }
 }
@@ -79,7 +88,10 @@ impl Config {
     /// every task can borrow it without `Arc` or cloning.
     pub fn from_args(name: &str, about: &str, flags: Flags) -> &'static Config {
         match Config::parse(name, about, flags, std::env::args_os().skip(1)) {
-            Ok(ParsedArgs::Run(config)) => Box::leak(Box::new(config)),
+            Ok(ParsedArgs::Run(config)) => {
+                let _ = STARTUP_NOTES.set(config.notes.clone());
+                Box::leak(Box::new(config))
+            }
             Ok(ParsedArgs::Help(text)) => {
                 print!("{text}");
                 process::exit(0)
@@ -98,9 +110,23 @@ impl Config {
         flags: Flags,
         args: impl IntoIterator<Item = OsString>,
     ) -> Result<ParsedArgs, ConfigError> {
+        Config::parse_under(name, about, flags, args, &OpenFiles::of_this_process())
+    }
+
+    /// [`Config::parse`] under a given open-files limit, which sets the default
+    /// `--max-connections`.
+    pub fn parse_under(
+        name: &str,
+        about: &str,
+        flags: Flags,
+        args: impl IntoIterator<Item = OsString>,
+        open_files: &OpenFiles,
+    ) -> Result<ParsedArgs, ConfigError> {
         use lexopt::prelude::*;
 
         let mut config = Config::default();
+        let (default_max, why_max) = open_files.default_max_connections();
+        let mut explicit_max = false;
         let mut parser = lexopt::Parser::from_args(args);
         while let Some(arg) = parser.next().map_err(to_config_error)? {
             match arg {
@@ -133,9 +159,25 @@ impl Config {
                     if config.max_connections == 0 {
                         return Err(ConfigError("--max-connections must be at least 1".into()));
                     }
+                    explicit_max = true;
                 }
-                Short('h') | Long("help") => return Ok(ParsedArgs::Help(help(name, about, flags))),
+                Short('h') | Long("help") => {
+                    let max = (default_max, why_max.as_str());
+                    return Ok(ParsedArgs::Help(help(name, about, flags, max)));
+                }
                 other => return Err(to_config_error(other.unexpected())),
+            }
+        }
+        if flags == Flags::WithMaxConnections {
+            if explicit_max {
+                config
+                    .notes
+                    .extend(open_files.warning_for(config.max_connections));
+            } else {
+                config.max_connections = default_max;
+                config
+                    .notes
+                    .push(format!("(--max-connections {default_max}: {why_max})"));
             }
         }
         Ok(ParsedArgs::Run(config))
@@ -170,12 +212,21 @@ impl Config {
     }
 }
 
+/// The notes of the config that [`Config::from_args`] made, for [`announce`].
+static STARTUP_NOTES: OnceLock<Vec<String>> = OnceLock::new();
+
 /// Prints the first line of every server, `Listening on http://HOST:PORT`, with the real port
 /// the operating system gave (which matters with `--port 0`). Tests and the demo read it.
+/// Then, on stderr, the config's notes (such as the `--max-connections` it chose, and why).
 pub fn announce(local_addr: io::Result<SocketAddr>) {
     match local_addr {
         // `println!` writes through a line buffer, so the line is flushed at its newline.
-        Ok(addr) => println!("Listening on http://{addr}"),
+        Ok(addr) => {
+            println!("Listening on http://{addr}");
+            for note in STARTUP_NOTES.get().into_iter().flatten() {
+                eprintln!("{note}");
+            }
+        }
         Err(err) => {
             eprintln!("error: listening, but cannot read the local address: {err}");
             process::exit(1)
@@ -183,13 +234,16 @@ pub fn announce(local_addr: io::Result<SocketAddr>) {
     }
 }
 
-fn help(name: &str, about: &str, flags: Flags) -> String {
+fn help(name: &str, about: &str, flags: Flags, (max, why_max): (usize, &str)) -> String {
     let extra = match flags {
-        Flags::WithWorkers => "  --workers N           threads in the pool [default: 4]\n",
-        Flags::WithMaxConnections => {
-            "  --max-connections N   connections served at once; more wait [default: 10000]\n"
+        Flags::WithWorkers => {
+            "  --workers N           threads in the pool [default: 4]\n".to_string()
         }
-        Flags::Common => "",
+        Flags::WithMaxConnections => format!(
+            "  --max-connections N   connections served at once; more wait [default: {max}]\n{}",
+            indented(&format!("({why_max})"), 24, 78)
+        ),
+        Flags::Common => String::new(),
     };
     format!(
         "{name}: {about}\n\
@@ -214,6 +268,26 @@ fn help(name: &str, about: &str, flags: Flags) -> String {
          \n\
          Example: {name} --port 0 --sleep-ms 2000\n"
     )
+}
+
+/// `text` wrapped at word boundaries to lines of at most `width`, each indented by `indent`.
+fn indented(text: &str, indent: usize, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && indent + line.len() + 1 + word.len() > width {
+            out.push_str(&format!("{:indent$}{line}\n", ""));
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push_str(&format!("{:indent$}{line}\n", ""));
+    }
+    out
 }
 
 fn value_string(parser: &mut lexopt::Parser, flag: &str) -> Result<String, ConfigError> {
@@ -339,5 +413,45 @@ mod tests {
             err.to_string(),
             "--read-timeout-ms must be at least 1 (see --help)"
         );
+    }
+
+    #[test]
+    fn max_connections_defaults_below_the_open_files_limit() {
+        let under = |args: &[&str], limit| {
+            let args = args.iter().map(OsString::from);
+            let open_files = OpenFiles::Limit(limit);
+            Config::parse_under("x", "a test", Flags::WithMaxConnections, args, &open_files)
+        };
+        let Ok(ParsedArgs::Run(config)) = under(&[], 1024) else {
+            panic!("no arguments must run");
+        };
+        assert_eq!(config.max_connections, 1008);
+        let why = "the open-files limit (ulimit -n) is 1024, less 16 kept for the listener, \
+                   stdio and the runtime";
+        assert_eq!(config.notes, [format!("(--max-connections 1008: {why})")]);
+        let Ok(ParsedArgs::Help(help)) = under(&["--help"], 1024) else {
+            panic!("--help must print help");
+        };
+        let expected = "  --max-connections N   connections served at once; more wait \
+                        [default: 1008]\n\
+                        \x20                       (the open-files limit (ulimit -n) is 1024, \
+                        less 16\n\
+                        \x20                       kept for the listener, stdio and the runtime)\n";
+        assert!(help.contains(expected), "{help}");
+        // An explicit value: no note, unless the limit cannot hold it.
+        let Ok(ParsedArgs::Run(within)) = under(&["--max-connections", "100"], 1024) else {
+            panic!("valid flags must run");
+        };
+        assert_eq!((within.max_connections, within.notes.len()), (100, 0));
+        let Ok(ParsedArgs::Run(above)) = under(&["--max-connections", "5000"], 1024) else {
+            panic!("valid flags must run");
+        };
+        assert_eq!(above.max_connections, 5000);
+        assert!(above.notes[0].starts_with("warning: --max-connections 5000 is more"));
+        // Stages without the flag say nothing about it.
+        let Ok(ParsedArgs::Run(common)) = parse(Flags::Common, &[]) else {
+            panic!("no arguments must run");
+        };
+        assert!(common.notes.is_empty());
     }
 }

@@ -7,16 +7,22 @@
 //! - [`HeadBuffer`]: collects the bytes of a request head, parses it and routes it to a [`Reply`].
 //! - [`Reply`]: the response's bytes, the [`Work`] to do before sending them, and the log line.
 //! - [`shutdown`]: Ctrl-C handling and the count of connections in flight.
+//! - [`accept`]: what an accept loop does when `accept` fails (skip, or pause and back off),
+//!   with a log of at most a line a second.
+//! - [`limits`]: the default `--max-connections`, below the open-files limit.
 //!
 //! Because nothing here touches a socket, it is tested with plain byte strings, and every
 //! stage, blocking or async, on any runtime, answers exactly the same bytes.
 
+pub mod accept;
 mod config;
 mod head;
+pub mod limits;
 mod log;
 mod reply;
 pub mod shutdown;
 
+pub use accept::AcceptErrors;
 pub use config::{Config, ConfigError, Flags, ParsedArgs, announce};
 pub use head::{HeadBuffer, HeadProgress, MAX_BODY_BYTES, MAX_HEAD_BYTES};
 pub use log::{log_connection, thread_label};

@@ -209,19 +209,21 @@ mod tests {
         for runtime in ["async-std", "tokio", "smol"] {
             let changed = changed_lines(&code_diff(3, 4, runtime));
             assert!(
-                changed.contains(&".for_each(|stream| async move {".to_string()),
+                changed
+                    .contains(&".for_each(|stream| handle_connection(stream, config))".to_string()),
                 "{changed:?}"
             );
             assert!(
                 changed.contains(
-                    &".for_each_concurrent(config.max_connections, |stream| async move {"
-                        .to_string()
+                    &".for_each_concurrent(config.max_connections, |stream| {".to_string()
                 ),
                 "{runtime}: {changed:?}"
             );
             // Besides the loop: the program's name and summary, and its extra flag.
             for line in &changed {
                 let expected = line.contains("for_each")
+                    || line == "handle_connection(stream, config)"
+                    || line == "})"
                     || line.contains("stage-3")
                     || line.contains("stage-4")
                     || line.contains("Flags::")

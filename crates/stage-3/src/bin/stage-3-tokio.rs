@@ -1,7 +1,7 @@
 //! Stage 3: async, and still one connection at a time (tokio).
 //!
 //! The listener and the handler are async now, yet this server behaves exactly like stage 1:
-//! `for_each` waits for each connection's future to finish (the `.await` inside it) before it
+//! `for_each` awaits each connection's future (the handler's) until it is finished before it
 //! takes the next connection from the listener. The runtime has a thread per core, but they
 //! have nothing to do: there is only one task. Async alone is not concurrency.
 //!
@@ -9,7 +9,7 @@
 //! `incoming()`, so all three runtimes share the same loop.
 
 use futures_util::StreamExt;
-use server_core::{Config, Flags, announce, shutdown};
+use server_core::{AcceptErrors, Config, Flags, announce, shutdown};
 use stage_3::on_tokio::{handle_connection, runtime};
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -29,15 +29,15 @@ fn main() {
         shutdown::install(config, None);
 
         // ANCHOR: accept_loop
+        let mut accept_errors = AcceptErrors::new();
         TcpListenerStream::new(listener)
+            // A failed accept is dropped here. Out of file descriptors, it first pauses (10 ms,
+            // doubling to 1 s) on the runtime's timer, because the next accept would fail at
+            // once, forever; the log gets a line a second at most. (Stage 1 says more.)
+            .filter_map(|stream| accept_errors.sift(stream, tokio::time::sleep))
             .take_until(shutdown::requested())
-            .for_each(|stream| async move {
-                match stream {
-                    // Awaited right here: the next connection waits until this one is done.
-                    Ok(stream) => handle_connection(stream, config).await,
-                    Err(err) => eprintln!("(accept failed: {err})"),
-                }
-            })
+            // Awaited right here: the next connection waits until this one is done.
+            .for_each(|stream| handle_connection(stream, config))
             .await;
         // ANCHOR_END: accept_loop
     });

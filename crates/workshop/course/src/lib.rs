@@ -70,11 +70,13 @@ pub const STEPS: [Step; 4] = [
             "Use the async listener, `async_std::net::TcpListener`, and `.await` its `bind`. \
              Its `incoming()` is a Stream, not an Iterator: bring in \
              `futures_util::StreamExt`.",
-            "`listener.incoming().take_until(shutdown::requested()).for_each(|stream| async \
-             move { ... }).await` replaces the `for` loop and its shutdown check.",
-            "Inside, call the async handler and await it: \
-             `stage_3::on_async_std::handle_connection(stream, config).await`. The blocking \
-             one from stage 1 would block the runtime's thread.",
+            "`listener.incoming().filter_map(|stream| accept_errors.sift(stream, \
+             async_std::task::sleep)).take_until(shutdown::requested()).for_each(..).await` \
+             replaces the `for` loop, its `match` and its shutdown check: `sift` drops a \
+             failed accept after pausing on the runtime's timer.",
+            "Inside `for_each`, the async handler: `|stream| \
+             stage_3::on_async_std::handle_connection(stream, config)`; `for_each` awaits \
+             it. The blocking one from stage 1 would block the runtime's thread.",
             "No pool any more: this step's lesson is that async alone is not concurrency. \
              `for_each` awaits each connection before it takes the next.",
         ],
@@ -88,8 +90,8 @@ pub const STEPS: [Step; 4] = [
         hints: &[
             "`for_each` awaits each future before it takes the next item of the stream. \
              Look for the StreamExt method that polls many of them at once.",
-            "`.for_each_concurrent(limit, |stream| async move { ... })`: the same closure, \
-             one more argument.",
+            "`.for_each_concurrent(limit, |stream| handle_connection(stream, config))`: the \
+             same closure, one more argument.",
             "The limit is `config.max_connections`. `None` would mean no limit at all, and \
              `--max-connections` would do nothing.",
         ],
@@ -103,8 +105,8 @@ pub const STEPS: [Step; 4] = [
         hints: &[
             "Everything `for_each_concurrent` drives runs inside one task, so on one thread. \
              A task of its own per connection lets the executor run them on all its threads.",
-            "In a plain `for_each`: `Ok(stream) => \
-             drop(task::spawn(handle_connection(stream, config))),` (dropping the handle \
+            "In a plain `for_each(|stream| async move { .. })`: \
+             `drop(task::spawn(handle_connection(stream, config)));` (dropping the handle \
              detaches the task).",
             "The loop no longer waits for anything, so nothing limits the connections in \
              flight: after spawning, `shutdown::wait_for_room(config.max_connections).await;`.",
