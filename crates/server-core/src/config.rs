@@ -57,6 +57,8 @@ impl Default for Config {
 pub enum ParsedArgs {
     Run(Config),
     Help(String),
+    /// `--version`: the text to print, such as `stage-1 0.1.0`.
+    Version(String),
 }
 
 /// A command line that cannot be run, with a message that says what to do instead.
@@ -80,7 +82,7 @@ impl Config {
     pub fn from_args(name: &str, about: &str, flags: Flags) -> &'static Config {
         match Config::parse(name, about, flags, std::env::args_os().skip(1)) {
             Ok(ParsedArgs::Run(config)) => Box::leak(Box::new(config)),
-            Ok(ParsedArgs::Help(text)) => {
+            Ok(ParsedArgs::Help(text) | ParsedArgs::Version(text)) => {
                 print!("{text}");
                 process::exit(0)
             }
@@ -135,6 +137,7 @@ impl Config {
                     }
                 }
                 Short('h') | Long("help") => return Ok(ParsedArgs::Help(help(name, about, flags))),
+                Short('V') | Long("version") => return Ok(ParsedArgs::Version(version(name))),
                 other => return Err(to_config_error(other.unexpected())),
             }
         }
@@ -204,6 +207,7 @@ fn help(name: &str, about: &str, flags: Flags) -> String {
          \x20 --read-timeout-ms MS  time a client has to send its request [default: 10000]\n\
          \x20 --grace-ms MS         on Ctrl-C, how long to let requests finish [default: 10000]\n\
          \x20 -h, --help            print this help\n\
+         \x20 -V, --version         print the version\n\
          \n\
          Routes:\n\
          \x20 GET /        the hello page\n\
@@ -214,6 +218,12 @@ fn help(name: &str, about: &str, flags: Flags) -> String {
          \n\
          Example: {name} --port 0 --sleep-ms 2000\n"
     )
+}
+
+/// `stage-1 0.1.0`: every package of the workspace has the same version, so server-core's is
+/// every binary's.
+fn version(name: &str) -> String {
+    format!("{name} {}\n", env!("CARGO_PKG_VERSION"))
 }
 
 fn value_string(parser: &mut lexopt::Parser, flag: &str) -> Result<String, ConfigError> {
@@ -316,6 +326,23 @@ mod tests {
             panic!("-h must print help");
         };
         assert!(concurrent.contains("--max-connections N"));
+    }
+
+    #[test]
+    fn version_prints_the_name_and_version() {
+        let expected = format!("stage-x {}\n", env!("CARGO_PKG_VERSION"));
+        assert_eq!(
+            parse(Flags::Common, &["--version"]),
+            Ok(ParsedArgs::Version(expected.clone()))
+        );
+        assert_eq!(
+            parse(Flags::WithWorkers, &["--port", "1", "-V"]),
+            Ok(ParsedArgs::Version(expected))
+        );
+        let Ok(ParsedArgs::Help(help)) = parse(Flags::Common, &["--help"]) else {
+            panic!("--help must print help");
+        };
+        assert!(help.contains("-V, --version"), "{help}");
     }
 
     #[test]
