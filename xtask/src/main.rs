@@ -45,7 +45,7 @@ Usage: cargo xtask <COMMAND>
 Commands:
   demo     run the slow-request demo against every stage (see cargo xtask demo --help)
   diff     show the code that changes between two stages, e.g. `cargo xtask diff 3 4`
-  book     build the book in docs/ (see cargo xtask book --help)
+  book     build the book in docs/ (--serve: and serve it), nothing to install
   bench    throughput and memory per waiting connection, beside axum (see --help)
   check    measure which model any server behaves like, and its contract (see --help)
   workshop guided exercises: write each next stage yourself (list, start, check, hint)

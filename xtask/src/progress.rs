@@ -1,14 +1,15 @@
 //! A progress line on stderr while the demo builds and runs: which scenario, which stage,
-//! how long so far. On a terminal it redraws one line; elsewhere (a CI log, a pipe) it
-//! prints one plain line per step and nothing else.
+//! how long so far. On a terminal that takes escape codes it redraws one line; elsewhere (a CI
+//! log, a pipe, `TERM=dumb`, an old Windows console) it prints one plain line per step and
+//! nothing else.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crate::style::{Color, Style};
+use crate::style::{self, Color, Style};
 
 const TICK: Duration = Duration::from_millis(100);
 const SPINNER: [char; 4] = ['|', '/', '-', '\\'];
@@ -27,7 +28,7 @@ impl Progress {
         let message = message.into();
         let detail = Arc::new(Mutex::new(String::new()));
         let done = Arc::new(AtomicBool::new(false));
-        if !std::io::stderr().is_terminal() {
+        if !style::stderr_takes_escapes() {
             eprintln!("{message} ...");
             return Progress {
                 detail,

@@ -1,8 +1,20 @@
-//! Colour for the terminal, with plain ANSI codes, only where it helps and is wanted:
-//! never when NO_COLOR is set (<https://no-color.org>), when the output is not a terminal,
-//! or when TERM is `dumb`. The output reads the same without it.
+//! Colour for the terminal, with plain ANSI codes, only where it helps and is wanted. The
+//! output reads the same without it. In order:
+//!
+//! - `NO_COLOR` set (and not empty): never (<https://no-color.org>);
+//! - `CLICOLOR_FORCE` set (and not `0`): always, even into a pipe or a file
+//!   (<https://bixense.com/clicolors/>);
+//! - `CLICOLOR=0`: never;
+//! - otherwise only on a terminal that takes escape codes: not `TERM=dumb`; on Unix, `TERM`
+//!   set; on Windows, a console that accepted virtual-terminal processing (Windows 10 and
+//!   later; the classic console of older ones would print the codes as text).
+//!
+//! The environment is read with `anstyle-query` (the queries behind cargo's own colour), and
+//! the decision is a pure function of what it read, so every branch is tested on any system.
+//! The same check decides whether the progress line may redraw itself with escape codes.
 
 use std::io::IsTerminal;
+use std::sync::OnceLock;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Color {
@@ -35,17 +47,19 @@ pub struct Style {
 }
 
 impl Style {
-    /// Colour for stdout if it is a terminal that wants it.
+    /// Colour for stdout if it is a terminal that wants it (or colour is forced).
     pub fn for_stdout() -> Style {
+        let is_terminal = std::io::stdout().is_terminal();
         Style {
-            color: wants_color(std::io::stdout().is_terminal()),
+            color: wants_color(&ColorEnv::read(), is_terminal, windows_vt(is_terminal)),
         }
     }
 
     /// Colour for stderr (the progress line) if it is a terminal that wants it.
     pub fn for_stderr() -> Style {
+        let is_terminal = std::io::stderr().is_terminal();
         Style {
-            color: wants_color(std::io::stderr().is_terminal()),
+            color: wants_color(&ColorEnv::read(), is_terminal, windows_vt(is_terminal)),
         }
     }
 
@@ -64,14 +78,84 @@ impl Style {
     }
 }
 
-fn wants_color(is_terminal: bool) -> bool {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-    let dumb = std::env::var_os("TERM").is_some_and(|term| term == "dumb");
-    // The classic Windows console shows escape codes as text; Windows Terminal sets WT_SESSION.
-    let console_understands = !cfg!(windows)
-        || std::env::var_os("WT_SESSION").is_some()
-        || std::env::var_os("TERM").is_some();
-    is_terminal && !no_color && !dumb && console_understands
+/// Whether stderr is a terminal that takes escape codes (to move the cursor, clear a line),
+/// whatever the colour settings: the progress line redraws itself only there.
+pub fn stderr_takes_escapes() -> bool {
+    let is_terminal = std::io::stderr().is_terminal();
+    takes_escapes(ColorEnv::read().term, is_terminal, windows_vt(is_terminal))
+}
+
+/// What the environment says about colour.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct ColorEnv {
+    no_color: bool,
+    clicolor_force: bool,
+    /// `CLICOLOR`: `Some(false)` for `0`, `Some(true)` for anything else, `None` unset.
+    clicolor: Option<bool>,
+    term: Term,
+}
+
+/// `TERM`, as far as escape codes go.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Term {
+    #[default]
+    Unset,
+    Dumb,
+    Other,
+}
+
+impl ColorEnv {
+    fn read() -> ColorEnv {
+        let term = match std::env::var_os("TERM") {
+            None => Term::Unset,
+            Some(term) if term == "dumb" => Term::Dumb,
+            Some(_) => Term::Other,
+        };
+        ColorEnv {
+            no_color: anstyle_query::no_color(),
+            clicolor_force: anstyle_query::clicolor_force(),
+            clicolor: anstyle_query::clicolor(),
+            term,
+        }
+    }
+}
+
+/// On Windows, whether the console took virtual-terminal processing (asked once, and only for a
+/// terminal); `None` elsewhere, where terminals take escape codes without being asked.
+/// `anstyle-query` asks for stdout and stderr together, so with stdout redirected to a file
+/// this is `Some(false)` and stderr stays plain too: the safe side.
+fn windows_vt(is_terminal: bool) -> Option<bool> {
+    if !cfg!(windows) || !is_terminal {
+        return None;
+    }
+    static ENABLED: OnceLock<Option<bool>> = OnceLock::new();
+    *ENABLED.get_or_init(anstyle_query::windows::enable_ansi_colors)
+}
+
+/// Whether a stream takes escape codes: a terminal, not `TERM=dumb`, and on Windows
+/// (`windows_vt` is `Some`) a console with virtual-terminal processing; on Unix, `TERM` set
+/// (a terminal without it is something unusual, such as a service's console).
+fn takes_escapes(term: Term, is_terminal: bool, windows_vt: Option<bool>) -> bool {
+    let term_allows = match (term, windows_vt) {
+        (Term::Dumb, _) => false,
+        (Term::Unset, None) => false,
+        (Term::Unset | Term::Other, Some(enabled)) => enabled,
+        (Term::Other, None) => true,
+    };
+    is_terminal && term_allows
+}
+
+/// The decision of the module's list, from what the environment said.
+fn wants_color(env: &ColorEnv, is_terminal: bool, windows_vt: Option<bool>) -> bool {
+    if env.no_color {
+        false
+    } else if env.clicolor_force {
+        true
+    } else if env.clicolor == Some(false) {
+        false
+    } else {
+        takes_escapes(env.term, is_terminal, windows_vt)
+    }
 }
 
 /// How many columns `text` takes on a terminal: its characters, without colour codes.
@@ -173,6 +257,56 @@ mod tests {
         assert_eq!(wrap("  ↳ a b", 5, "    "), "  ↳ a\n    b\n");
         assert_eq!(wrap("short", 80, ""), "short\n");
         assert_eq!(wrap("took 49 ms, one", 10, ""), "took\n49 ms, one\n");
+    }
+
+    #[test]
+    fn no_color_wins_then_clicolor_force() {
+        let plain = ColorEnv {
+            term: Term::Other,
+            ..ColorEnv::default()
+        };
+        assert!(wants_color(&plain, true, None));
+        assert!(!wants_color(&plain, false, None), "not into a pipe");
+        let forced = ColorEnv {
+            clicolor_force: true,
+            ..plain
+        };
+        assert!(wants_color(&forced, false, None), "forced into a pipe");
+        assert!(
+            wants_color(&forced, true, Some(false)),
+            "forced on an old console"
+        );
+        let both = ColorEnv {
+            no_color: true,
+            ..forced
+        };
+        assert!(!wants_color(&both, true, None), "NO_COLOR wins");
+        let off = ColorEnv {
+            clicolor: Some(false),
+            ..plain
+        };
+        assert!(!wants_color(&off, true, None), "CLICOLOR=0");
+        let on = ColorEnv {
+            clicolor: Some(true),
+            ..plain
+        };
+        assert!(!wants_color(&on, false, None), "CLICOLOR=1 is not a force");
+    }
+
+    #[test]
+    fn escapes_only_where_the_terminal_takes_them() {
+        // Unix (no Windows answer): TERM must be set and not dumb.
+        assert!(takes_escapes(Term::Other, true, None));
+        assert!(!takes_escapes(Term::Unset, true, None));
+        assert!(!takes_escapes(Term::Dumb, true, None));
+        assert!(!takes_escapes(Term::Other, false, None));
+        // Windows: TERM is usually unset; the console's answer decides.
+        assert!(takes_escapes(Term::Unset, true, Some(true)));
+        assert!(!takes_escapes(Term::Unset, true, Some(false)));
+        assert!(!takes_escapes(Term::Dumb, true, Some(true)));
+        let windows = ColorEnv::default();
+        assert!(wants_color(&windows, true, Some(true)));
+        assert!(!wants_color(&windows, true, Some(false)));
     }
 
     #[test]

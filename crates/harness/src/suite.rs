@@ -9,6 +9,7 @@
 //! and noisy: "waited" means at least 0.8 × the delay, "did not wait" means under 0.3 × it.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -391,6 +392,38 @@ pub fn help_explains_the_flags(target: &Target) {
     assert!(
         stderr.contains("--bogus") && stderr.contains("--help"),
         "{stderr}"
+    );
+}
+
+/// `--version` prints the binary's name and version, one line, and exits 0; `--help` says so.
+pub fn version_prints_the_name_and_version(target: &Target) {
+    let output = Command::new(target.bin)
+        .arg("--version")
+        .output()
+        .expect("run --version");
+    assert!(output.status.success(), "--version exits 0");
+    let name = Path::new(target.bin)
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .expect("a binary has a UTF-8 name");
+    let printed = String::from_utf8_lossy(&output.stdout);
+    let version = printed
+        .strip_prefix(&format!("{name} "))
+        .and_then(|rest| rest.strip_suffix('\n'))
+        .unwrap_or_default();
+    let parts: Vec<&str> = version.split('.').collect();
+    assert!(
+        parts.len() == 3 && parts.iter().all(|p| p.parse::<u64>().is_ok()),
+        "one line, `{name} MAJOR.MINOR.PATCH`: {printed:?}"
+    );
+    let help = Command::new(target.bin)
+        .arg("--help")
+        .output()
+        .expect("run --help");
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("--version"),
+        "--help mentions --version:\n{help}"
     );
 }
 
@@ -854,6 +887,7 @@ macro_rules! conformance_tests {
                 a_client_that_resets_during_sleep_is_harmless,
                 a_port_in_use_is_a_one_line_error,
                 help_explains_the_flags,
+                version_prints_the_name_and_version,
                 concurrency_matches_the_stage,
                 a_blocking_handler_stalls_only_its_own_thread,
                 many_empty_connections_at_once_are_harmless,

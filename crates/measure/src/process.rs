@@ -164,21 +164,20 @@ impl ServerProcess {
         }
     }
 
-    /// Sends a signal such as `INT` (Ctrl-C) or `TERM` to the process, with the system's
-    /// `kill` command (Unix only; Windows has no signals to send to another process).
+    /// Sends a signal such as `INT` (Ctrl-C) or `TERM` to the process, with `kill(2)` through
+    /// `nix` (Unix only: Windows has no signals such as SIGINT or SIGTERM to send to another
+    /// process; a test that needs one says there that it was skipped).
     #[cfg(unix)]
     pub fn send_signal(&self, name: &str) -> io::Result<()> {
-        let status = Command::new("kill")
-            .args([format!("-{name}"), self.pid().to_string()])
-            .status()?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(io::Error::other(format!(
-                "kill -{name} {} failed: {status}",
-                self.pid()
-            )))
-        }
+        use nix::sys::signal;
+        use nix::unistd::Pid;
+
+        let signal = signal_named(name)?;
+        let pid = i32::try_from(self.pid())
+            .map_err(|_| io::Error::other(format!("PID {} is out of range", self.pid())))?;
+        signal::kill(Pid::from_raw(pid), signal).map_err(|errno| {
+            io::Error::other(format!("kill -{name} {} failed: {errno}", self.pid()))
+        })
     }
 
     /// Kills the process and waits for it to end.
@@ -194,6 +193,17 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// The signal `INT`, `TERM` or another name without its `SIG`; an error names the unknown one.
+#[cfg(unix)]
+fn signal_named(name: &str) -> io::Result<nix::sys::signal::Signal> {
+    format!("SIG{name}").parse().map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{name:?} is not a signal name such as INT or TERM"),
+        )
+    })
 }
 
 /// Reads `Listening on http://127.0.0.1:4321` (or `http://[::1]:4321`).
@@ -215,5 +225,15 @@ mod tests {
         let v6 = parse_listening_line("Listening on http://[::1]:80\n").expect("IPv6");
         assert_eq!(v6.port(), 80);
         assert_eq!(parse_listening_line("Listening on 127.0.0.1:1"), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn signals_are_named_without_sig() {
+        use nix::sys::signal::Signal;
+        assert_eq!(signal_named("INT").ok(), Some(Signal::SIGINT));
+        assert_eq!(signal_named("TERM").ok(), Some(Signal::SIGTERM));
+        let err = signal_named("BOGUS").expect_err("not a signal");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     }
 }

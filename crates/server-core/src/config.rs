@@ -66,6 +66,8 @@ impl Default for Config {
 pub enum ParsedArgs {
     Run(Config),
     Help(String),
+    /// `--version`: the text to print, such as `stage-1 0.1.0`.
+    Version(String),
 }
 
 /// A command line that cannot be run, with a message that says what to do instead.
@@ -92,7 +94,7 @@ impl Config {
                 let _ = STARTUP_NOTES.set(config.notes.clone());
                 Box::leak(Box::new(config))
             }
-            Ok(ParsedArgs::Help(text)) => {
+            Ok(ParsedArgs::Help(text) | ParsedArgs::Version(text)) => {
                 print!("{text}");
                 process::exit(0)
             }
@@ -165,6 +167,7 @@ impl Config {
                     let max = (default_max, why_max.as_str());
                     return Ok(ParsedArgs::Help(help(name, about, flags, max)));
                 }
+                Short('V') | Long("version") => return Ok(ParsedArgs::Version(version(name))),
                 other => return Err(to_config_error(other.unexpected())),
             }
         }
@@ -258,6 +261,7 @@ fn help(name: &str, about: &str, flags: Flags, (max, why_max): (usize, &str)) ->
          \x20 --read-timeout-ms MS  time a client has to send its request [default: 10000]\n\
          \x20 --grace-ms MS         on Ctrl-C, how long to let requests finish [default: 10000]\n\
          \x20 -h, --help            print this help\n\
+         \x20 -V, --version         print the version\n\
          \n\
          Routes:\n\
          \x20 GET /        the hello page\n\
@@ -288,6 +292,12 @@ fn indented(text: &str, indent: usize, width: usize) -> String {
         out.push_str(&format!("{:indent$}{line}\n", ""));
     }
     out
+}
+
+/// `stage-1 0.1.0`: every package of the workspace has the same version, so server-core's is
+/// every binary's.
+fn version(name: &str) -> String {
+    format!("{name} {}\n", env!("CARGO_PKG_VERSION"))
 }
 
 fn value_string(parser: &mut lexopt::Parser, flag: &str) -> Result<String, ConfigError> {
@@ -390,6 +400,23 @@ mod tests {
             panic!("-h must print help");
         };
         assert!(concurrent.contains("--max-connections N"));
+    }
+
+    #[test]
+    fn version_prints_the_name_and_version() {
+        let expected = format!("stage-x {}\n", env!("CARGO_PKG_VERSION"));
+        assert_eq!(
+            parse(Flags::Common, &["--version"]),
+            Ok(ParsedArgs::Version(expected.clone()))
+        );
+        assert_eq!(
+            parse(Flags::WithWorkers, &["--port", "1", "-V"]),
+            Ok(ParsedArgs::Version(expected))
+        );
+        let Ok(ParsedArgs::Help(help)) = parse(Flags::Common, &["--help"]) else {
+            panic!("--help must print help");
+        };
+        assert!(help.contains("-V, --version"), "{help}");
     }
 
     #[test]

@@ -94,12 +94,14 @@ pub fn server_file(stage: Stage, runtime: Runtime) -> PathBuf {
 /// The code of a file as the diff sees it: without comment lines and mdBook anchors unless
 /// asked for.
 pub fn code_lines(text: &str, with_comments: bool) -> String {
-    text.lines()
-        .filter(|line| with_comments || !line.trim_start().starts_with("//"))
-        .map(|line| format!("{line}\n"))
-        .collect::<String>()
-        .trim_start_matches('\n')
-        .to_string()
+    let mut code = String::with_capacity(text.len());
+    for line in text.lines() {
+        if with_comments || !line.trim_start().starts_with("//") {
+            code.push_str(line);
+            code.push('\n');
+        }
+    }
+    code.trim_start_matches('\n').to_string()
 }
 
 /// The unified diff of two texts, coloured if `style` says so. Empty when they are equal.

@@ -1,8 +1,8 @@
 //! `cargo xtask doctor`: run on each laptop the day before a workshop, on a good network. It
 //! checks what the workshop needs, in order: a recent enough rustc, every crate of Cargo.lock
 //! downloaded (so builds work without a network), the servers' port free, a release build
-//! that works offline, and loopback TCP (some locked-down laptops block it). Each check ends
-//! as `ok`, or `FIX` with what to do.
+//! that works offline, the book built offline with its builder, and loopback TCP (some
+//! locked-down laptops block it). Each check ends as `ok`, or `FIX` with what to do.
 //!
 //! cargo's own output (the downloads, the build's progress) streams to stderr while the checks
 //! run; the report, one line per check and a summary, is printed to stdout at the end, so every
@@ -35,6 +35,8 @@ Checks, in order:
   crates     every crate in Cargo.lock is downloaded (cargo fetch --locked)
   port       the servers' port on 127.0.0.1 is free               [7878]
   build      the project builds in release mode without a network
+  book       the book's builder (mdBook, from Cargo.lock) builds without a
+             network, and builds the book (cargo xtask book)
   loopback   a connection to 127.0.0.1 is accepted and carries data
 
 Each check prints `ok`, or `FIX` and what to do. cargo's own messages (the
@@ -132,12 +134,14 @@ pub fn run(options: DoctorOptions, root: &Path) -> ExitCode {
     let loopback =
         check_loopback(listener.or_else(|_| TcpListener::bind((Ipv4Addr::LOCALHOST, 0))));
     let build = check_build(&cargo, root);
+    let book = check_book(&cargo, root);
 
     let checks = [
         ("toolchain", toolchain),
         ("crates", crates),
         ("port", port),
         ("build", build),
+        ("book", book),
         ("loopback", loopback),
     ];
     let style = Style::for_stdout();
@@ -557,6 +561,44 @@ fn check_build(cargo: &OsStr, root: &Path) -> Outcome {
             ],
         ),
         Err(err) => cannot_run_cargo(cargo, err),
+    }
+}
+
+/// `cargo xtask book`, offline: its builder builds (in debug mode, as `cargo xtask book`
+/// builds it), and the book builds with it.
+fn check_book(cargo: &OsStr, root: &Path) -> Outcome {
+    eprintln!(
+        "checking the book: cargo build --locked --offline -p {} ...",
+        crate::book::BUILDER
+    );
+    let started = Instant::now();
+    let fixes = [
+        "run `cargo xtask book` in the project's folder and read the first error",
+        "if it says the network is needed (or --offline), run `cargo fetch --locked` on a \
+         network first (the crates check)",
+    ];
+    let builder = match crate::book::build_builder(cargo, root, true) {
+        Ok(builder) => builder,
+        Err(problem) => return Outcome::fix(problem, &fixes),
+    };
+    let docs = root.join("docs");
+    let output = Command::new(&builder)
+        .arg("build")
+        .arg(&docs)
+        .stdin(Stdio::null())
+        .output();
+    let took = started.elapsed();
+    match output {
+        Ok(output) if output.status.success() => Outcome::Ok(format!(
+            "the book builds without a network, in {} (cargo xtask book; --serve to read it)",
+            seconds(took)
+        )),
+        Ok(output) => Outcome::Fix {
+            problem: format!("the book did not build ({})", output.status),
+            details: last_lines(&String::from_utf8_lossy(&output.stderr), FETCH_TAIL),
+            fixes: fixes.iter().map(|fix| fix.to_string()).collect(),
+        },
+        Err(err) => Outcome::fix(format!("cannot run {}: {err}", builder.display()), &fixes),
     }
 }
 
