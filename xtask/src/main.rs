@@ -24,6 +24,7 @@ mod book;
 mod cargo_build;
 mod catalog;
 mod check;
+mod client_cost;
 mod demo;
 mod diff;
 mod doctor;

@@ -134,6 +134,7 @@ pub fn render(result: &ScenarioResult, cores: usize, style: Style) -> String {
              {fast} fast requests by nearest rank over an exact sort{p99}. Waited: p50 ≥ 0.8 × \
              the delay; did not wait: p50 < 0.3 × the delay."
         ));
+        notes.extend(crate::client_cost::footnote());
     }
     if unexpected {
         notes.push(
