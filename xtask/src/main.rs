@@ -20,6 +20,7 @@
 mod args;
 mod bench;
 mod bench_load;
+mod bench_wrk;
 mod book;
 mod cargo_build;
 mod catalog;

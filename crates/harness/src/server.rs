@@ -23,13 +23,36 @@ impl ServerProcess {
     /// Starts `bin` with `--port 0` and the given extra arguments, and waits for its
     /// `Listening on http://HOST:PORT` line.
     pub fn start(bin: impl AsRef<Path>, args: &[&str]) -> io::Result<ServerProcess> {
+        Self::start_with_log(bin, args, None)
+    }
+
+    /// Like [`ServerProcess::start`], but the server's stderr (its request log) goes straight
+    /// to `log`, such as a file, and is not kept: under load, reading it into this process's
+    /// memory would take CPU from the server being measured. `stderr_text` is then empty.
+    pub fn start_logging_to(
+        bin: impl AsRef<Path>,
+        args: &[&str],
+        log: std::fs::File,
+    ) -> io::Result<ServerProcess> {
+        Self::start_with_log(bin, args, Some(log))
+    }
+
+    fn start_with_log(
+        bin: impl AsRef<Path>,
+        args: &[&str],
+        log: Option<std::fs::File>,
+    ) -> io::Result<ServerProcess> {
         let bin = bin.as_ref();
+        let stderr_to = match log {
+            Some(file) => Stdio::from(file),
+            None => Stdio::piped(),
+        };
         let mut child = Command::new(bin)
             .args(["--port", "0"])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(stderr_to)
             .spawn()
             .map_err(|err| {
                 io::Error::new(err.kind(), format!("cannot start {}: {err}", bin.display()))
