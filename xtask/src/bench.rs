@@ -77,8 +77,9 @@ c10k: N clients send GET /sleep (the server's --sleep-ms 1000), their connects
 spread over one second, and wait for the answer. It runs on the servers that
 serve connections concurrently (stages 4 and 5, the reference) and on stage 2
 with --workers N (a thread per waiting connection). Memory is the server's
-resident set from /proc (Linux; elsewhere \"not measured\"); per connection is
-(peak - idle) / N.
+resident set: from /proc on Linux, from ps on macOS (its peak is the most seen
+while polling every 20 ms), from PowerShell's Get-Process on Windows (working
+set); elsewhere \"not measured\". Per connection is (peak - idle) / N.
 
 The client runs on the same machine and competes with the server for its cores.
 ";

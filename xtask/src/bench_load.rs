@@ -8,8 +8,10 @@
 //! - [`hold`]: `n` concurrent `GET /sleep`, their connects spread over a given time, all
 //!   driven by one thread of a tokio runtime (so the client holds `n` sockets, not `n`
 //!   threads), each with a deadline.
-//! - [`ProcStatus`] and [`Sampler`]: a server's resident memory and thread count, read from
-//!   `/proc/PID/status` on Linux (elsewhere: `None`, shown as "not measured").
+//! - [`ProcStatus`] and [`Sampler`]: a server's resident memory and thread count: from
+//!   `/proc/PID/status` on Linux; from `ps` on macOS (no peak there: the most seen while
+//!   polling); from PowerShell's `Get-Process` on Windows (working set and its peak). Elsewhere,
+//!   or if the tool fails: `None`, shown as "not measured".
 //! - [`raise_open_files`]: the open-files limit, raised to the hard limit where the OS lets us.
 //!
 //! Every loop here ends by itself: by a deadline, a count, or a timeout on each socket.
@@ -425,7 +427,7 @@ async fn one_slow_request(
     }
 }
 
-/// What `/proc/PID/status` says about a process (Linux only).
+/// A process's memory and threads, as the OS tells them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ProcStatus {
     /// Resident memory now, in KiB (VmRSS).
@@ -436,13 +438,82 @@ pub struct ProcStatus {
 }
 
 impl ProcStatus {
-    /// `None` where the OS has no `/proc` (macOS, Windows) or the process is gone.
+    /// `None` where this OS is not one of the three, its tool failed, or the process is gone.
+    #[cfg(target_os = "linux")]
     pub fn read(pid: u32) -> Option<ProcStatus> {
         let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
         parse_status(&text)
     }
+
+    /// macOS has no `/proc`: `ps` gives the resident set (KiB), and `ps -M` a line per thread.
+    /// There is no peak, so the peak is the resident set now (the sampler keeps the most).
+    #[cfg(target_os = "macos")]
+    pub fn read(pid: u32) -> Option<ProcStatus> {
+        let run = |args: &[&str]| -> Option<String> {
+            let output = std::process::Command::new("ps").args(args).output().ok()?;
+            output
+                .status
+                .success()
+                .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+        };
+        let pid = pid.to_string();
+        let rss = run(&["-o", "rss=", "-p", &pid])?;
+        let threads = run(&["-M", "-p", &pid])?;
+        parse_ps(&rss, &threads)
+    }
+
+    /// Windows: the working set, its peak and the thread count from PowerShell's Get-Process.
+    #[cfg(windows)]
+    pub fn read(pid: u32) -> Option<ProcStatus> {
+        let script = format!(
+            "$p = Get-Process -Id {pid}; \"$($p.WorkingSet64) $($p.PeakWorkingSet64) \
+             $($p.Threads.Count)\""
+        );
+        let output = std::process::Command::new("powershell")
+            .args(["-NoProfile", "-NonInteractive", "-Command", &script])
+            .output()
+            .ok()?;
+        if !output.status.success() {
+            return None;
+        }
+        parse_get_process(&String::from_utf8_lossy(&output.stdout))
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+    pub fn read(_pid: u32) -> Option<ProcStatus> {
+        None
+    }
 }
 
+/// `ps -o rss=` (KiB) and `ps -M` (a header, then a line per thread), on macOS.
+#[cfg_attr(not(target_os = "macos"), allow(dead_code))]
+fn parse_ps(rss: &str, threads: &str) -> Option<ProcStatus> {
+    let rss_kib = rss.trim().parse().ok()?;
+    let threads = threads
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .count() as u64;
+    (threads > 0).then_some(ProcStatus {
+        rss_kib,
+        peak_kib: rss_kib,
+        threads,
+    })
+}
+
+/// `WORKING_SET PEAK_WORKING_SET THREADS`, in bytes, from Get-Process on Windows.
+#[cfg_attr(not(windows), allow(dead_code))]
+fn parse_get_process(text: &str) -> Option<ProcStatus> {
+    let mut numbers = text.split_whitespace().map(|word| word.parse::<u64>().ok());
+    let (rss, peak, threads) = (numbers.next()??, numbers.next()??, numbers.next()??);
+    Some(ProcStatus {
+        rss_kib: rss / 1024,
+        peak_kib: peak / 1024,
+        threads,
+    })
+}
+
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn parse_status(text: &str) -> Option<ProcStatus> {
     let field = |name: &str| -> Option<u64> {
         let line = text.lines().find(|line| line.starts_with(name))?;
@@ -567,6 +638,40 @@ mod tests {
             })
         );
         assert_eq!(parse_status("Name: x\n"), None);
+    }
+
+    #[test]
+    fn macos_ps_and_windows_get_process_are_read() {
+        let threads = "USER   PID   TT  %CPU STAT PRI     STIME     UTIME COMMAND\n\
+                       me    123 s000   0.0 S    31T   0:00.00   0:00.01 stage-5\n\
+                       \x20           123         0.0 S    31T   0:00.00   0:00.00\n";
+        assert_eq!(
+            parse_ps("  2048\n", threads),
+            Some(ProcStatus {
+                rss_kib: 2048,
+                peak_kib: 2048,
+                threads: 2
+            })
+        );
+        assert_eq!(parse_ps("", threads), None);
+        assert_eq!(
+            parse_get_process("4194304 8388608 5\r\n"),
+            Some(ProcStatus {
+                rss_kib: 4096,
+                peak_kib: 8192,
+                threads: 5
+            })
+        );
+        assert_eq!(parse_get_process("4194304\r\n"), None);
+    }
+
+    /// The Linux path, on the test's own process.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn this_process_is_measured_on_linux() {
+        let status = ProcStatus::read(std::process::id()).expect("/proc is there on Linux");
+        assert!(status.rss_kib > 0 && status.peak_kib >= status.rss_kib);
+        assert!(status.threads >= 1);
     }
 
     #[test]
