@@ -655,7 +655,8 @@ fn print_throughput(options: &BenchOptions, results: &[Throughput], style: Style
         Some(_) => "  open loop: requests are due on a fixed schedule whatever the server does, \
                     and each latency counts from when its request was due, so a stall is \
                     charged to every request due during it. A server that cannot keep up \
-                    answers fewer a second than were due, and its latencies grow with the queue."
+                    answers fewer a second than were due, and its latencies grow with the queue. The \
+                    client's own lateness in waking up for a request counts too (tens of µs)."
             .to_string(),
         None => "  closed loop: each client sends its next request when the last is answered, \
                  so this is the most each server serves, but its p99 understates the tail: \

@@ -126,7 +126,6 @@ http {{
 pub struct Nginx {
     child: Child,
     pub addr: SocketAddr,
-    pub pid: u32,
 }
 
 impl Nginx {
@@ -174,8 +173,7 @@ impl Nginx {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        let pid = child.id();
-        Ok(Nginx { child, addr, pid })
+        Ok(Nginx { child, addr })
     }
 }
 
@@ -184,7 +182,7 @@ impl Drop for Nginx {
         // SIGTERM: nginx's master stops its workers and exits ("fast shutdown").
         #[cfg(unix)]
         let _ = Command::new("kill")
-            .args(["-TERM", &self.pid.to_string()])
+            .args(["-TERM", &self.child.id().to_string()])
             .status();
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
