@@ -95,7 +95,7 @@ pub fn start_with_open_files(
         .arg(bin)
         .args(["--port", "0"])
         .args(args);
-    ServerProcess::start_command(command, Path::new(bin))
+    ServerProcess::start_command(command, Path::new(bin), None)
 }
 
 /// Floods `bin` (started with `args` under `flood.open_files`) with idle clients; measures.

@@ -28,16 +28,39 @@ impl ServerProcess {
         let bin = bin.as_ref();
         let mut command = Command::new(bin);
         command.args(["--port", "0"]).args(args);
-        ServerProcess::start_command(command, bin)
+        ServerProcess::start_command(command, bin, None)
+    }
+
+    /// Like [`ServerProcess::start`], but the server's stderr (its request log) goes straight
+    /// to `log`, such as a file, and is not kept: under load, reading it into this process's
+    /// memory would take CPU from the server being measured. `stderr_text` is then empty.
+    pub fn start_logging_to(
+        bin: impl AsRef<Path>,
+        args: &[&str],
+        log: std::fs::File,
+    ) -> io::Result<ServerProcess> {
+        let bin = bin.as_ref();
+        let mut command = Command::new(bin);
+        command.args(["--port", "0"]).args(args);
+        ServerProcess::start_command(command, bin, Some(log))
     }
 
     /// Starts `command`, which runs `bin` with all its arguments (through a shell that sets a
-    /// limit first, say), and waits for its `Listening on` line.
-    pub fn start_command(mut command: Command, bin: &Path) -> io::Result<ServerProcess> {
+    /// limit first, say), and waits for its `Listening on` line; its stderr goes to `log` if
+    /// given, else it is kept for [`ServerProcess::stderr_text`].
+    pub fn start_command(
+        mut command: Command,
+        bin: &Path,
+        log: Option<std::fs::File>,
+    ) -> io::Result<ServerProcess> {
+        let stderr_to = match log {
+            Some(file) => Stdio::from(file),
+            None => Stdio::piped(),
+        };
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(stderr_to)
             .spawn()
             .map_err(|err| {
                 io::Error::new(err.kind(), format!("cannot start {}: {err}", bin.display()))

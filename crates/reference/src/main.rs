@@ -19,7 +19,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use server_core::{Config, Flags, HELLO_HTML, NOT_FOUND_HTML, announce, shutdown, thread_label};
+use server_core::{
+    Config, Flags, HELLO_HTML, NOT_FOUND_HTML, announce, shutdown, thread_label, write_line,
+};
 
 fn main() {
     let config = Config::from_args(
@@ -99,10 +101,11 @@ async fn close_and_log(request: Request, next: Next) -> Response {
         .headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));
     let millis = Duration::as_millis(&started.elapsed());
-    eprintln!(
-        "{method} {path} -> {} in {millis} ms on {}",
+    // One write per line, as the stages log (server_core::write_line).
+    write_line(&format!(
+        "{method} {path} -> {} in {millis} ms on {}\n",
         response.status().as_u16(),
         thread_label()
-    );
+    ));
     response
 }

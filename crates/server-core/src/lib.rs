@@ -25,7 +25,7 @@ pub mod shutdown;
 pub use accept::AcceptErrors;
 pub use config::{Config, ConfigError, Flags, ParsedArgs, announce};
 pub use head::{HeadBuffer, HeadProgress, MAX_BODY_BYTES, MAX_HEAD_BYTES};
-pub use log::{log_connection, thread_label};
+pub use log::{log_connection, thread_label, write_line};
 pub use reply::{Reply, Status, Work, cpu_work};
 
 /// The page for `GET /` and `GET /sleep`, built into the binary so it runs from any folder.

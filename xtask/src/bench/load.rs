@@ -2,11 +2,16 @@
 //!
 //! - [`closed_loop`]: `clients` threads, each sending `GET /` on a new connection and, as soon
 //!   as the answer is complete, the next one, until the time is up (closed-loop load).
+//! - [`open_loop`]: requests on a fixed schedule, `rate` a second, each timed from the moment
+//!   it was scheduled, whether or not a client was free to send it then (open-loop load).
+//! - [`Histogram`]: latencies in buckets of a 1-2-5 series, for the terminal and `--json`.
 //! - [`hold`]: `n` concurrent `GET /sleep`, their connects spread over a given time, all
 //!   driven by one thread of a tokio runtime (so the client holds `n` sockets, not `n`
 //!   threads), each with a deadline.
-//! - [`ProcStatus`] and [`Sampler`]: a server's resident memory and thread count, read from
-//!   `/proc/PID/status` on Linux (elsewhere: `None`, shown as "not measured").
+//! - [`ProcStatus`] and [`Sampler`]: a server's resident memory and thread count: from
+//!   `/proc/PID/status` on Linux; from `ps` on macOS (no peak there: the most seen while
+//!   polling); from PowerShell's `Get-Process` on Windows (working set and its peak). Elsewhere,
+//!   or if the tool fails: `None`, shown as "not measured".
 //! - [`raise_open_files`]: the open-files limit, raised to the hard limit where the OS lets us.
 //!
 //! Every loop here ends by itself: by a deadline, a count, or a timeout on each socket.
@@ -14,7 +19,7 @@
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -177,6 +182,110 @@ pub fn closed_loop(addr: SocketAddr, clients: usize, duration: Duration) -> Load
     }
 }
 
+/// Open-loop load: request `i` is due at `start + i / rate`, for `duration`, whatever the
+/// server does. `clients` threads take the requests in order; a thread sleeps until the next
+/// one is due, and when every thread is busy the due requests wait, so a server that stalls
+/// is charged for every request that would have been sent meanwhile. Each latency counts
+/// from when its request was due (as wrk2 and oha's latency correction do), not from when a
+/// thread got to send it. A request still in flight at the end finishes and counts.
+pub fn open_loop(addr: SocketAddr, clients: usize, rate: u64, duration: Duration) -> LoadRun {
+    let request = measure::client::get_request("/");
+    let period = Duration::from_secs(1).div_f64(rate.max(1) as f64);
+    let started = Instant::now();
+    let slots = (duration.as_secs_f64() * rate as f64).round() as u64;
+    let next = AtomicU64::new(0);
+    let results: Vec<(Counts, Vec<Duration>)> = thread::scope(|scope| {
+        let workers: Vec<_> = (0..clients)
+            .map(|_| {
+                let (request, next) = (&request, &next);
+                scope.spawn(move || {
+                    let mut counts = Counts::default();
+                    let mut latencies = Vec::with_capacity(64 * 1024);
+                    let mut buffer = Vec::with_capacity(2048);
+                    loop {
+                        let slot = next.fetch_add(1, Ordering::Relaxed);
+                        if slot >= slots {
+                            break;
+                        }
+                        let due = started + period.mul_f64(slot as f64);
+                        let now = Instant::now();
+                        if due > now {
+                            thread::sleep(due - now);
+                        }
+                        match one_request(addr, request, &mut buffer) {
+                            Ok(()) => {
+                                counts.ok += 1;
+                                latencies.push(due.elapsed());
+                            }
+                            Err(failure) => counts.add(failure),
+                        }
+                    }
+                    (counts, latencies)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| worker.join().unwrap_or_default())
+            .collect()
+    });
+    let elapsed = started.elapsed();
+    let mut counts = Counts::default();
+    let mut latencies = Vec::new();
+    for (part, times) in results {
+        counts.merge(&part);
+        latencies.extend(times);
+    }
+    LoadRun {
+        counts,
+        latencies,
+        elapsed,
+    }
+}
+
+/// Latencies counted in buckets whose upper bounds follow a 1-2-5 series, from 50 µs to 10 s.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Histogram {
+    /// `(upper bound, count)`: a latency falls in the first bucket whose bound is above it.
+    /// The last bound is `Duration::MAX` (anything longer than 10 s).
+    pub buckets: Vec<(Duration, u64)>,
+}
+
+impl Histogram {
+    pub fn of(latencies: &[Duration]) -> Histogram {
+        let mut bounds = Vec::new();
+        let mut decade = Duration::from_micros(10);
+        while decade < Duration::from_secs(10) {
+            for step in [1, 2, 5] {
+                let bound = decade * step;
+                if bound >= Duration::from_micros(50) {
+                    bounds.push(bound);
+                }
+            }
+            decade *= 10;
+        }
+        bounds.push(Duration::from_secs(10));
+        bounds.push(Duration::MAX);
+        let mut buckets: Vec<(Duration, u64)> = bounds.into_iter().map(|b| (b, 0)).collect();
+        for latency in latencies {
+            if let Some(bucket) = buckets.iter_mut().find(|(bound, _)| latency < bound) {
+                bucket.1 += 1;
+            }
+        }
+        Histogram { buckets }
+    }
+
+    /// The buckets from the first to the last that holds anything.
+    pub fn used(&self) -> &[(Duration, u64)] {
+        let first = self.buckets.iter().position(|(_, count)| *count > 0);
+        let last = self.buckets.iter().rposition(|(_, count)| *count > 0);
+        match (first, last) {
+            (Some(first), Some(last)) => &self.buckets[first..=last],
+            _ => &[],
+        }
+    }
+}
+
 /// Connect, send, read until the server closes, check the status. `buffer` is reused.
 fn one_request(addr: SocketAddr, request: &[u8], buffer: &mut Vec<u8>) -> Result<(), Failure> {
     let mut stream =
@@ -318,7 +427,7 @@ async fn one_slow_request(
     }
 }
 
-/// What `/proc/PID/status` says about a process (Linux only).
+/// A process's memory and threads, as the OS tells them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ProcStatus {
     /// Resident memory now, in KiB (VmRSS).
@@ -329,13 +438,82 @@ pub struct ProcStatus {
 }
 
 impl ProcStatus {
-    /// `None` where the OS has no `/proc` (macOS, Windows) or the process is gone.
+    /// `None` where this OS is not one of the three, its tool failed, or the process is gone.
+    #[cfg(target_os = "linux")]
     pub fn read(pid: u32) -> Option<ProcStatus> {
         let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
         parse_status(&text)
     }
+
+    /// macOS has no `/proc`: `ps` gives the resident set (KiB), and `ps -M` a line per thread.
+    /// There is no peak, so the peak is the resident set now (the sampler keeps the most).
+    #[cfg(target_os = "macos")]
+    pub fn read(pid: u32) -> Option<ProcStatus> {
+        let run = |args: &[&str]| -> Option<String> {
+            let output = std::process::Command::new("ps").args(args).output().ok()?;
+            output
+                .status
+                .success()
+                .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+        };
+        let pid = pid.to_string();
+        let rss = run(&["-o", "rss=", "-p", &pid])?;
+        let threads = run(&["-M", "-p", &pid])?;
+        parse_ps(&rss, &threads)
+    }
+
+    /// Windows: the working set, its peak and the thread count from PowerShell's Get-Process.
+    #[cfg(windows)]
+    pub fn read(pid: u32) -> Option<ProcStatus> {
+        let script = format!(
+            "$p = Get-Process -Id {pid}; \"$($p.WorkingSet64) $($p.PeakWorkingSet64) \
+             $($p.Threads.Count)\""
+        );
+        let output = std::process::Command::new("powershell")
+            .args(["-NoProfile", "-NonInteractive", "-Command", &script])
+            .output()
+            .ok()?;
+        if !output.status.success() {
+            return None;
+        }
+        parse_get_process(&String::from_utf8_lossy(&output.stdout))
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+    pub fn read(_pid: u32) -> Option<ProcStatus> {
+        None
+    }
 }
 
+/// `ps -o rss=` (KiB) and `ps -M` (a header, then a line per thread), on macOS.
+#[cfg_attr(not(target_os = "macos"), allow(dead_code))]
+fn parse_ps(rss: &str, threads: &str) -> Option<ProcStatus> {
+    let rss_kib = rss.trim().parse().ok()?;
+    let threads = threads
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .count() as u64;
+    (threads > 0).then_some(ProcStatus {
+        rss_kib,
+        peak_kib: rss_kib,
+        threads,
+    })
+}
+
+/// `WORKING_SET PEAK_WORKING_SET THREADS`, in bytes, from Get-Process on Windows.
+#[cfg_attr(not(windows), allow(dead_code))]
+fn parse_get_process(text: &str) -> Option<ProcStatus> {
+    let mut numbers = text.split_whitespace().map(|word| word.parse::<u64>().ok());
+    let (rss, peak, threads) = (numbers.next()??, numbers.next()??, numbers.next()??);
+    Some(ProcStatus {
+        rss_kib: rss / 1024,
+        peak_kib: peak / 1024,
+        threads,
+    })
+}
+
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn parse_status(text: &str) -> Option<ProcStatus> {
     let field = |name: &str| -> Option<u64> {
         let line = text.lines().find(|line| line.starts_with(name))?;
@@ -460,6 +638,83 @@ mod tests {
             })
         );
         assert_eq!(parse_status("Name: x\n"), None);
+    }
+
+    #[test]
+    fn macos_ps_and_windows_get_process_are_read() {
+        let threads = "USER   PID   TT  %CPU STAT PRI     STIME     UTIME COMMAND\n\
+                       me    123 s000   0.0 S    31T   0:00.00   0:00.01 stage-5\n\
+                       \x20           123         0.0 S    31T   0:00.00   0:00.00\n";
+        assert_eq!(
+            parse_ps("  2048\n", threads),
+            Some(ProcStatus {
+                rss_kib: 2048,
+                peak_kib: 2048,
+                threads: 2
+            })
+        );
+        assert_eq!(parse_ps("", threads), None);
+        assert_eq!(
+            parse_get_process("4194304 8388608 5\r\n"),
+            Some(ProcStatus {
+                rss_kib: 4096,
+                peak_kib: 8192,
+                threads: 5
+            })
+        );
+        assert_eq!(parse_get_process("4194304\r\n"), None);
+    }
+
+    /// The Linux path, on the test's own process.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn this_process_is_measured_on_linux() {
+        let status = ProcStatus::read(std::process::id()).expect("/proc is there on Linux");
+        assert!(status.rss_kib > 0 && status.peak_kib >= status.rss_kib);
+        assert!(status.threads >= 1);
+    }
+
+    #[test]
+    fn a_histogram_counts_each_latency_once_below_its_bound() {
+        let us = Duration::from_micros;
+        let histogram = Histogram::of(&[us(10), us(49), us(50), us(150), us(150), us(30_000_000)]);
+        let total: u64 = histogram.buckets.iter().map(|(_, count)| count).sum();
+        assert_eq!(total, 6);
+        let used = histogram.used();
+        assert_eq!(used.first(), Some(&(us(50), 2)));
+        assert_eq!(histogram.buckets[1], (us(100), 1));
+        assert_eq!(histogram.buckets[2], (us(200), 2));
+        assert_eq!(used.last(), Some(&(Duration::MAX, 1)));
+        assert_eq!(Histogram::of(&[]).used(), &[] as &[(Duration, u64)]);
+    }
+
+    #[test]
+    fn open_loop_sends_on_schedule_and_times_from_it() {
+        // A listener that answers every request from memory, on this thread's loopback.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().expect("local address");
+        let server = thread::spawn(move || {
+            let mut answered = 0;
+            while answered < 50 {
+                let Ok((mut stream, _)) = listener.accept() else {
+                    break;
+                };
+                let mut head = [0u8; 1024];
+                let _ = stream.read(&mut head);
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+                answered += 1;
+            }
+        });
+        // 50 requests due over 0.5 s: the run cannot end before the last is due.
+        let run = open_loop(addr, 2, 100, Duration::from_millis(500));
+        server.join().expect("the listener ends");
+        assert_eq!(run.counts.ok, 50, "{}", run.counts.describe_errors());
+        assert_eq!(run.latencies.len(), 50);
+        assert!(
+            run.elapsed >= Duration::from_millis(490),
+            "{:?}",
+            run.elapsed
+        );
     }
 
     #[test]

@@ -1,17 +1,23 @@
 //! `cargo xtask bench`: what each model costs, beside a production server (axum on tokio,
 //! `crates/reference`), measured with the bench's own client (no wrk, no oha).
 //!
-//! - throughput: closed-loop `GET /` on a new connection each, C clients for T seconds, in
-//!   interleaved rounds with a fresh server per run: requests/s, latency, errors, and the
-//!   ratio to the reference in the same run.
+//! - throughput: `GET /` on a new connection each, for T seconds, in interleaved rounds with a
+//!   fresh server per run: requests/s, latency (with a histogram), errors, and the ratio to the
+//!   reference in the same run. Closed loop by default (C clients, each sending its next
+//!   request when the last is answered); open loop with `--rate R` (R requests a second on a
+//!   fixed schedule, each timed from when it was due).
+//! - `--compare-wrk`: in the same rounds, every server is measured by wrk too, and nginx is
+//!   added beside axum ([`wrk`]), so the bench's ratios can be checked against an
+//!   outside client's.
 //! - c10k: N concurrent `GET /sleep` (1 s) on the servers that serve connections
 //!   concurrently: how many completed, latency, and the server's memory and threads, so the
 //!   memory per waiting connection of a thread (stage 2) and a task (stage 5) can be compared.
 //!
-//! The clients are in [`crate::bench::load`]; building, starting and stopping servers reuse the
+//! The clients are in [`load`]; building, starting and stopping servers reuse the
 //! demo's [`cargo`], [`measure::ServerProcess`] and [`stop`].
 
 mod load;
+mod wrk;
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -29,8 +35,9 @@ use crate::progress::Progress;
 use crate::stop::{self, TrackedServer};
 use crate::style::{Color, Style, pad, pad_left};
 use crate::units;
-use load::{Counts, ProcStatus, Sampler};
-use measure::catalogue::{self, Binary, Expected, Runtime, Stage};
+use load::{Counts, Histogram, ProcStatus, Sampler};
+use measure::catalogue::{self, Expected, Runtime, Stage};
+use wrk::Nginx;
 
 pub const BENCH_HELP: &str = "\
 cargo xtask bench: throughput, tail latency and memory per waiting connection of
@@ -46,24 +53,36 @@ Options:
   --runtime LIST     binaries of stages 3 to 5: async-std, tokio, smol, or all
                      (all: 11 binaries)                    [default: async-std]
   --clients C        throughput: concurrent clients                 [default: 16]
+  --rate R           throughput: open loop, R requests a second on a fixed
+                     schedule, each timed from when it was due  [default: closed loop]
   --seconds T        throughput: seconds per run                     [default: 5]
   --rounds R         throughput: interleaved rounds                  [default: 3]
   --connections N    c10k: concurrent GET /sleep                 [default: 10000]
+  --compare-wrk      throughput: measure every server with wrk too, in the same
+                     rounds, and add nginx (2 workers, access log to a file)
+                     beside axum; skipped, saying so, where they are not installed
   --quick            a smoke test of a few seconds: 1 round of 1 s, N = 500
   --json FILE        also write the results to FILE as JSON
   -h, --help         print this help
 
-throughput: each client sends GET / on a new connection, and the next one as
-soon as the answer is complete, for T seconds. Each round runs every binary once,
-with a fresh server, in turn; requests/s is the median of the rounds (and the
-min-max), latencies are exact percentiles over every request of every round.
+throughput: GET / on a new connection each, for T seconds. Each round runs every
+binary once, with a fresh server, in turn; requests/s is the median of the rounds
+(and the min-max), latencies are exact percentiles over every request of every
+round, with a histogram. Closed loop (the default): each client sends its next
+request as soon as the answer is complete, so it measures the most a server
+serves, but its p99 understates the tail: while the server stalls, no requests
+are sent, and the stall is counted once, not in every request that would have
+been sent meanwhile. Open loop (--rate R): requests are due on a fixed schedule
+whatever the server does, and each latency counts from when it was due. The
+servers' request logs go to a file, as nginx's access log does.
 
 c10k: N clients send GET /sleep (the server's --sleep-ms 1000), their connects
 spread over one second, and wait for the answer. It runs on the servers that
 serve connections concurrently (stages 4 and 5, the reference) and on stage 2
 with --workers N (a thread per waiting connection). Memory is the server's
-resident set from /proc (Linux; elsewhere \"not measured\"); per connection is
-(peak - idle) / N.
+resident set: from /proc on Linux, from ps on macOS (its peak is the most seen
+while polling every 20 ms), from PowerShell's Get-Process on Windows (working
+set); elsewhere \"not measured\". Per connection is (peak - idle) / N.
 
 The client runs on the same machine and competes with the server for its cores.
 ";
@@ -94,6 +113,9 @@ pub struct BenchOptions {
     seconds: Duration,
     rounds: usize,
     connections: usize,
+    /// Open loop at this many requests a second; closed loop if none.
+    rate: Option<u64>,
+    compare_wrk: bool,
     quick: bool,
     json: Option<PathBuf>,
 }
@@ -108,6 +130,8 @@ impl Default for BenchOptions {
             seconds: Duration::from_secs(5),
             rounds: 3,
             connections: 10_000,
+            rate: None,
+            compare_wrk: false,
             quick: false,
             json: None,
         }
@@ -141,6 +165,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<BenchOpt
             Long("connections") => {
                 connections = Some(number(&mut parser, "--connections", 1, 100_000)?)
             }
+            Long("rate") => {
+                options.rate = Some(number(&mut parser, "--rate", 1, 1_000_000)? as u64)
+            }
+            Long("compare-wrk") => options.compare_wrk = true,
             Long("quick") => options.quick = true,
             Long("json") => {
                 options.json = Some(PathBuf::from(parser.value().map_err(|e| e.to_string())?))
@@ -178,36 +206,25 @@ fn number(
     }
 }
 
-/// A server the bench runs: a stage binary of the catalogue, or the reference.
+/// A server the bench runs: a stage binary of the catalogue, the reference (axum), or nginx.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Server {
-    /// `None` for the reference server.
+struct Binary {
+    /// `None` for the reference and nginx, which are not stages.
     stage: Option<Stage>,
-    name: &'static str,
     package: &'static str,
+    name: &'static str,
     runtime: &'static str,
     model: &'static str,
 }
 
-impl Server {
-    fn of(binary: &Binary) -> Server {
-        Server {
+impl Binary {
+    fn of(binary: &catalogue::Binary) -> Binary {
+        Binary {
             stage: Some(binary.stage),
-            name: binary.name,
             package: binary.package,
+            name: binary.name,
             runtime: binary.runtime.name(),
             model: binary.stage.model_words(),
-        }
-    }
-
-    /// The reference server: axum on tokio (`crates/reference`).
-    fn reference() -> Server {
-        Server {
-            stage: None,
-            name: "reference",
-            package: "reference",
-            runtime: "tokio",
-            model: "axum (reference)",
         }
     }
 
@@ -223,8 +240,44 @@ impl Server {
     }
 }
 
-fn is_reference(binary: &Server) -> bool {
-    binary.stage.is_none()
+/// The reference server: axum on tokio (`crates/reference`), built by cargo like the stages.
+fn reference() -> Binary {
+    Binary {
+        stage: None,
+        package: "reference",
+        name: "reference",
+        runtime: "tokio",
+        model: "axum (reference)",
+    }
+}
+
+fn is_reference(binary: &Binary) -> bool {
+    binary.stage.is_none() && binary.package == "reference"
+}
+
+/// nginx, a row of `--compare-wrk`; not built by cargo.
+fn nginx() -> Binary {
+    Binary {
+        stage: None,
+        package: "nginx",
+        name: "nginx",
+        runtime: "nginx",
+        model: "nginx, 2 workers",
+    }
+}
+
+fn is_nginx(binary: &Binary) -> bool {
+    binary.stage.is_none() && binary.package == "nginx"
+}
+
+/// The outside tools of `--compare-wrk`, where installed.
+struct Outside {
+    wrk: Option<PathBuf>,
+    nginx: Option<PathBuf>,
+    /// The directory of nginx's configuration and logs.
+    dir: PathBuf,
+    /// `shared-assets`, which nginx serves.
+    assets: PathBuf,
 }
 
 pub fn run(options: BenchOptions) -> ExitCode {
@@ -245,12 +298,12 @@ pub fn run(options: BenchOptions) -> ExitCode {
         .map(|n| n.get())
         .unwrap_or(1);
 
-    let mut binaries: Vec<Server> = catalogue::select(&options.stages, &options.runtimes)
+    let mut binaries: Vec<Binary> = catalogue::select(&options.stages, &options.runtimes)
         .iter()
-        .map(Server::of)
+        .map(Binary::of)
         .collect();
-    binaries.push(Server::reference());
-    let targets: Vec<BinTarget> = binaries.iter().map(Server::target).collect();
+    binaries.push(reference());
+    let targets: Vec<BinTarget> = binaries.iter().map(Binary::target).collect();
     let built = cargo::build(&workspace, &targets);
     let mut broken = Vec::new();
     for binary in &binaries {
@@ -259,6 +312,17 @@ pub fn run(options: BenchOptions) -> ExitCode {
             broken.push(format!("{} did not build", binary.name));
         }
     }
+
+    let outside = options.compare_wrk.then(|| Outside {
+        wrk: wrk::find("wrk"),
+        nginx: wrk::find("nginx"),
+        dir: std::env::temp_dir().join(format!("xtask-bench-nginx-{}", std::process::id())),
+        assets: workspace
+            .manifest
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .join("shared-assets"),
+    });
 
     let machine = machine_line(cores);
     println!("{}", style.paint(Color::Bold, &machine));
@@ -283,8 +347,28 @@ pub fn run(options: BenchOptions) -> ExitCode {
         "quick": options.quick,
     });
     if options.parts.contains(&Part::Throughput) {
-        let results = throughput(&options, &binaries, &built);
+        let mut listed = binaries.clone();
+        if let Some(outside) = &outside {
+            match (&outside.wrk, &outside.nginx) {
+                (None, _) => println!(
+                    "--compare-wrk: skipped: wrk is not installed (Debian: apt-get install wrk)"
+                ),
+                (Some(_), None) => println!(
+                    "--compare-wrk: nginx skipped: it is not installed (Debian: apt-get install \
+                     nginx)"
+                ),
+                (Some(_), Some(_)) => {}
+            }
+            if outside.nginx.is_some() {
+                listed.push(nginx());
+            }
+        }
+        let results = throughput(&options, &listed, &built, outside.as_ref());
         print_throughput(&options, &results, style);
+        if let Some(outside) = &outside {
+            print_comparison(&results, outside, options.clients, style);
+            let _ = std::fs::remove_dir_all(&outside.dir);
+        }
         for result in &results {
             if result.counts.errors() > 0 || result.runs_failed > 0 {
                 broken.push(format!(
@@ -295,7 +379,7 @@ pub fn run(options: BenchOptions) -> ExitCode {
                 ));
             }
         }
-        report["throughput"] = throughput_json(&options, &results);
+        report["throughput"] = throughput_json(&options, &results, outside.is_some());
     }
     if options.parts.contains(&Part::C10k) {
         let (results, note) = c10k(&options, &binaries, &built, open_files);
@@ -359,10 +443,17 @@ fn machine_line(cores: usize) -> String {
     )
 }
 
-/// Starts a server and waits for its first answer.
+/// Starts a server, its request log going to a file (truncated at each start), and waits for
+/// its first answer. Reading the log into the bench's memory instead would take CPU from the
+/// server under load.
 fn start(executable: &std::path::Path, args: &[String]) -> Result<TrackedServer, String> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let server = ServerProcess::start(executable, &args).map_err(|err| err.to_string())?;
+    let log = std::env::temp_dir().join(format!("xtask-bench-{}.log", std::process::id()));
+    let server = match File::create(&log) {
+        Ok(file) => ServerProcess::start_logging_to(executable, &args, file),
+        Err(_) => ServerProcess::start(executable, &args),
+    };
+    let server = server.map_err(|err| err.to_string())?;
     let server = TrackedServer::new(server);
     let root = measure::client::get_request("/");
     let warm = measure::client::exchange(
@@ -379,7 +470,7 @@ fn start(executable: &std::path::Path, args: &[String]) -> Result<TrackedServer,
     Ok(server)
 }
 
-fn server_args(binary: &Server) -> Vec<String> {
+fn server_args(binary: &Binary) -> Vec<String> {
     let mut args = vec![
         "--host".to_string(),
         "127.0.0.1".to_string(),
@@ -396,28 +487,76 @@ fn server_args(binary: &Server) -> Vec<String> {
 // ---------------------------------------------------------------- throughput
 
 struct Throughput {
-    binary: Server,
+    binary: Binary,
     /// Requests/s of each run that started.
     rates: Vec<f64>,
     counts: Counts,
     latencies: Vec<Duration>,
     runs_failed: usize,
     start_error: Option<String>,
+    /// `--compare-wrk`: requests/s by wrk, a run per round, on a fresh server of its own.
+    wrk_rates: Vec<f64>,
+    wrk_errors: u64,
+    wrk_error: Option<String>,
+}
+
+fn median(rates: &[f64]) -> Option<f64> {
+    let mut rates = rates.to_vec();
+    rates.sort_by(f64::total_cmp);
+    match rates.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(rates[n / 2]),
+        n => Some((rates[n / 2 - 1] + rates[n / 2]) / 2.0),
+    }
 }
 
 impl Throughput {
     fn median(&self) -> Option<f64> {
-        let mut rates = self.rates.clone();
-        rates.sort_by(f64::total_cmp);
-        match rates.len() {
-            0 => None,
-            n if n % 2 == 1 => Some(rates[n / 2]),
-            n => Some((rates[n / 2 - 1] + rates[n / 2]) / 2.0),
+        median(&self.rates)
+    }
+
+    fn wrk_median(&self) -> Option<f64> {
+        median(&self.wrk_rates)
+    }
+}
+
+/// A server of the throughput runs: a stage or the reference, or nginx.
+enum Running {
+    Server(TrackedServer),
+    Nginx(Nginx),
+}
+
+impl Running {
+    fn addr(&self) -> std::net::SocketAddr {
+        match self {
+            Running::Server(server) => server.addr,
+            Running::Nginx(nginx) => nginx.addr,
         }
     }
 }
 
-fn throughput(options: &BenchOptions, binaries: &[Server], built: &Built) -> Vec<Throughput> {
+fn start_any(
+    binary: &Binary,
+    built: &Built,
+    outside: Option<&Outside>,
+) -> Option<Result<Running, String>> {
+    if is_nginx(binary) {
+        let outside = outside?;
+        let nginx = outside.nginx.as_deref()?;
+        return Some(Nginx::start(nginx, &outside.dir, &outside.assets).map(Running::Nginx));
+    }
+    let Some(Ok(executable)) = built.get(binary.name) else {
+        return None;
+    };
+    Some(start(executable, &server_args(binary)).map(Running::Server))
+}
+
+fn throughput(
+    options: &BenchOptions,
+    binaries: &[Binary],
+    built: &Built,
+    outside: Option<&Outside>,
+) -> Vec<Throughput> {
     let mut results: Vec<Throughput> = binaries
         .iter()
         .map(|binary| Throughput {
@@ -427,18 +566,22 @@ fn throughput(options: &BenchOptions, binaries: &[Server], built: &Built) -> Vec
             latencies: Vec::new(),
             runs_failed: 0,
             start_error: None,
+            wrk_rates: Vec::new(),
+            wrk_errors: 0,
+            wrk_error: None,
         })
         .collect();
     let runnable = results
         .iter()
-        .filter(|r| matches!(built.get(r.binary.name), Some(Ok(_))))
+        .filter(|r| is_nginx(&r.binary) || matches!(built.get(r.binary.name), Some(Ok(_))))
         .count();
+    let wrk = outside.and_then(|o| o.wrk.as_deref());
     let mut done = 0;
     for round in 1..=options.rounds {
         for result in results.iter_mut() {
-            let Some(Ok(executable)) = built.get(result.binary.name) else {
+            if !is_nginx(&result.binary) && !matches!(built.get(result.binary.name), Some(Ok(_))) {
                 continue;
-            };
+            }
             done += 1;
             let progress = Progress::start(format!(
                 "throughput round {round}/{} [{done}/{}] {}",
@@ -446,22 +589,51 @@ fn throughput(options: &BenchOptions, binaries: &[Server], built: &Built) -> Vec
                 runnable * options.rounds,
                 result.binary.name
             ));
-            match start(executable, &server_args(&result.binary)) {
-                Ok(server) => {
-                    progress.set_detail(format!(
-                        "{} clients for {} s",
-                        options.clients,
-                        options.seconds.as_secs()
-                    ));
-                    let run = load::closed_loop(server.addr, options.clients, options.seconds);
+            match start_any(&result.binary, built, outside) {
+                Some(Ok(server)) => {
+                    progress.set_detail(match options.rate {
+                        Some(rate) => {
+                            format!("{rate} requests/s for {} s", options.seconds.as_secs())
+                        }
+                        None => format!(
+                            "{} clients for {} s",
+                            options.clients,
+                            options.seconds.as_secs()
+                        ),
+                    });
+                    let run = match options.rate {
+                        Some(rate) => {
+                            load::open_loop(server.addr(), options.clients, rate, options.seconds)
+                        }
+                        None => load::closed_loop(server.addr(), options.clients, options.seconds),
+                    };
                     drop(server);
                     result.rates.push(run.per_second());
                     result.counts.merge(&run.counts);
                     result.latencies.extend(run.latencies);
                 }
-                Err(message) => {
+                Some(Err(message)) => {
                     result.runs_failed += 1;
                     result.start_error = Some(message);
+                }
+                None => {}
+            }
+            if let Some(wrk) = wrk {
+                // The same server, fresh, measured by wrk with as many connections.
+                progress.set_detail(format!("wrk, {} s", options.seconds.as_secs()));
+                match start_any(&result.binary, built, outside) {
+                    Some(Ok(server)) => {
+                        match wrk::wrk(wrk, server.addr(), options.clients, options.seconds) {
+                            Ok(run) => {
+                                result.wrk_rates.push(run.per_second);
+                                result.wrk_errors += run.errors;
+                            }
+                            Err(message) => result.wrk_error = Some(message),
+                        }
+                        drop(server);
+                    }
+                    Some(Err(message)) => result.wrk_error = Some(message),
+                    None => {}
                 }
             }
             progress.finish();
@@ -482,23 +654,50 @@ fn cell(duration: Option<Duration>) -> String {
     duration.map_or("-".to_string(), units::cell)
 }
 
+/// What the load was, for the table's title.
+fn load_line(options: &BenchOptions) -> String {
+    match options.rate {
+        Some(rate) => format!(
+            "throughput, open loop: GET / on a new connection each, {rate} due a second on a \
+             fixed schedule, {} clients, {} s per run, {} round(s)",
+            options.clients,
+            options.seconds.as_secs(),
+            options.rounds
+        ),
+        None => format!(
+            "throughput, closed loop: GET / on a new connection each, {} clients, {} s per run, \
+             {} round(s)",
+            options.clients,
+            options.seconds.as_secs(),
+            options.rounds
+        ),
+    }
+}
+
 fn print_throughput(options: &BenchOptions, results: &[Throughput], style: Style) {
-    println!(
+    print!(
         "{}",
-        style.paint(
-            Color::Bold,
-            &format!(
-                "throughput: GET / on a new connection each, {} clients, {} s per run, {} round(s)",
-                options.clients,
-                options.seconds.as_secs(),
-                options.rounds
-            )
-        )
+        crate::style::wrap(&style.paint(Color::Bold, &load_line(options)), WIDTH, "  ")
     );
     let reference = results
         .iter()
         .find(|r| is_reference(&r.binary))
         .and_then(Throughput::median);
+    let mode_note = match options.rate {
+        Some(_) => "  open loop: requests are due on a fixed schedule whatever the server does, \
+                    and each latency counts from when its request was due, so a stall is \
+                    charged to every request due during it. A server that cannot keep up \
+                    answers fewer a second than were due, and its latencies grow with the queue. The \
+                    client's own lateness in waking up for a request counts too (tens of µs)."
+            .to_string(),
+        None => "  closed loop: each client sends its next request when the last is answered, \
+                 so this is the most each server serves, but its p99 understates the tail: \
+                 while a server stalls no requests are sent, and the stall is counted once \
+                 instead of in every request that would have been sent meanwhile. \
+                 --rate R measures the tail honestly (open loop)."
+            .to_string(),
+    };
+    print!("{}", crate::style::wrap(&mode_note, WIDTH, "    "));
     let header = [
         "binary", "model", "req/s", "min-max", "p50", "p99", "max", "errors", "vs ref",
     ];
@@ -534,6 +733,7 @@ fn print_throughput(options: &BenchOptions, results: &[Throughput], style: Style
         ]);
     }
     print_rows(&rows, &widths);
+    print_histograms(results);
     for result in results {
         if result.counts.errors() > 0 {
             println!(
@@ -546,8 +746,8 @@ fn print_throughput(options: &BenchOptions, results: &[Throughput], style: Style
             println!("  {}: did not start: {message}", result.binary.name);
         }
     }
-    // The targets of the issue, where this run can tell.
-    if let Some(reference) = reference.filter(|r| *r > 0.0) {
+    // The targets of the issue, where this run can tell (closed loop: the most served).
+    if let Some(reference) = reference.filter(|r| *r > 0.0 && options.rate.is_none()) {
         for result in results {
             let goal = match result.binary.stage {
                 Some(Stage::Five) => 1.0,
@@ -571,14 +771,225 @@ fn print_throughput(options: &BenchOptions, results: &[Throughput], style: Style
     println!();
 }
 
+/// A histogram of every request's latency, a row per bucket, a column per binary: the share
+/// of requests (in %) that took up to that bound.
+fn print_histograms(results: &[Throughput]) {
+    let histograms: Vec<(String, Histogram, usize)> = results
+        .iter()
+        .filter(|r| !r.latencies.is_empty())
+        .map(|r| {
+            (
+                r.binary.name.to_string(),
+                Histogram::of(&r.latencies),
+                r.latencies.len(),
+            )
+        })
+        .collect();
+    if histograms.is_empty() {
+        return;
+    }
+    // The rows every binary needs: from the first bucket anyone used to the last.
+    let first = histograms
+        .iter()
+        .filter_map(|(_, h, _)| h.buckets.iter().position(|(_, c)| *c > 0))
+        .min()
+        .unwrap_or(0);
+    let last = histograms
+        .iter()
+        .filter_map(|(_, h, _)| h.buckets.iter().rposition(|(_, c)| *c > 0))
+        .max()
+        .unwrap_or(0);
+    println!();
+    println!("  latency histogram: % of each binary's requests, by how long they took");
+    let mut header = vec![pad("  up to", 10)];
+    header.extend(
+        histograms
+            .iter()
+            .map(|(name, _, _)| pad_left(&short_name(name), 8)),
+    );
+    println!("{}", header.join(" ").trim_end());
+    for index in first..=last {
+        let bound = histograms[0].1.buckets[index].0;
+        let label = if bound == Duration::MAX {
+            "  more".to_string()
+        } else {
+            format!("  {}", bound_text(bound))
+        };
+        let mut row = vec![pad(&label, 10)];
+        for (_, histogram, total) in &histograms {
+            let count = histogram.buckets[index].1;
+            let share = count as f64 * 100.0 / (*total).max(1) as f64;
+            row.push(pad_left(&share_text(count, share), 8));
+        }
+        println!("{}", row.join(" ").trim_end());
+    }
+}
+
+/// `stage-5-tokio` → `5-tokio`, to fit a column.
+fn short_name(name: &str) -> String {
+    match name {
+        "reference" => "axum".to_string(),
+        _ => name
+            .strip_prefix("stage-")
+            .unwrap_or(name)
+            .chars()
+            .take(8)
+            .collect(),
+    }
+}
+
+fn bound_text(bound: Duration) -> String {
+    if bound < Duration::from_millis(1) {
+        format!("{} µs", bound.as_micros())
+    } else if bound < Duration::from_secs(1) {
+        format!("{} ms", bound.as_millis())
+    } else {
+        format!("{} s", bound.as_secs())
+    }
+}
+
+fn share_text(count: u64, share: f64) -> String {
+    match count {
+        0 => ".".to_string(),
+        _ if share < 0.1 => "<0.1".to_string(),
+        _ => format!("{share:.1}"),
+    }
+}
+
+fn histogram_json(latencies: &[Duration]) -> Value {
+    let histogram = Histogram::of(latencies);
+    Value::Array(
+        histogram
+            .used()
+            .iter()
+            .map(|(bound, count)| {
+                let bound = (*bound != Duration::MAX).then(|| units::millis(*bound));
+                json!({ "up_to_ms": bound, "count": count })
+            })
+            .collect(),
+    )
+}
+
+/// `--compare-wrk`: each server's requests/s and ratio to the reference by the bench's client
+/// and by wrk, side by side, from the same rounds; and the targets by wrk.
+fn print_comparison(results: &[Throughput], outside: &Outside, clients: usize, style: Style) {
+    if outside.wrk.is_none() {
+        return;
+    }
+    println!(
+        "{}",
+        style.paint(
+            Color::Bold,
+            &format!(
+                "the same servers by wrk -t{} -c{clients} -H 'Connection: close', a fresh \
+                 server per run, in the same rounds",
+                wrk::WRK_THREADS.min(clients)
+            )
+        )
+    );
+    let find = |f: fn(&Binary) -> bool| results.iter().find(|r| f(&r.binary));
+    let reference = find(is_reference);
+    let nginx = find(is_nginx);
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+        _ => None,
+    };
+    let text = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{r:.2}x"));
+    let header = [
+        "binary",
+        "bench req/s",
+        "vs ref",
+        "wrk req/s",
+        "vs ref",
+        "vs nginx",
+        "agree",
+    ];
+    let widths = [14, 11, 7, 10, 7, 8, 7];
+    let mut rows = vec![header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+    for result in results {
+        let bench_ratio = ratio(result.median(), reference.and_then(Throughput::median));
+        let wrk_ratio = ratio(
+            result.wrk_median(),
+            reference.and_then(Throughput::wrk_median),
+        );
+        let agree = ratio(bench_ratio, wrk_ratio)
+            .map_or("-".to_string(), |a| format!("{:+.0}%", (a - 1.0) * 100.0));
+        rows.push(vec![
+            result.binary.name.to_string(),
+            result
+                .median()
+                .map_or("-".to_string(), |m| format!("{m:.0}")),
+            text(bench_ratio),
+            result
+                .wrk_median()
+                .map_or("-".to_string(), |m| format!("{m:.0}")),
+            text(wrk_ratio),
+            text(ratio(
+                result.wrk_median(),
+                nginx.and_then(Throughput::wrk_median),
+            )),
+            agree,
+        ]);
+    }
+    print_rows_aligned(&rows, &widths, 1);
+    for result in results {
+        if let Some(message) = &result.wrk_error {
+            println!("  {}: wrk: {message}", result.binary.name);
+        }
+        if result.wrk_errors > 0 {
+            println!(
+                "  {}: wrk counted {} errors",
+                result.binary.name, result.wrk_errors
+            );
+        }
+    }
+    let note = "  agree: the bench's ratio to the reference over wrk's, minus one (target: within \
+                ±10% for stage 5). Targets by wrk: every stage-5 binary >= 1.0x axum and >= \
+                0.95x nginx, stage 1 >= 0.8x axum.";
+    print!("{}", crate::style::wrap(note, WIDTH, "    "));
+    let axum = reference.and_then(Throughput::wrk_median);
+    let nginx = nginx.and_then(Throughput::wrk_median);
+    for result in results {
+        let goals: &[(&str, Option<f64>, f64)] = match result.binary.stage {
+            Some(Stage::Five) => &[("axum", axum, 1.0), ("nginx", nginx, 0.95)],
+            Some(Stage::One) => &[("axum", axum, 0.8)],
+            _ => continue,
+        };
+        for (name, yardstick, goal) in goals {
+            if let Some(r) = ratio(result.wrk_median(), *yardstick) {
+                let verdict = if r >= *goal {
+                    "met".to_string()
+                } else {
+                    format!("missed by {:.0}%", (1.0 - r / goal) * 100.0)
+                };
+                println!(
+                    "  target {} >= {goal:.2}x {name} (wrk): {r:.2}x, {verdict}",
+                    result.binary.name
+                );
+            }
+        }
+    }
+    if outside.nginx.is_some() {
+        let line = "  nginx: 2 workers, keepalive off, an access line per request to a file (the \
+                    configuration is in the book's chapter \"What it costs\")";
+        print!("{}", crate::style::wrap(line, WIDTH, "    "));
+    }
+    println!();
+}
+
 fn print_rows(rows: &[Vec<String>], widths: &[usize]) {
+    print_rows_aligned(rows, widths, 2);
+}
+
+/// Prints a table: the first `left` columns aligned left, the others right.
+fn print_rows_aligned(rows: &[Vec<String>], widths: &[usize], left: usize) {
     for (index, row) in rows.iter().enumerate() {
         let line: Vec<String> = row
             .iter()
             .zip(widths)
             .enumerate()
             .map(|(column, (text, &width))| {
-                if column < 2 {
+                if column < left {
                     pad(text, width)
                 } else {
                     pad_left(text, width)
@@ -593,9 +1004,12 @@ fn print_rows(rows: &[Vec<String>], widths: &[usize]) {
     }
 }
 
-fn throughput_json(options: &BenchOptions, results: &[Throughput]) -> Value {
+fn throughput_json(options: &BenchOptions, results: &[Throughput], compare_wrk: bool) -> Value {
     let millis = |d: Option<Duration>| d.map(units::millis);
     json!({
+        "mode": if options.rate.is_some() { "open loop" } else { "closed loop" },
+        "rate_per_second": options.rate,
+        "compare_wrk": compare_wrk,
         "clients": options.clients,
         "seconds": options.seconds.as_secs(),
         "rounds": options.rounds,
@@ -615,7 +1029,12 @@ fn throughput_json(options: &BenchOptions, results: &[Throughput]) -> Value {
             "p50_ms": millis(percentile(&r.latencies, 50.0)),
             "p99_ms": millis(percentile(&r.latencies, 99.0)),
             "max_ms": millis(r.latencies.last().copied()),
+            "histogram": histogram_json(&r.latencies),
             "runs_failed": r.runs_failed,
+            "wrk_requests_per_second": r.wrk_rates,
+            "wrk_median_per_second": r.wrk_median(),
+            "wrk_errors": r.wrk_errors,
+            "wrk_error": r.wrk_error,
         })).collect::<Vec<_>>(),
     })
 }
@@ -640,13 +1059,13 @@ impl Held {
 }
 
 struct C10k {
-    binary: Server,
+    binary: Binary,
     outcome: Result<Held, String>,
 }
 
 fn c10k(
     options: &BenchOptions,
-    binaries: &[Server],
+    binaries: &[Binary],
     built: &Built,
     open_files: Option<u64>,
 ) -> (Vec<C10k>, String) {
@@ -687,7 +1106,7 @@ fn c10k(
 }
 
 fn hold_one(
-    binary: &Server,
+    binary: &Binary,
     executable: &std::path::Path,
     n: usize,
     progress: &Progress,
@@ -929,6 +1348,16 @@ mod tests {
         assert!(parse_words(&["--only", "speed"]).is_err());
         assert!(parse_words(&["--clients", "0"]).is_err());
         assert_eq!(parse_words(&["--help"]), Ok(None));
+        let Ok(Some(open)) = parse_words(&["--rate", "5000", "--stage", "5", "--compare-wrk"])
+        else {
+            panic!("--rate parses");
+        };
+        assert_eq!(
+            (open.rate, open.stages.clone()),
+            (Some(5000), vec![Stage::Five])
+        );
+        assert!(open.compare_wrk);
+        assert!(parse_words(&["--rate", "0"]).is_err());
     }
 
     #[test]

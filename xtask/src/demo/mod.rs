@@ -1,6 +1,7 @@
 //! `cargo xtask demo`: build the stages, run each scenario against each binary, report.
 
 pub mod args;
+pub mod client_cost;
 pub mod html;
 pub mod json;
 pub mod results;

@@ -127,6 +127,7 @@ pub fn render(result: &ScenarioResult, cores: usize, style: Style) -> String {
             verdicts::WAITED,
             verdicts::DID_NOT_WAIT
         ));
+        notes.extend(crate::demo::client_cost::footnote());
     }
     if unexpected {
         notes.push(
