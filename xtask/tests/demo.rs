@@ -16,7 +16,7 @@ use std::process::{Command, Output};
 use measure::verdicts::{DID_NOT_WAIT, WAITED};
 use serde_json::Value;
 
-const SLOW_MS: u64 = 600;
+const SLOW_MS: u64 = 400;
 const FAST: usize = 5;
 
 fn xtask(args: &[&str]) -> Output {
