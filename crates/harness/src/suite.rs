@@ -678,7 +678,8 @@ pub fn ctrl_c_lets_requests_in_flight_finish(target: &Target) {
         let slow = slow.join().expect("the slow client");
         assert_hello_page(&slow);
         let status = server.wait_for_exit(delay() * 5);
-        let log = server.stderr_text();
+        // Its last lines may still be in the pipe when it has exited: read them to the end.
+        let log = server.stderr_text_after_exit(delay());
         assert_eq!(
             status.and_then(|s| s.code()),
             Some(0),
@@ -707,7 +708,7 @@ pub fn the_grace_period_bounds_a_shutdown(target: &Target) {
     server.send_signal("INT").expect("send the signal");
     let status = server.wait_for_exit(delay() * 5);
     let took = signalled.elapsed();
-    let log = server.stderr_text();
+    let log = server.stderr_text_after_exit(delay());
     assert_eq!(
         status.and_then(|s| s.code()),
         Some(1),
