@@ -168,7 +168,11 @@ pub fn closed_loop(addr: SocketAddr, clients: usize, duration: Duration) -> Load
             .map(|worker| worker.join().unwrap_or_default())
             .collect()
     });
-    let elapsed = started.elapsed();
+    merged(results, started.elapsed())
+}
+
+/// One run's result from its client threads' counts and latencies.
+fn merged(results: Vec<(Counts, Vec<Duration>)>, elapsed: Duration) -> LoadRun {
     let mut counts = Counts::default();
     let mut latencies = Vec::new();
     for (part, times) in results {
@@ -229,18 +233,7 @@ pub fn open_loop(addr: SocketAddr, clients: usize, rate: u64, duration: Duration
             .map(|worker| worker.join().unwrap_or_default())
             .collect()
     });
-    let elapsed = started.elapsed();
-    let mut counts = Counts::default();
-    let mut latencies = Vec::new();
-    for (part, times) in results {
-        counts.merge(&part);
-        latencies.extend(times);
-    }
-    LoadRun {
-        counts,
-        latencies,
-        elapsed,
-    }
+    merged(results, started.elapsed())
 }
 
 /// Latencies counted in buckets whose upper bounds follow a 1-2-5 series, from 50 µs to 10 s.
