@@ -252,6 +252,24 @@ pub fn release_build(cargo: &OsStr, manifest: &Path) -> Command {
     command
 }
 
+/// Reads the JSON messages of a `cargo build --message-format json…` child from its stdout,
+/// to the end, and returns the executable cargo built for the binary `bin`, if it did.
+pub fn executable_named(child: &mut std::process::Child, bin: &str) -> Option<PathBuf> {
+    let stdout = child.stdout.take()?;
+    let mut executable = None;
+    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        let Ok(message) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        if let Some((name, path)) = built_binary(&message) {
+            if name == bin {
+                executable = Some(path);
+            }
+        }
+    }
+    executable
+}
+
 /// Builds one binary, showing cargo's own messages on the terminal (compiler errors in full,
 /// as `cargo build` shows them), and returns its executable: the workshop's way, where the
 /// student's compiler errors are the point.
@@ -268,19 +286,7 @@ pub fn build_one_showing_errors(
         .stderr(Stdio::inherit())
         .spawn()
         .map_err(|err| format!("cannot run {}: {err}", cargo.to_string_lossy()))?;
-    let mut executable = None;
-    if let Some(stdout) = child.stdout.take() {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let Ok(message) = serde_json::from_str::<Value>(&line) else {
-                continue;
-            };
-            if let Some((name, path)) = built_binary(&message) {
-                if name == bin {
-                    executable = Some(path);
-                }
-            }
-        }
-    }
+    let executable = executable_named(&mut child, bin);
     let status = child
         .wait()
         .map_err(|err| format!("cargo did not finish: {err}"))?;

@@ -8,20 +8,6 @@
 //! FAULTS_BIN_DIR=/some/other/build cargo test -p harness --test faults_table -- --ignored --nocapture
 //! ```
 
-const BINARIES: [&str; 11] = [
-    "stage-1",
-    "stage-2",
-    "stage-3",
-    "stage-3-tokio",
-    "stage-3-smol",
-    "stage-4",
-    "stage-4-tokio",
-    "stage-4-smol",
-    "stage-5",
-    "stage-5-tokio",
-    "stage-5-smol",
-];
-
 #[cfg(unix)]
 #[test]
 #[ignore = "a measurement for the book: needs release binaries (see the file's comment)"]
@@ -42,7 +28,11 @@ fn measure_every_binary_under_a_descriptor_flood() {
     );
     println!("| binary | CPU, % of a core | log written | log lines | GET / afterwards |");
     println!("|---|---:|---:|---:|---|");
-    for name in BINARIES {
+    // Every binary of the catalogue, in the order of the progression.
+    for name in measure::catalogue::BINARIES
+        .iter()
+        .map(|binary| binary.name)
+    {
         let bin = dir.join(name);
         let Some(bin) = bin.to_str().filter(|_| bin.exists()) else {
             println!("| {name} | skipped: {} not found | | | |", bin.display());
@@ -78,11 +68,4 @@ fn bytes(count: usize) -> String {
         1_000..1_000_000 => format!("{:.1} kB", count as f64 / 1e3),
         _ => format!("{:.1} MB", count as f64 / 1e6),
     }
-}
-
-#[test]
-fn the_table_names_every_binary_once() {
-    let mut names = BINARIES.to_vec();
-    names.dedup();
-    assert_eq!(names.len(), 11);
 }

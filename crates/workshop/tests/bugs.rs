@@ -3,6 +3,8 @@
 //! a stage changes, the bugs copied from it must change with it, or the solution diff (the
 //! real stage) would show more than the fix.
 
+mod common;
+
 use std::path::Path;
 
 /// One bug: its file, the stage file it is a copy of, the most code lines that may differ
@@ -78,27 +80,6 @@ const BUGS: [Bug; 10] = [
     },
 ];
 
-/// The code of `text`, trimmed: no comment lines (so none of the module's opening doc), no
-/// blank lines, and no arguments of `Config::from_args` (a bug has its own name and about).
-fn code(text: &str) -> Vec<String> {
-    let mut code = Vec::new();
-    let mut in_from_args = false;
-    for line in text.lines().map(str::trim) {
-        if line.is_empty() || line.starts_with("//") {
-            continue;
-        }
-        if in_from_args {
-            in_from_args = line != ");";
-            if in_from_args {
-                continue;
-            }
-        }
-        in_from_args |= line.ends_with("Config::from_args(");
-        code.push(line.to_string());
-    }
-    code
-}
-
 /// The lines of `old` and of `new` outside their longest common subsequence: what a diff
 /// would show as removed and as added.
 fn changed_lines(old: &[String], new: &[String]) -> (Vec<String>, Vec<String>) {
@@ -139,8 +120,8 @@ fn every_bug_is_its_stage_with_one_small_change() {
             std::fs::read_to_string(path)
                 .unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()))
         };
-        let bug_code = code(&read(&root.join("bugs").join(bug.file)));
-        let stage_code = code(&read(&root.join("../..").join(bug.stage)));
+        let bug_code = common::code(&read(&root.join("bugs").join(bug.file)));
+        let stage_code = common::code(&read(&root.join("../..").join(bug.stage)));
         let (removed, added) = changed_lines(&stage_code, &bug_code);
         let changed = removed.len() + added.len();
         println!(

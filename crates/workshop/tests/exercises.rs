@@ -1,6 +1,8 @@
 //! Every exercise, untouched, runs like the stage it starts from, so its step's check fails,
 //! with the hint for exactly that. (Each stage's own tests show the real stage passes.)
 
+mod common;
+
 use std::path::Path;
 
 use workshop_course::{Diagnosis, grade, step};
@@ -50,27 +52,6 @@ fn step_4_untouched_is_not_parallel() {
     assert_fails_with(4, env!("CARGO_BIN_EXE_exercise-4"), expected);
 }
 
-/// The code of `text`: no comment lines, no blank lines, and no arguments of
-/// `Config::from_args` (an exercise already has its target stage's name and flags).
-fn code_without_program_name(text: &str) -> Vec<String> {
-    let mut code = Vec::new();
-    let mut in_from_args = false;
-    for line in text.lines().map(str::trim) {
-        if line.is_empty() || line.starts_with("//") {
-            continue;
-        }
-        if in_from_args {
-            in_from_args = line != ");";
-            if in_from_args {
-                continue;
-            }
-        }
-        in_from_args |= line.ends_with("Config::from_args(");
-        code.push(line.to_string());
-    }
-    code
-}
-
 /// A starting point is the previous stage's code, line for line, plus comments: when a stage
 /// changes, its exercise must change with it, or students would start from an old version.
 #[test]
@@ -83,8 +64,8 @@ fn every_exercise_is_the_previous_stage_with_todos() {
         };
         let exercise = read(step.exercise);
         assert_eq!(
-            code_without_program_name(&exercise),
-            code_without_program_name(&read(stage_file)),
+            common::code(&exercise),
+            common::code(&read(stage_file)),
             "{} is no longer {stage_file} with TODOs",
             step.exercise
         );

@@ -5,11 +5,8 @@
 //! `cargo build` or the demo.
 
 use std::ffi::{OsStr, OsString};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
-
-use serde_json::Value;
 
 pub const BOOK_HELP: &str = "\
 cargo xtask book: build the book in docs/ (chapters in docs/src, code included
@@ -115,17 +112,7 @@ pub fn build_builder(cargo: &OsStr, root: &Path, offline: bool) -> Result<PathBu
     let mut child = command
         .spawn()
         .map_err(|err| format!("cannot run {}: {err}", cargo.to_string_lossy()))?;
-    let mut executable = None;
-    if let Some(stdout) = child.stdout.take() {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let Ok(message) = serde_json::from_str::<Value>(&line) else {
-                continue;
-            };
-            if let Some((BUILDER, path)) = crate::cargo::built_binary(&message) {
-                executable = Some(path);
-            }
-        }
-    }
+    let executable = crate::cargo::executable_named(&mut child, BUILDER);
     let status = child
         .wait()
         .map_err(|err| format!("cannot wait for cargo: {err}"))?;
