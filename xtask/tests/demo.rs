@@ -91,6 +91,13 @@ fn a_short_demo_of_every_scenario_shows_each_stage_s_lesson() {
             continue;
         }
         assert_eq!(run["failed_requests"], 0, "{what}");
+        // The threads that served the fast requests (the batch in cpu): exactly one where
+        // one thread does everything; in stage 2 and 5 at least one.
+        let threads = run["fast_threads"].as_array().expect("fast_threads");
+        match stage {
+            1 | 3 | 4 => assert_eq!(threads.len(), 1, "{what}"),
+            _ => assert!(!threads.is_empty(), "{what}"),
+        }
         let count = run["requests"].as_u64().expect("request count") as usize;
         expected_requests += count;
         match scenario {
@@ -164,6 +171,11 @@ fn a_short_demo_of_every_scenario_shows_each_stage_s_lesson() {
         }
         assert_eq!(request["status"], 200, "{request:#}");
         assert_eq!(request["closed_by_server"], false, "{request:#}");
+        let served_by = request["served_by"].as_str().expect("served_by");
+        assert!(
+            served_by.contains(" #"),
+            "a thread's name and number: {request:#}"
+        );
         let first_byte = request["first_byte_ms"].as_f64().expect("first_byte_ms");
         assert!(connect <= first_byte && first_byte <= done, "{request:#}");
     }
@@ -184,6 +196,15 @@ fn a_short_demo_of_every_scenario_shows_each_stage_s_lesson() {
         "the idle client has its own row"
     );
     assert!(stdout.contains("fast requests did not wait (p50 "));
+    // Every bar ends in its thread's letter, and stage 1's one thread is named.
+    assert!(
+        stdout.contains("served by: a main #1"),
+        "the timeline's thread key"
+    );
+    assert!(
+        stdout.contains(" p99 threads"),
+        "the table's threads column"
+    );
     for line in stdout.lines() {
         assert!(line.chars().count() < 80, "wider than 80 columns: {line:?}");
         assert!(!line.contains('\x1b'), "colour despite NO_COLOR: {line:?}");

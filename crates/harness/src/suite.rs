@@ -19,7 +19,7 @@ use server_core::{HELLO_HTML, MAX_HEAD_BYTES, NOT_FOUND_HTML};
 
 use measure::ServerProcess;
 use measure::catalogue::{Binary, Expected};
-use measure::client::{self, Exchange, Request, Timing};
+use measure::client::{self, Exchange, Request};
 use measure::verdicts;
 
 /// The `--sleep-ms` the suite gives every server: long enough to tell waiting from not
@@ -91,7 +91,7 @@ pub fn assert_page(exchange: &Exchange, status: u16, page: &str) {
 }
 
 /// Asserts a status and the headers every response has: Content-Type, `Connection: close`,
-/// and a Content-Length that matches the body.
+/// a Content-Length that matches the body, and `X-Served-By` naming a thread (`NAME #N`).
 pub fn assert_status(exchange: &Exchange, status: u16) {
     let response = match &exchange.response {
         Ok(response) => response,
@@ -109,6 +109,20 @@ pub fn assert_status(exchange: &Exchange, status: u16) {
         Some(length.as_str()),
         "Content-Length matches the body"
     );
+    served_by(exchange);
+}
+
+/// The thread named by a response's `X-Served-By`: its name, ` #`, and its number.
+pub fn served_by(exchange: &Exchange) -> &str {
+    let thread = exchange
+        .served_by()
+        .unwrap_or_else(|| panic!("no X-Served-By header in {:?}", exchange.response));
+    let number = thread
+        .rsplit_once(" #")
+        .map(|(_, number)| number)
+        .unwrap_or_else(|| panic!("X-Served-By `{thread}` is not `NAME #N`"));
+    assert!(number.parse::<u64>().is_ok(), "X-Served-By `{thread}`");
+    thread
 }
 
 /// After anything a client did, the same process must still be alive and answer `GET /`.
@@ -135,14 +149,14 @@ pub fn get_root_serves_the_hello_page(target: &Target) {
 
 pub fn every_request_is_logged_with_its_thread(target: &Target) {
     let server = target.start();
-    assert_hello_page(&client::get(server.addr(), "/"));
+    let root = client::get(server.addr(), "/");
+    assert_hello_page(&root);
     assert_eq!(client::get(server.addr(), "/missing").status(), 404);
+    // On a multi-threaded server the two lines may come in either order: wait for both.
     let wait = Duration::from_secs(5);
-    assert!(
-        server.wait_for_log("GET /missing -> 404 in ", wait),
-        "{}",
-        server.stderr_text()
-    );
+    for line in ["GET /missing -> 404 in ", "GET / -> 200 in "] {
+        assert!(server.wait_for_log(line, wait), "{}", server.stderr_text());
+    }
     let log = server.stderr_text();
     let line = log
         .lines()
@@ -156,6 +170,12 @@ pub fn every_request_is_logged_with_its_thread(target: &Target) {
         .unwrap_or_else(|| panic!("log line without `ms on THREAD`: {line}"));
     assert!(millis.parse::<u64>().is_ok(), "milliseconds in {line}");
     assert!(thread.contains(" #"), "thread name and number in {line}");
+    // The response names the thread that the log line names.
+    assert_eq!(
+        served_by(&root),
+        thread,
+        "X-Served-By and the log line agree"
+    );
 }
 
 pub fn sleep_waits_then_serves_the_page(target: &Target) {
@@ -435,7 +455,7 @@ pub fn fast_behind_slow(
     server: &ServerProcess,
     slow_path: &str,
     count: usize,
-) -> (Timing, Vec<Exchange>) {
+) -> (Exchange, Vec<Exchange>) {
     let addr = server.addr();
     // Connect and send the slow requests from this thread, in order, so the server has them
     // before the fast one; only the (long) wait for their answers happens on other threads.
@@ -454,10 +474,19 @@ pub fn fast_behind_slow(
         .into_iter()
         .map(|handle| handle.join().expect("slow client"))
         .collect();
-    (fast.timing, slow)
+    (fast, slow)
 }
 
-fn assert_fast_waited(timing: &Timing, what: &str) {
+/// The distinct threads that served these exchanges.
+fn threads_of<'a>(exchanges: impl IntoIterator<Item = &'a Exchange>) -> Vec<&'a str> {
+    let mut threads: Vec<&str> = exchanges.into_iter().map(served_by).collect();
+    threads.sort_unstable();
+    threads.dedup();
+    threads
+}
+
+fn assert_fast_waited(fast: &Exchange, what: &str) {
+    let timing = &fast.timing;
     let floor = verdicts::waited_floor(delay());
     assert!(
         timing.done >= floor,
@@ -471,7 +500,8 @@ fn assert_fast_waited(timing: &Timing, what: &str) {
     );
 }
 
-fn assert_fast_did_not_wait(timing: &Timing, what: &str) {
+fn assert_fast_did_not_wait(fast: &Exchange, what: &str) {
+    let timing = &fast.timing;
     let ceiling = verdicts::did_not_wait_ceiling(delay());
     assert!(
         timing.done < ceiling,
@@ -493,20 +523,41 @@ pub fn concurrency_matches_the_stage(target: &Target) {
             let (fast, slow) = fast_behind_slow(&server, "/sleep", 1);
             assert_hello_page(&slow[0]);
             assert_fast_waited(&fast, "one at a time, 1 slow request pending");
+            let threads = threads_of([&fast, &slow[0]]);
+            assert_eq!(
+                threads.len(),
+                1,
+                "one at a time, on one thread: {threads:?}"
+            );
         }
         Expected::Pool { workers } => {
-            let (fast, _) = fast_behind_slow(&server, "/sleep", workers - 1);
+            let (fast, slow) = fast_behind_slow(&server, "/sleep", workers - 1);
             let what = format!("pool of {workers}, {} slow requests pending", workers - 1);
             assert_fast_did_not_wait(&fast, &what);
+            // Each sleeping request holds its own worker, and the fast one got a free one.
+            let sleeping = threads_of(&slow);
+            assert_eq!(sleeping.len(), workers - 1, "a worker each: {sleeping:?}");
+            let fast_thread = served_by(&fast);
+            assert!(
+                !sleeping.contains(&fast_thread),
+                "the fast request was served by {fast_thread}, a worker that was sleeping"
+            );
             let (fast, slow) = fast_behind_slow(&server, "/sleep", workers);
             slow.iter().for_each(assert_hello_page);
             let what = format!("pool of {workers}, {workers} slow requests pending");
             assert_fast_waited(&fast, &what);
+            let threads = threads_of(slow.iter().chain([&fast]));
+            assert_eq!(threads.len(), workers, "{workers} workers: {threads:?}");
         }
         Expected::ConcurrentOnOneThread | Expected::Parallel => {
             let (fast, slow) = fast_behind_slow(&server, "/sleep", 8);
             slow.iter().for_each(assert_hello_page);
             assert_fast_did_not_wait(&fast, "concurrent, 8 slow requests pending");
+            if target.expectation == Expected::ConcurrentOnOneThread {
+                // Concurrent, yet every answer came from the one thread that runs the task.
+                let threads = threads_of(slow.iter().chain([&fast]));
+                assert_eq!(threads.len(), 1, "all on one thread: {threads:?}");
+            }
             // And the slow ones ran side by side, not one after another.
             let longest = slow.iter().map(Exchange::latency).max().unwrap_or_default();
             assert!(
@@ -533,7 +584,15 @@ pub fn a_blocking_handler_stalls_only_its_own_thread(target: &Target) {
         Expected::Parallel if available_cores() < 2 => {
             println!("only one core here: a blocked thread may stall the rest; not checked");
         }
-        Expected::Parallel => assert_fast_did_not_wait(&fast, "multi-threaded, /block pending"),
+        Expected::Parallel => {
+            assert_fast_did_not_wait(&fast, "multi-threaded, /block pending");
+            // It was answered while the blocked thread was still blocked: by another thread.
+            let (blocked, answered) = (served_by(&slow[0]), served_by(&fast));
+            assert_ne!(
+                blocked, answered,
+                "the fast request came from the blocked thread"
+            );
+        }
     }
     assert_still_serves(&mut server);
 }

@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The header in which every server of the project names the thread that wrote the response.
+pub const SERVED_BY: &str = "X-Served-By";
+
 /// The times of one request, each measured from when it was scheduled.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Timing {
@@ -42,6 +45,12 @@ impl Response {
             .map(|(_, value)| value.as_str())
     }
 
+    /// The thread that wrote the response, from its `X-Served-By` header (every server of
+    /// the project sends one), such as `main #1` or `tokio-runtime-worker #3`.
+    pub fn served_by(&self) -> Option<&str> {
+        self.header(SERVED_BY)
+    }
+
     pub fn body_text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
@@ -62,6 +71,11 @@ impl Exchange {
             .as_ref()
             .map(|response| response.status)
             .unwrap_or(0)
+    }
+
+    /// The thread that wrote the response, if one came and named it.
+    pub fn served_by(&self) -> Option<&str> {
+        self.response.as_ref().ok()?.served_by()
     }
 
     /// The whole latency, from scheduled to done.

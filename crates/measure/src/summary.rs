@@ -99,6 +99,10 @@ pub struct Summary {
     pub fast: Option<Percentiles>,
     /// The cpu batch: from its scheduled start to the end of its last request.
     pub batch: Option<Duration>,
+    /// The threads that served the fast requests (in the cpu scenario, the batch), from each
+    /// response's `X-Served-By`, in the order they first answered: one for stage 4, several
+    /// for stage 5 when there is work to share.
+    pub fast_threads: Vec<String>,
     /// How many requests did not end as they should (a request: `200 OK`; an idle client:
     /// closed by the server), of how many, and the first one's error.
     pub failed: usize,
@@ -135,6 +139,11 @@ pub fn summarize(
         idle: with_role(Role::Idle).map(Sent::duration).max(),
         fast: None,
         batch: None,
+        fast_threads: threads_that_served(with_role(if scenario == Scenario::Cpu {
+            Role::Batch
+        } else {
+            Role::Fast
+        })),
         failed: errors.len(),
         total: run.requests.len(),
         first_error: errors.first().cloned(),
@@ -167,6 +176,23 @@ pub fn summarize(
         }
     }
     summary
+}
+
+/// The distinct threads named by these requests' responses, in the order of their answers.
+pub fn threads_that_served<'a>(requests: impl Iterator<Item = &'a Sent>) -> Vec<String> {
+    let mut answered: Vec<&Sent> = requests
+        .filter(|sent| sent.exchange.served_by().is_some())
+        .collect();
+    answered.sort_by_key(|sent| sent.exchange.scheduled + sent.exchange.timing.done);
+    let mut threads: Vec<String> = Vec::new();
+    for sent in answered {
+        if let Some(thread) = sent.exchange.served_by()
+            && !threads.iter().any(|seen| seen == thread)
+        {
+            threads.push(thread.to_string());
+        }
+    }
+    threads
 }
 
 /// Did the fast requests wait behind a `delay`? Their p50 says; their slowest says whether

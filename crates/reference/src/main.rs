@@ -100,6 +100,11 @@ async fn close_and_log(request: Request, next: Next) -> Response {
     response
         .headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    // The stages name the thread that wrote each response; so does the reference, so that
+    // the bench compares responses of the same size.
+    if let Ok(served_by) = HeaderValue::from_str(&thread_label()) {
+        response.headers_mut().insert("x-served-by", served_by);
+    }
     let millis = Duration::as_millis(&started.elapsed());
     // One write per line, as the stages log (server_core::write_line).
     write_line(&format!(

@@ -1,5 +1,7 @@
 //! `--html FILE`: one self-contained page (no script, no external file) with each scenario's
-//! timeline as an SVG chart and its table, for a slide or a course page.
+//! timeline as an SVG chart and its table, for a slide or a course page. Each bar ends in the
+//! letter of the thread that served it, and each binary's header says which thread each
+//! letter is.
 
 use std::fmt::Write;
 use std::time::Duration;
@@ -9,6 +11,7 @@ use measure::scenario::{Role, Scenario};
 use crate::demo::args::DemoOptions;
 use crate::demo::results::{ScenarioResult, StageRun};
 use crate::demo::scenario_words::describe;
+use crate::demo::threads::ThreadMarks;
 use measure::verdicts;
 
 use crate::demo::summary::{Tone, cpu_comparisons, row_numbers, tone, verdict_in_words};
@@ -62,7 +65,11 @@ pub fn render(results: &[ScenarioResult], options: &DemoOptions, cores: usize) -
          <span style=\"background:{BATCH}\"></span>/cpu batch\
          <span style=\"background:{IDLE}\"></span>idle client (sent nothing; open until \
          the server closed it)\
-         <span style=\"background:{FAILED}\"></span>failed</p>\n",
+         <span style=\"background:{FAILED}\"></span>failed</p>\n\
+         <p class=\"note\">The letter after a bar names the thread that served the request \
+         (from its answer's <code>X-Served-By</code> header); each binary's line says which \
+         thread each letter is. One letter for every bar is concurrency on one thread; \
+         several letters, the work shared by threads.</p>\n",
         options.slow.as_millis(),
         options.fast,
     );
@@ -132,12 +139,22 @@ fn chart(result: &ScenarioResult) -> String {
     let mut y = 0.0;
     for stage in &result.runs {
         let binary = &stage.binary;
+        let marks = stage
+            .outcome
+            .as_ref()
+            .ok()
+            .map(|ran| ThreadMarks::of(&ran.run));
         let header = match &stage.outcome {
             Ok(_) => format!(
-                "{} · {} · {}",
+                "{} · {} · {}{}",
                 binary.name,
                 binary.runtime,
-                binary.stage.model_words()
+                binary.stage.model_words(),
+                marks
+                    .as_ref()
+                    .filter(|marks| !marks.is_empty())
+                    .map(|marks| format!(" · served by: {}", marks.key()))
+                    .unwrap_or_default()
             ),
             Err(failure) => format!("{} · {}", binary.name, failure.headline()),
         };
@@ -184,6 +201,12 @@ fn chart(result: &ScenarioResult) -> String {
             let timing = &sent.exchange.timing;
             let at = |d: Option<Duration>| d.map(short).unwrap_or_else(|| "-".to_string());
             let failed = error.map(|e| format!(" (failed: {e})")).unwrap_or_default();
+            let mark = marks.as_ref().and_then(|marks| marks.mark(sent));
+            let served_by = sent
+                .exchange
+                .served_by()
+                .map(|thread| format!("; served by {thread}"))
+                .unwrap_or_default();
             let tooltip = if sent.role == Role::Idle {
                 format!(
                     "{} idle client: connected at {}, sent nothing, closed by the server {} \
@@ -195,7 +218,7 @@ fn chart(result: &ScenarioResult) -> String {
             } else {
                 format!(
                     "{} {}: scheduled at {}; connected after {}, first byte after {}, done \
-                     after {}{failed}",
+                     after {}{served_by}{failed}",
                     binary.name,
                     label,
                     short(scheduled),
@@ -219,6 +242,14 @@ fn chart(result: &ScenarioResult) -> String {
                 y + 10.0,
                 cell(sent.duration())
             );
+            if let Some(mark) = mark {
+                let _ = writeln!(
+                    svg,
+                    "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"#444\" class=\"thread\">{mark}</text>",
+                    x1.max(x0 + 2.0) + 3.0,
+                    y + 10.0,
+                );
+            }
             y += ROW;
         }
     }
@@ -248,6 +279,7 @@ fn table(result: &ScenarioResult, cores: usize) -> String {
     for head in heads {
         let _ = write!(html, "<th class=\"num\">{head}</th>");
     }
+    html.push_str("<th class=\"num\">threads</th>");
     html.push_str("<th>verdict</th></tr>\n");
     for stage in &result.runs {
         let binary = &stage.binary;
@@ -266,6 +298,12 @@ fn table(result: &ScenarioResult, cores: usize) -> String {
                 for value in cells {
                     let _ = write!(html, "<td class=\"num\">{value}</td>");
                 }
+                let _ = write!(
+                    html,
+                    "<td class=\"num\" title=\"{}\">{}</td>",
+                    escape(&s.fast_threads.join(", ")),
+                    s.fast_threads.len()
+                );
                 let class = match tone(s.outcome) {
                     Tone::Good => "good",
                     Tone::Bad => "bad",
@@ -285,7 +323,7 @@ fn table(result: &ScenarioResult, cores: usize) -> String {
             Err(failure) => {
                 let _ = writeln!(
                     html,
-                    "<td colspan=\"4\" class=\"broken\">{}</td><td class=\"broken\">{}</td></tr>",
+                    "<td colspan=\"5\" class=\"broken\">{}</td><td class=\"broken\">{}</td></tr>",
                     failure.headline(),
                     escape(failure.first_line())
                 );

@@ -11,6 +11,10 @@
 //!   `closed_by_server: true` is its expected end (`error` stays `null`). The run's `idle_ms`
 //!   is how long the server kept it open, and `read_timeout_ms` the `--read-timeout-ms` the
 //!   demo gave the servers (`null` in the other scenarios: the servers' default).
+//! - Each request's `served_by` is the thread that wrote its response, from the response's
+//!   `X-Served-By` header (`null` without a response). Each run's `fast_threads` lists the
+//!   threads that served its fast requests (in the cpu scenario, its batch), in the order they
+//!   first answered: one for stage 4, several for stage 5.
 //! - Each run's `server_log` is the server's stderr: one line per request, with the thread that
 //!   served it. Its first line is the demo's warm-up `GET /`, sent before the scenario.
 
@@ -77,6 +81,7 @@ pub fn render(results: &[ScenarioResult], options: &DemoOptions, cores: usize) -
                             .server_read_timeout(&result.settings)
                             .map(|timeout| timeout.as_millis()),
                         "fast": percentiles(summary.fast),
+                        "fast_threads": summary.fast_threads,
                         "batch_ms": ms(summary.batch),
                         "cores_busy": cores_busy,
                         "failed_requests": summary.failed,
@@ -109,6 +114,7 @@ pub fn render(results: &[ScenarioResult], options: &DemoOptions, cores: usize) -
                     "first_byte_ms": ms(timing.first_byte),
                     "done_ms": millis(timing.done),
                     "status": sent.exchange.status(),
+                    "served_by": sent.exchange.served_by(),
                     "closed_by_server": sent.closed_by_server(),
                     "error": sent.error(),
                 }));

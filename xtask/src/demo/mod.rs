@@ -8,6 +8,7 @@ pub mod results;
 pub mod scenario_words;
 pub mod summary;
 pub mod table;
+pub mod threads;
 pub mod timeline;
 
 use std::fs::File;
@@ -386,6 +387,7 @@ mod tests {
             idle: None,
             fast: None,
             batch: None,
+            fast_threads: Vec::new(),
             failed: 0,
             total: 0,
             first_error: None,

@@ -177,6 +177,7 @@ mod tests {
             idle: None,
             fast,
             batch: None,
+            fast_threads: Vec::new(),
             failed: 0,
             total: 11,
             first_error: None,

@@ -1,4 +1,9 @@
 //! The table: one row per binary with its numbers, and under it the verdict in plain words.
+//!
+//! The last column is how many threads served the fast requests (in the cpu scenario, the
+//! batch), from the `X-Served-By` of their answers. The slowest fast request is not a column
+//! of its own: with fewer than 100 fast requests it is the p99 (nearest rank), and in the cpu
+//! scenario the batch's time. `--json` and `--html` have it.
 
 use measure::scenario::Scenario;
 
@@ -21,11 +26,11 @@ pub fn render(result: &ScenarioResult, cores: usize, style: Style) -> String {
     let idle = result.scenario == Scenario::Idle;
     // The last columns are percentiles of a group of requests, named over them.
     let (group, span, numbers) = if cpu {
-        ("in the batch", 2, ["alone", "batch", "p50", "max"])
+        ("in the batch", 3, ["alone", "batch", "p50", "threads"])
     } else if idle {
-        ("fast requests", 3, ["idle", "p50", "p99", "max"])
+        ("fast requests", 3, ["idle", "p50", "p99", "threads"])
     } else {
-        ("fast requests", 3, ["slow", "p50", "p99", "max"])
+        ("fast requests", 3, ["slow", "p50", "p99", "threads"])
     };
     let mut out = String::new();
     // The numbers' group name, over the last three columns.
@@ -60,9 +65,13 @@ pub fn render(result: &ScenarioResult, cores: usize, style: Style) -> String {
         let verdict = match &stage.outcome {
             Ok(ran) => {
                 let summary = &ran.summary;
-                let cells = row_numbers(summary, result.scenario)
+                let [first, second, third, _max] = row_numbers(summary, result.scenario)
                     .map(|number| number.map_or_else(|| "-".to_string(), cell));
-                for value in cells {
+                let threads = match summary.fast_threads.len() {
+                    0 => "-".to_string(),
+                    count => count.to_string(),
+                };
+                for value in [first, second, third, threads] {
                     row.push_str(&style::pad_left(&value, NUMBER));
                 }
                 let color = match tone(summary.outcome) {
@@ -98,6 +107,7 @@ pub fn render(result: &ScenarioResult, cores: usize, style: Style) -> String {
         for line in cpu_comparisons(result, cores) {
             out.push_str(&style::wrap(&style.paint(Color::Bold, &line), WIDTH, ""));
         }
+        notes.push(threads_note(result));
         notes.push(format!(
             "Cores busy ≈ batch size × time of one /cpu alone ÷ time of the batch. At once \
              (parallel): at least {} cores' worth, and the last answer at most {} × the batch \
@@ -118,15 +128,16 @@ pub fn render(result: &ScenarioResult, cores: usize, style: Style) -> String {
         let p99 = if fast < 100 {
             format!(" (with {fast}, p99 is the slowest)")
         } else {
-            String::new()
+            " (the slowest is in --json)".to_string()
         };
         notes.push(format!(
-            "Latency counts from each request's scheduled send time. p50/p99/max of the \
+            "Latency counts from each request's scheduled send time. p50 and p99 of the \
              {fast} fast requests by nearest rank over an exact sort{p99}. Waited: p50 ≥ {} × \
              the delay; did not wait: p50 < {} × the delay.",
             verdicts::WAITED,
             verdicts::DID_NOT_WAIT
         ));
+        notes.push(threads_note(result));
         notes.extend(crate::demo::client_cost::footnote());
     }
     if unexpected {
@@ -140,4 +151,18 @@ pub fn render(result: &ScenarioResult, cores: usize, style: Style) -> String {
         out.push_str(&style::wrap(&style.paint(Color::Dim, &note), WIDTH, ""));
     }
     out
+}
+
+/// What the threads column counts, and what it shows here.
+fn threads_note(result: &ScenarioResult) -> String {
+    let which = if result.scenario == Scenario::Cpu {
+        "the batch's requests"
+    } else {
+        "the fast requests"
+    };
+    format!(
+        "threads: how many threads served {which}, as each answer's X-Served-By header \
+         names them (the timeline marks each bar with its thread). One thread can still serve \
+         requests concurrently (stage 4); only several can run them in parallel."
+    )
 }

@@ -2,6 +2,10 @@
 //! answer was complete, on one time axis shared by every stage of the scenario. The waiting is
 //! seen as bar length, so it reads the same without colour, and it fits in 80 columns.
 //!
+//! After each bar, a letter names the thread that served the request (`a`, `b`, … in the
+//! order they first answered), and a line under each binary's rows says which thread each
+//! letter is: one letter for stage 4, several for stage 5.
+//!
 //! An idle client (the idle scenario) sends no request: its row is a bar of `░` from its
 //! connection to the moment the server closed it, its expected end.
 
@@ -10,6 +14,7 @@ use std::time::Duration;
 use measure::scenario::{Role, Sent};
 
 use crate::demo::results::{ScenarioResult, StageRun};
+use crate::demo::threads::ThreadMarks;
 use crate::style::{self, Color, Style};
 use crate::units;
 use measure::verdicts;
@@ -19,8 +24,10 @@ pub const WIDTH: usize = 79;
 const INDENT: usize = 2;
 const LABEL: usize = 10;
 const LATENCY: usize = 7;
+/// A space and the letter of the thread that served the request.
+const THREAD: usize = 2;
 /// Columns for the bars: what is left of the line.
-const BARS: usize = WIDTH - INDENT - LABEL - 1 - 1 - LATENCY;
+const BARS: usize = WIDTH - INDENT - LABEL - 1 - 1 - LATENCY - THREAD;
 
 const BAR: char = '█';
 /// The bar of an idle client: a connection held open, with no request in it.
@@ -129,6 +136,7 @@ pub fn render(result: &ScenarioResult, style: Style) -> String {
                 .count(),
             ..Numbering::default()
         };
+        let marks = ThreadMarks::of(&ran.run);
         for sent in &ran.run.requests {
             let scheduled = ran.run.offset(sent);
             let label = numbers.label(sent);
@@ -146,11 +154,17 @@ pub fn render(result: &ScenarioResult, style: Style) -> String {
                 style,
             );
             let latency = style::pad_left(&units::cell(sent.duration()), LATENCY);
+            let thread = marks.mark(sent).unwrap_or(' ');
             out.push_str(&format!(
-                "{}{} {bar} {latency}\n",
+                "{}{} {bar} {latency} {thread}\n",
                 " ".repeat(INDENT),
                 style::pad(&label, LABEL)
             ));
+        }
+        if !marks.is_empty() {
+            let margin = " ".repeat(INDENT + LABEL + 1);
+            let key = style.paint(Color::Dim, &format!("served by: {}", marks.key()));
+            out.push_str(&style::wrap(&format!("{margin}{key}"), WIDTH, &margin));
         }
     }
     out.push_str(&axis(&ticks, &tick_columns, step, style));
@@ -254,7 +268,7 @@ fn bar(
 /// The axis under the rows: a rule with ticks, and their labels.
 fn axis(ticks: &[Duration], tick_columns: &[usize], step: Duration, style: Style) -> String {
     let mut rule: Vec<char> = vec!['─'; BARS];
-    let mut labels: Vec<char> = vec![' '; BARS + LATENCY];
+    let mut labels: Vec<char> = vec![' '; BARS + LATENCY + THREAD];
     let mut free_from = 0;
     for (&at, &col) in ticks.iter().zip(tick_columns) {
         rule[col] = '┴';
@@ -282,7 +296,7 @@ mod tests {
 
     #[test]
     fn the_line_fits_in_80_columns() {
-        const { assert!(INDENT + LABEL + 1 + BARS + 1 + LATENCY == WIDTH) };
+        const { assert!(INDENT + LABEL + 1 + BARS + 1 + LATENCY + THREAD == WIDTH) };
         const { assert!(WIDTH < 80) };
     }
 
