@@ -15,11 +15,14 @@ fn config() -> Config {
     }
 }
 
+/// The whole response, byte for byte. The handler runs inside `block_on` on the test's own
+/// thread, so that is the thread the response names.
 fn expected_response(status_line: &str, page: &str) -> String {
     format!(
         "{status_line}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n{page}",
-        page.len()
+         Connection: close\r\nX-Served-By: {}\r\n\r\n{page}",
+        page.len(),
+        server_core::thread_label()
     )
 }
 
