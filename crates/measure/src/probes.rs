@@ -32,7 +32,9 @@ pub enum ProbeError {
 impl fmt::Display for ProbeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ProbeError::NotOnThisOs { needs } => write!(f, "not measured on this OS: it needs {needs}"),
+            ProbeError::NotOnThisOs { needs } => {
+                write!(f, "not measured on this OS: it needs {needs}")
+            }
             ProbeError::Failed(why) => f.write_str(why),
         }
     }
@@ -301,6 +303,9 @@ mod tests {
         let err = ProbeError::NotOnThisOs {
             needs: "Linux's /proc",
         };
-        assert_eq!(err.to_string(), "not measured on this OS: it needs Linux's /proc");
+        assert_eq!(
+            err.to_string(),
+            "not measured on this OS: it needs Linux's /proc"
+        );
     }
 }

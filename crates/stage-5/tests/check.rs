@@ -27,9 +27,8 @@ fn fixes_the_bugs_made_from_it() {
         let Some((_, bin)) = binaries.iter().find(|(name, _)| *name == bug.from().name) else {
             continue;
         };
-        let grade = measure::check::alone(|| {
-            workshop_course::grade_bug(bug, std::path::Path::new(bin))
-        });
+        let grade =
+            measure::check::alone(|| workshop_course::grade_bug(bug, std::path::Path::new(bin)));
         assert!(grade.passed(), "{}: {grade:#?}", bug.name());
         fixed += 1;
     }

@@ -150,7 +150,11 @@ fn the_book_and_the_answer_key_give_the_table_s_hints() {
                 missing.push(format!("{page_file}: hint {} of {}", index + 1, bug.name()));
             }
             if !key.contains(&hint) {
-                missing.push(format!("bugs/README.md: hint {} of {}", index + 1, bug.name()));
+                missing.push(format!(
+                    "bugs/README.md: hint {} of {}",
+                    index + 1,
+                    bug.name()
+                ));
             }
         }
         if !page.contains(&words(bug.symptom)) {

@@ -14,9 +14,7 @@ use measure::catalogue::{Binary, Expected, Runtime, Stage};
 use measure::check::{Cpu, Model, Report};
 use measure::probes::{self, ProbeError};
 
-use crate::{
-    Diagnosis, GRADING_SLEEP_MS, Grade, Seen, graceful_shutdown, run_check, start_graded,
-};
+use crate::{Diagnosis, GRADING_SLEEP_MS, Grade, Seen, graceful_shutdown, run_check, start_graded};
 
 /// What finds a bug besides the model `check` measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,14 +207,12 @@ fn compare(grade: &mut Grade, bug: &Bug, intended: Expected, report: &Report) {
                  intended."
             ),
         )),
-        (Expected::ConcurrentOnOneThread, Model::Concurrent { .. }, Cpu::Parallel(_)) => {
-            Some((
-                Diagnosis::TooParallel,
-                "CPU-bound requests ran on several cores at once, where one thread was \
+        (Expected::ConcurrentOnOneThread, Model::Concurrent { .. }, Cpu::Parallel(_)) => Some((
+            Diagnosis::TooParallel,
+            "CPU-bound requests ran on several cores at once, where one thread was \
                  intended."
-                    .into(),
-            ))
-        }
+                .into(),
+        )),
         (Expected::Parallel, Model::Concurrent { .. }, _) if available_cores() < 2 => Some((
             Diagnosis::OneCore,
             "This machine has one core, so parallelism cannot be shown here. Run the check \
@@ -244,9 +240,8 @@ fn compare(grade: &mut Grade, bug: &Bug, intended: Expected, report: &Report) {
 /// The thread probe: a pool keeps its threads while clients wait; a thread per connection
 /// makes one more for each. Linux only; elsewhere the finding says it was not measured.
 fn threads_stay(grade: &mut Grade, bin: &Path, flags: &[&str]) {
-    let what = format!(
-        "the thread count stays the same with {THREAD_PROBE_CLIENTS} clients waiting"
-    );
+    let what =
+        format!("the thread count stays the same with {THREAD_PROBE_CLIENTS} clients waiting");
     let (_, started) = start_graded(bin, flags);
     let Ok(server) = started else {
         return; // Already reported by the first check.

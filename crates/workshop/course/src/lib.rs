@@ -235,7 +235,13 @@ impl Grade {
     }
 
     /// Records a failed finding; the first failure's diagnosis is the one reported.
-    pub(crate) fn fail(&mut self, what: impl Into<String>, seen: Seen, why: Diagnosis, hint: String) {
+    pub(crate) fn fail(
+        &mut self,
+        what: impl Into<String>,
+        seen: Seen,
+        why: Diagnosis,
+        hint: String,
+    ) {
         self.findings.push(Finding {
             what: what.into(),
             verdict: Verdict::Fail,
@@ -291,7 +297,12 @@ pub(crate) fn run_check(
     };
     let report = check::check_process(&mut server, &options);
     let not_answered = match report.contract.first() {
-        Some(point) if matches!(report.model, Model::Unknown(Unknown::FastNotAnswered { .. })) => {
+        Some(point)
+            if matches!(
+                report.model,
+                Model::Unknown(Unknown::FastNotAnswered { .. })
+            ) =>
+        {
             point.outcome.clone().err()
         }
         _ => None,
@@ -632,7 +643,9 @@ pub(crate) fn graceful_shutdown(
         ),
         (Ok(status), None) => grade.fail(
             what,
-            words(format!("the request got {status}, but the server did not exit")),
+            words(format!(
+                "the request got {status}, but the server did not exit"
+            )),
             Diagnosis::ShutdownDropsRequests,
             "At Ctrl-C your server did not exit: the loop must end when \
              `shutdown::requested()` fires."
