@@ -102,6 +102,14 @@ impl Exercise {
         }
     }
 
+    /// How a sentence starts with it: "Step 1", "bug-7" (a name, as typed).
+    fn sentence_label(self) -> String {
+        match self {
+            Exercise::Step(step) => format!("Step {}", step.number),
+            Exercise::Bug(bug) => bug.name(),
+        }
+    }
+
     /// The starting point, relative to the workspace root.
     fn starting_point(self) -> String {
         match self {
@@ -420,11 +428,11 @@ fn list(root: &Path, style: Style) -> ExitCode {
             status(Exercise::Step(step))
         );
     }
-    println!("\nbug     from                     what                                    status");
+    println!("\nbug     from                  what                                    status");
     for bug in &workshop::BUGS {
         let from = format!("stage {} ({})", bug.stage, bug.runtime);
         println!(
-            "{:<7} {from:<24} {:<40}{}",
+            "{:<7} {from:<21} {:<40}{}",
             bug.name(),
             bug.title,
             status(Exercise::Bug(bug))
@@ -476,7 +484,7 @@ fn start(exercise: Exercise, root: &Path) -> ExitCode {
         println!(
             "{} is already started: your file is {} (left as it is).\n\
              To start over: `cargo xtask workshop reset {word}`.",
-            capitalized(&exercise.label()),
+            exercise.sentence_label(),
             mine.display()
         );
         progress.set_started(exercise);
@@ -506,12 +514,12 @@ fn start(exercise: Exercise, root: &Path) -> ExitCode {
             println!(
                 "{word}: {}.\n\n\
                  Your file: {}\n\
-                 It is {} ({}) with one mistake in it, and it should behave like that stage: \
-                 {}.\n\
+                 It is {} ({}) with one mistake in it.\n\
+                 It should behave like that stage: {}.\n\n\
                  What its users see: {}\n",
                 bug.title,
                 mine.display(),
-                exercise.measured_as(),
+                from.name,
                 from.source,
                 workshop::bugs::intended_words(bug.intended()),
                 bug.symptom
@@ -528,14 +536,6 @@ fn start(exercise: Exercise, root: &Path) -> ExitCode {
          Stuck:     cargo xtask workshop hint {word}"
     );
     ExitCode::SUCCESS
-}
-
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 fn hint(exercise: Exercise, root: &Path) -> ExitCode {
@@ -725,7 +725,7 @@ fn solution(exercise: Exercise, force: bool, root: &Path, style: Style) -> ExitC
             "{} has not passed its check yet, so the solution stays hidden: try \
              `cargo xtask workshop check {word}` and `cargo xtask workshop hint {word}` first.\n\
              To see it anyway: `cargo xtask workshop solution {word} --force`.",
-            capitalized(&exercise.label())
+            exercise.sentence_label()
         );
         return ExitCode::FAILURE;
     }
@@ -789,7 +789,7 @@ fn reset(exercise: Exercise, yes: bool, root: &Path, answers: &mut dyn BufRead) 
     if !target.exists() {
         println!(
             "{} was not started: there is nothing to reset.",
-            capitalized(&exercise.label())
+            exercise.sentence_label()
         );
         return start(exercise, root);
     }
@@ -874,11 +874,7 @@ fn watch(exercise: Exercise, rounds: Option<usize>, root: &Path, style: Style) -
                 Outcome::DidNotBuild => style.paint(Color::Red, "does not build"),
                 Outcome::NotStarted => style.paint(Color::Red, "no file"),
             };
-            println!(
-                "\n[watch, check {round}] {}: {verdict}. Waiting for you to save {} ...",
-                exercise.label(),
-                mine.display()
-            );
+            println!("\n[watch, check {round}] {}: {verdict}.", exercise.label());
         },
     );
     match last {
@@ -914,11 +910,15 @@ fn watch_loop(
         if rounds.is_some_and(|rounds| round >= rounds) {
             break;
         }
+        let name = file
+            .file_name()
+            .unwrap_or(file.as_os_str())
+            .to_string_lossy();
+        println!("Waiting for you to save {name} ... (Ctrl-C ends)");
         while saved_stamp(file) == checked {
             std::thread::sleep(poll);
         }
-        let name = file.file_name().unwrap_or(file.as_os_str());
-        println!("\n{} changed: checking again.\n", name.to_string_lossy());
+        println!("\n{name} changed: checking again.\n");
     }
     last
 }

@@ -149,18 +149,11 @@ pub fn grade_bug(bug: &Bug, bin: &Path) -> Grade {
 /// The model measured against the model intended: a finding, and on a mismatch the
 /// diagnosis, said in behaviour.
 fn compare(grade: &mut Grade, bug: &Bug, intended: Expected, report: &Report) {
-    let from = bug.from();
-    let what = format!(
-        "behaves like stage {} on {} ({}{}): {}",
-        from.stage,
-        from.runtime,
-        from.name,
-        match bug.flags {
-            [] => String::new(),
-            flags => format!(" with {}", flags.join(" ")),
-        },
-        intended_words(intended)
-    );
+    let from = match bug.flags {
+        [] => bug.from().name.to_string(),
+        flags => format!("{} with {}", bug.from().name, flags.join(" ")),
+    };
+    let what = format!("behaves like the stage it comes from, {from}");
     let seen = Seen::Compared {
         intended,
         model: report.model.clone(),
@@ -177,41 +170,44 @@ fn compare(grade: &mut Grade, bug: &Bug, intended: Expected, report: &Report) {
             Diagnosis::StillOneAtATime,
             format!(
                 "A fast request waited until a slow one was done: the server serves one \
-                 connection at a time, where {wanted} was intended."
+                 connection at a time, where {from} is {wanted}."
             ),
         )),
         (Expected::OneAtATime, Model::Pool { .. }, _) => Some((
             Diagnosis::StillAPool,
-            "Fast requests were answered while slow ones were pending: the server serves \
-             several connections at once, where one at a time was intended."
-                .into(),
+            format!(
+                "Fast requests were answered while slow ones were pending: the server \
+                 serves several connections at once, where {from} serves one at a time."
+            ),
         )),
         (_, Model::Pool { size, .. }, _) => Some((
             Diagnosis::WrongSize,
             format!(
                 "The server serves {size} requests at once and makes the next one wait, \
-                 where {wanted} was intended."
+                 where {from} is {wanted}."
             ),
         )),
         (Expected::OneAtATime, Model::Concurrent { .. }, _) => Some((
             Diagnosis::AlreadyConcurrent,
-            "No fast request waited for the slow ones: the server is concurrent, where one \
-             at a time was intended."
-                .into(),
+            format!(
+                "No fast request waited for the slow ones: the server is concurrent, where \
+                 {from} serves one at a time."
+            ),
         )),
         (Expected::Pool { .. }, Model::Concurrent { pending, .. }, _) => Some((
             Diagnosis::NoLimit,
             format!(
                 "Nothing limits how many requests the server serves at once: with {pending} \
-                 slow requests pending, no fast request waited, where {wanted} was \
-                 intended."
+                 slow requests pending, no fast request waited, where {from} is \
+                 {wanted}."
             ),
         )),
         (Expected::ConcurrentOnOneThread, Model::Concurrent { .. }, Cpu::Parallel(_)) => Some((
             Diagnosis::TooParallel,
-            "CPU-bound requests ran on several cores at once, where one thread was \
-                 intended."
-                .into(),
+            format!(
+                "CPU-bound requests ran on several cores at once, where {from} runs every \
+                 connection on one thread."
+            ),
         )),
         (Expected::Parallel, Model::Concurrent { .. }, _) if available_cores() < 2 => Some((
             Diagnosis::OneCore,
@@ -221,10 +217,11 @@ fn compare(grade: &mut Grade, bug: &Bug, intended: Expected, report: &Report) {
         )),
         (Expected::Parallel, Model::Concurrent { .. }, Cpu::OneThread(_)) => Some((
             Diagnosis::NotParallel,
-            "Slow requests do not make fast ones wait, but CPU-bound requests take turns on \
-             one thread: the server is concurrent and not parallel, where concurrent and \
-             parallel was intended."
-                .into(),
+            format!(
+                "Slow requests do not make fast ones wait, but CPU-bound requests take turns \
+                 on one thread: the server is concurrent and not parallel, where {from} is \
+                 concurrent and parallel."
+            ),
         )),
         (_, Model::Concurrent { .. }, Cpu::CannotTell(_)) => Some((
             Diagnosis::CouldNotMeasure,
