@@ -148,11 +148,11 @@ impl Exercise {
         }
     }
 
-    /// The stage it is measured against, in words: "stage 2", "stage 5 on tokio".
+    /// The stage it is measured against: "stage 2", or a bug's binary, "stage-5-tokio".
     fn measured_as(self) -> String {
         match self {
             Exercise::Step(step) => format!("stage {}", step.to),
-            Exercise::Bug(bug) => format!("stage {} on {}", bug.stage, bug.runtime),
+            Exercise::Bug(bug) => bug.from().name.to_string(),
         }
     }
 

@@ -311,8 +311,7 @@ pub(crate) fn run_check(
         grade.fail(
             format!("GET / is answered ({started_as})"),
             Seen::Words(format!(
-                "the server accepted the connection, then {}; it is still running",
-                failure.trim_start_matches("the server ")
+                "GET / got no answer: {failure}; the process is still running"
             )),
             Diagnosis::NotAnswered,
             "Your server accepts connections and does not answer them, and it has not \
