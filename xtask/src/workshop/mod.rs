@@ -622,6 +622,15 @@ fn check(exercise: Exercise, root: &Path, style: Style) -> Outcome {
                 }
             );
         }
+        (None, Exercise::Bug(_)) if not_checked(&grade) => {
+            println!(
+                "\n{} Nothing wrong was measured, but what finds this bug could not be \
+                 measured on this OS (\"not checked\" above): try it by hand, as its page in \
+                 the book says.",
+                style.paint(Color::Yellow, &format!("{word}: cannot tell here."))
+            );
+            return Outcome::NotYet;
+        }
         (None, Exercise::Bug(bug)) => {
             println!(
                 "\n{} It behaves like {}: {}.",
@@ -666,6 +675,14 @@ fn check(exercise: Exercise, root: &Path, style: Style) -> Outcome {
     } else {
         Outcome::NotYet
     }
+}
+
+/// Whether a finding could not be measured here (no signals, no /proc).
+fn not_checked(grade: &Grade) -> bool {
+    grade
+        .findings
+        .iter()
+        .any(|finding| finding.verdict == Verdict::NotChecked)
 }
 
 /// One finding: its mark and what it is, then what was measured, a line each.
