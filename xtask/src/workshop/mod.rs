@@ -769,7 +769,10 @@ fn solution(exercise: Exercise, force: bool, root: &Path, style: Style) -> ExitC
     };
     // The code only, as `cargo xtask diff` shows it: the comments of a starting point and
     // of a stage explain different things, and would bury the few lines that matter.
-    let code = |text: &str| crate::diff::code_lines(text, false).replace("\n\n\n", "\n\n");
+    // Nor the name and description the program gives `Config::from_args` (a bug has its own).
+    let code = |text: &str| {
+        without_program_name(&crate::diff::code_lines(text, false)).replace("\n\n\n", "\n\n")
+    };
     let diff = crate::diff::unified(
         &code(&from_text),
         &code(&solution_text),
@@ -779,16 +782,36 @@ fn solution(exercise: Exercise, force: bool, root: &Path, style: Style) -> ExitC
     );
     let stage = exercise.measured_as();
     if diff.is_empty() {
-        println!("Your code is the real {stage}'s, line for line (comments aside).");
+        println!(
+            "Your code is the real {stage}'s, line for line (comments and the program's name \
+             aside)."
+        );
     } else {
         print!("{diff}");
         println!(
-            "\n(- your file, + the real {stage}, comments left out. Different code that \
-             passes the check is a right answer too.)"
+            "\n(- your file, + the real {stage}, comments and the program's name left out. \
+             Different code that passes the check is a right answer too.)"
         );
     }
     println!("The real stage's comments say why each line is there: {solution_file}");
     ExitCode::SUCCESS
+}
+
+/// `text` without the string arguments of `Config::from_args(..)`: the program's name and
+/// description, one a line as rustfmt writes them.
+fn without_program_name(text: &str) -> String {
+    let mut kept = String::with_capacity(text.len());
+    let mut in_from_args = false;
+    for line in text.lines() {
+        let code = line.trim();
+        if in_from_args && code.starts_with('"') {
+            continue;
+        }
+        in_from_args = code.ends_with("Config::from_args(") || (in_from_args && code != ");");
+        kept.push_str(line);
+        kept.push('\n');
+    }
+    kept
 }
 
 /// The student's file kept aside by `reset`: `step-1.rs.old`.
@@ -1172,6 +1195,17 @@ mod tests {
                 bug.bin_name()
             );
         }
+    }
+
+    #[test]
+    fn the_solution_leaves_out_the_program_s_name() {
+        let bug = "    let config = Config::from_args(\n        \"bug-7\",\n        \"find the \
+                   bug\",\n        Flags::WithMaxConnections,\n    );\n    let x = \"kept\";\n";
+        assert_eq!(
+            without_program_name(bug),
+            "    let config = Config::from_args(\n        Flags::WithMaxConnections,\n    \
+             );\n    let x = \"kept\";\n"
+        );
     }
 
     #[test]
