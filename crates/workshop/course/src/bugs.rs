@@ -130,9 +130,10 @@ pub fn grade_bug(bug: &Bug, bin: &Path) -> Grade {
     if grade.diagnosis.is_some() {
         return grade; // Not answered, or crashed, or not measured: that is the symptom.
     }
-    compare(&mut grade, bug, intended, &report);
+    // The bug's own probe first: its symptom is the one to report, even when the CPU probe
+    // of a busy machine also finds fault with the model.
     match bug.found_by {
-        FoundBy::Model | FoundBy::Cpu => {}
+        FoundBy::Model | FoundBy::Cpu | FoundBy::Threads => {}
         FoundBy::CtrlC => graceful_shutdown(
             &mut grade,
             bin,
@@ -141,7 +142,11 @@ pub fn grade_bug(bug: &Bug, bin: &Path) -> Grade {
             "At Ctrl-C, a request in flight got no answer: the server exits before the \
              requests it is serving are done.",
         ),
-        FoundBy::Threads => threads_stay(&mut grade, bin, bug.flags),
+    }
+    compare(&mut grade, bug, intended, &report);
+    // The thread count after the model: "no limit" is the symptom, the threads say why.
+    if bug.found_by == FoundBy::Threads {
+        threads_stay(&mut grade, bin, bug.flags);
     }
     grade
 }
