@@ -201,7 +201,8 @@ pub enum Diagnosis {
 #[derive(Debug)]
 pub struct Grade {
     pub findings: Vec<Finding>,
-    /// Why it failed, and the hint for that; `None` when it passed.
+    /// Why it failed, and the hint for that (for a step) or the symptom in behaviour (for a
+    /// bug, whose hints lead from it to the cause); `None` when it passed.
     pub diagnosis: Option<(Diagnosis, String)>,
 }
 
