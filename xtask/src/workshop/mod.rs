@@ -1197,6 +1197,49 @@ mod tests {
         }
     }
 
+    /// `watch` itself, in a folder with a student's file and no workspace: every build fails
+    /// at once, so each round is quick. It checks, waits for the save, checks again, and
+    /// stops after `--rounds 2`, with the last check's verdict as its exit code.
+    #[test]
+    fn watch_rebuilds_after_a_save_and_stops_after_its_rounds() {
+        let exercise = step(1);
+        let root = root_with_starting_point("watch-rounds", exercise);
+        assert_eq!(start(exercise, &root), ExitCode::SUCCESS);
+        let mine = root.join(student_file(exercise));
+        let before = saved_stamp(&mine);
+        let saver = std::thread::spawn({
+            let mine = mine.clone();
+            move || {
+                std::thread::sleep(Duration::from_millis(1500));
+                let mut text = fs::read_to_string(&mine).expect("the student's file");
+                text.push_str("// saved again\n");
+                fs::write(&mine, text).expect("a save");
+            }
+        });
+        let started = std::time::Instant::now();
+        // On a thread, so that a watch that never checks again fails the test, not hangs it.
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn({
+            let root = root.clone();
+            move || done.send(watch(exercise, Some(2), &root, Style::plain()))
+        });
+        let code = finished
+            .recv_timeout(Duration::from_secs(60))
+            .expect("watch --rounds 2 ended within a minute of the save");
+        saver.join().expect("the saver");
+        assert_eq!(
+            code,
+            ExitCode::FAILURE,
+            "no workspace here, so nothing builds"
+        );
+        assert_ne!(saved_stamp(&mine), before);
+        assert!(
+            started.elapsed() >= Duration::from_millis(1400),
+            "the second round waited for the save"
+        );
+        let _ = fs::remove_dir_all(&root);
+    }
+
     #[test]
     fn the_solution_leaves_out_the_program_s_name() {
         let bug = "    let config = Config::from_args(\n        \"bug-7\",\n        \"find the \
