@@ -48,7 +48,7 @@ Commands:
   book     build the book in docs/ (--serve: and serve it), nothing to install
   bench    throughput and memory per waiting connection, beside axum (see --help)
   check    measure which model any server behaves like, and its contract (see --help)
-  workshop guided exercises: write each next stage yourself (list, start, check, hint)
+  workshop guided exercises and find-the-bug servers (list, start, check, watch, hint)
   doctor   check this laptop is ready for a workshop (toolchain, offline crates, port, build)
   help     print this help
 

@@ -8,13 +8,10 @@
 //!   recovery; [`fault_tests!`] turns it and `fuzz` into `#[test]`s.
 //! - `fuzz` (with the `fuzz` feature): random and mutated requests in random pieces, with
 //!   half-closes and resets, over real sockets (proptest).
-//! - [`bug_probes`]: probes the check lacks (Ctrl-C with a request in flight, threads and
-//!   memory per waiting client, a head in pieces), prototyped for the find-the-bug servers.
 //! - [`mock`]: in-memory streams for unit tests of an async connection handler. Unlike the
 //!   Async Book's mock, they report end of input and keep every byte written, so a handler
 //!   that reads too little or writes too much fails.
 
-pub mod bug_probes;
 pub mod faults;
 #[cfg(feature = "fuzz")]
 pub mod fuzz;

@@ -15,6 +15,8 @@
 //!   [`summary`]: their percentiles and outcome, and whether it is the stage's lesson.
 //! - [`check`]: grade any running server from outside: the model it behaves like, with the
 //!   evidence as data, and the contract points it keeps.
+//! - [`probes`]: symptoms the model does not show (Ctrl-C with a request in flight, threads
+//!   and memory per waiting client, a head in pieces), for the workshop's find-the-bug grading.
 //!
 //! It depends on none of the crates that use it (harness, workshop, xtask): data flows one
 //! way, from here to them.
@@ -22,6 +24,7 @@
 pub mod catalogue;
 pub mod check;
 pub mod client;
+pub mod probes;
 pub mod process;
 pub mod scenario;
 pub mod summary;

@@ -10,3 +10,19 @@ fn passes_the_workshop_step_1() {
     });
     assert!(grade.passed(), "{grade:#?}");
 }
+
+/// The real stage is the fix of every find-the-bug server made from it (bugs 1, 2 and 3).
+#[test]
+fn fixes_the_bugs_made_from_it() {
+    let bugs: Vec<_> = workshop_course::BUGS
+        .iter()
+        .filter(|bug| bug.from().name == "stage-2")
+        .collect();
+    assert_eq!(bugs.len(), 3, "bugs 1, 2 and 3 come from stage 2");
+    for bug in bugs {
+        let grade = measure::check::alone(|| {
+            workshop_course::grade_bug(bug, std::path::Path::new(env!("CARGO_BIN_EXE_stage-2")))
+        });
+        assert!(grade.passed(), "{}: {grade:#?}", bug.name());
+    }
+}

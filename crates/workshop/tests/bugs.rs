@@ -1,84 +1,15 @@
 //! Every find-the-bug server is its real stage with one mistake in it: the code differs from
-//! the stage file by a few lines, never by none, and the difference is where the bug is. When
-//! a stage changes, the bugs copied from it must change with it, or the solution diff (the
-//! real stage) would show more than the fix.
+//! the stage file by a few lines, never by none, and the difference is where the course's
+//! table (`workshop_course::BUGS`) says the bug is. When a stage changes, the bugs copied
+//! from it must change with it, or the solution diff (the real stage) would show more than
+//! the fix. And every bug, untouched, fails its grading with the diagnosis the table gives
+//! it. (Each stage's `tests/check.rs` shows that the real stage, the fix, passes.)
 
 mod common;
 
 use std::path::Path;
 
-/// One bug: its file, the stage file it is a copy of, the most code lines that may differ
-/// (added plus removed), and a piece of code the difference must contain (the bug's line, on
-/// either side), so that the difference stays where `bugs/README.md` says it is.
-struct Bug {
-    file: &'static str,
-    stage: &'static str,
-    most_changed: usize,
-    changed_code: &'static str,
-}
-
-const BUGS: [Bug; 10] = [
-    Bug {
-        file: "bug-1.rs",
-        stage: "crates/stage-2/src/main.rs",
-        most_changed: 2,
-        changed_code: "ThreadPool::with_name(\"worker\".to_string(), 4)",
-    },
-    Bug {
-        file: "bug-2.rs",
-        stage: "crates/stage-2/src/main.rs",
-        most_changed: 11,
-        changed_code: "worker.spawn(move || handle_connection(stream, config))",
-    },
-    Bug {
-        file: "bug-3.rs",
-        stage: "crates/stage-2/src/main.rs",
-        most_changed: 1,
-        changed_code: "pool.join();",
-    },
-    Bug {
-        file: "bug-4.rs",
-        stage: "crates/stage-5/src/bin/stage-5.rs",
-        most_changed: 9,
-        changed_code: "let mut served = SERVED.lock().await;",
-    },
-    Bug {
-        file: "bug-5.rs",
-        stage: "crates/stage-5/src/bin/stage-5.rs",
-        most_changed: 1,
-        changed_code: "shutdown::wait_for_room(config.max_connections).await;",
-    },
-    Bug {
-        file: "bug-6.rs",
-        stage: "crates/stage-5/src/bin/stage-5.rs",
-        most_changed: 1,
-        changed_code: "shutdown::all_done().await;",
-    },
-    Bug {
-        file: "bug-7.rs",
-        stage: "crates/stage-5/src/bin/stage-5-tokio.rs",
-        most_changed: 6,
-        changed_code: "tokio::spawn(handle_connection(stream, config)).await",
-    },
-    Bug {
-        file: "bug-8.rs",
-        stage: "crates/stage-5/src/bin/stage-5-tokio.rs",
-        most_changed: 11,
-        changed_code: "tokio::runtime::Builder::new_current_thread()",
-    },
-    Bug {
-        file: "bug-9.rs",
-        stage: "crates/stage-5/src/bin/stage-5-smol.rs",
-        most_changed: 2,
-        changed_code: "drop(EXECUTOR.spawn(handle_connection(stream, config)))",
-    },
-    Bug {
-        file: "bug-10.rs",
-        stage: "crates/stage-5/src/bin/stage-5-smol.rs",
-        most_changed: 2,
-        changed_code: "smol::spawn(handle_connection(stream, config)).detach()",
-    },
-];
+use workshop_course::{BUGS, Bug, Diagnosis, FoundBy, Verdict, grade_bug};
 
 /// The lines of `old` and of `new` outside their longest common subsequence: what a diff
 /// would show as removed and as added.
@@ -120,30 +51,24 @@ fn every_bug_is_its_stage_with_one_small_change() {
             std::fs::read_to_string(path)
                 .unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()))
         };
-        let bug_code = common::code(&read(&root.join("bugs").join(bug.file)));
-        let stage_code = common::code(&read(&root.join("../..").join(bug.stage)));
+        let file = format!("{}.rs", bug.name());
+        let stage = bug.solution();
+        let bug_code = common::code(&read(&root.join("../..").join(bug.source())));
+        let stage_code = common::code(&read(&root.join("../..").join(stage)));
         let (removed, added) = changed_lines(&stage_code, &bug_code);
         let changed = removed.len() + added.len();
-        println!(
-            "{}: {changed} code lines differ from {}",
-            bug.file, bug.stage
-        );
+        println!("{file}: {changed} code lines differ from {stage}");
         let shown = || {
             let minus = removed.iter().map(|line| format!("  - {line}"));
             let plus = added.iter().map(|line| format!("  + {line}"));
             minus.chain(plus).collect::<Vec<_>>().join("\n")
         };
         if changed == 0 {
-            problems.push(format!(
-                "{} is {} unchanged: where is the bug?",
-                bug.file, bug.stage
-            ));
+            problems.push(format!("{file} is {stage} unchanged: where is the bug?"));
         } else if changed > bug.most_changed {
             problems.push(format!(
-                "{} differs from {} by {changed} code lines, more than its {}; did the stage \
-                 change? Copy the change into the bug:\n{}",
-                bug.file,
-                bug.stage,
+                "{file} differs from {stage} by {changed} code lines, more than its {}; did \
+                 the stage change? Copy the change into the bug:\n{}",
                 bug.most_changed,
                 shown()
             ));
@@ -154,9 +79,7 @@ fn every_bug_is_its_stage_with_one_small_change() {
             .any(|line| line.contains(bug.changed_code))
         {
             problems.push(format!(
-                "{}: the difference from {} no longer touches `{}`:\n{}",
-                bug.file,
-                bug.stage,
+                "{file}: the difference from {stage} no longer touches `{}`:\n{}",
                 bug.changed_code,
                 shown()
             ));
@@ -171,12 +94,11 @@ fn every_bug_is_a_bin_of_the_workshop_package() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).expect("Cargo.toml");
     for bug in &BUGS {
-        let name = bug.file.trim_end_matches(".rs");
-        let entry = format!("name = \"{name}\"\npath = \"bugs/{}\"", bug.file);
+        let name = bug.name();
+        let entry = format!("name = \"{name}\"\npath = \"bugs/{name}.rs\"");
         assert!(
             manifest.contains(&entry),
-            "crates/workshop/Cargo.toml has no [[bin]] {name} at bugs/{}",
-            bug.file
+            "crates/workshop/Cargo.toml has no [[bin]] {name} at bugs/{name}.rs"
         );
     }
     let files = std::fs::read_dir(root.join("bugs")).expect("the bugs folder");
@@ -199,4 +121,100 @@ fn the_diff_counts_added_and_removed_lines() {
     assert_eq!(added, ["x", "e"]);
     let (removed, added) = changed_lines(&lines("a b"), &lines("a b"));
     assert!(removed.is_empty() && added.is_empty());
+}
+
+/// The book's page of each bug and the answer key give the same hints as `workshop hint`.
+#[test]
+fn the_book_and_the_answer_key_give_the_table_s_hints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let read = |file: &str| {
+        let path = root.join(file);
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()))
+    };
+    let key = words(&read("crates/workshop/bugs/README.md"));
+    let mut missing = Vec::new();
+    for bug in &BUGS {
+        let page_file = format!("docs/src/find-the-bug/{}.md", bug.name());
+        let page = words(&read(&page_file));
+        assert!(
+            page.starts_with(&format!("# Bug {}: {}", bug.number, bug.title)),
+            "{page_file} is not titled \"Bug {}: {}\"",
+            bug.number,
+            bug.title
+        );
+        for (index, hint) in bug.hints.iter().enumerate() {
+            let hint = words(hint);
+            if !page.contains(&hint) {
+                missing.push(format!("{page_file}: hint {} of {}", index + 1, bug.name()));
+            }
+            if !key.contains(&hint) {
+                missing.push(format!(
+                    "bugs/README.md: hint {} of {}",
+                    index + 1,
+                    bug.name()
+                ));
+            }
+        }
+        if !page.contains(&words(bug.symptom)) {
+            missing.push(format!("{page_file}: the symptom of {}", bug.name()));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "these no longer say what workshop_course::BUGS says:\n{}",
+        missing.join("\n")
+    );
+}
+
+/// Grades the untouched bug `number` and asserts its diagnosis: the table's, except where
+/// this machine cannot show the symptom (one core; no Unix signals; no /proc).
+fn assert_untouched_fails(number: u8, bin: &str) {
+    let bug: &Bug = workshop_course::bug(number).expect("bugs 1 to 10 exist");
+    let grade = measure::check::alone(|| grade_bug(bug, Path::new(bin)));
+    println!("{grade:#?}");
+    let expected = match bug.diagnosis {
+        Diagnosis::NotParallel if measure::available_cores() < 2 => Diagnosis::OneCore,
+        Diagnosis::ShutdownDropsRequests if cfg!(not(unix)) => {
+            println!("skipped: Ctrl-C cannot be sent to another process on this OS");
+            return;
+        }
+        diagnosis => diagnosis,
+    };
+    let (diagnosis, symptom) = grade
+        .diagnosis
+        .unwrap_or_else(|| panic!("the untouched {} passed its check", bug.name()));
+    assert_eq!(diagnosis, expected, "symptom: {symptom}");
+    // Bug 2's model says "no limit"; its thread count says why, where it can be counted.
+    if bug.found_by == FoundBy::Threads && cfg!(target_os = "linux") {
+        let threads = grade
+            .findings
+            .iter()
+            .find(|finding| finding.what.starts_with("the thread count"))
+            .expect("a thread-count finding");
+        assert_eq!(threads.verdict, Verdict::Fail, "{threads:#?}");
+    }
+}
+
+macro_rules! untouched_bugs_fail {
+    ($($test:ident: $number:literal, $bin:literal;)*) => {$(
+        #[test]
+        fn $test() {
+            assert_untouched_fails($number, env!(concat!("CARGO_BIN_EXE_", $bin)));
+        }
+    )*};
+}
+
+untouched_bugs_fail! {
+    untouched_bug_1_is_a_pool_of_the_wrong_size: 1, "bug-1";
+    untouched_bug_2_has_no_limit: 2, "bug-2";
+    untouched_bug_3_drops_a_request_at_ctrl_c: 3, "bug-3";
+    untouched_bug_4_is_one_at_a_time: 4, "bug-4";
+    untouched_bug_5_has_no_limit: 5, "bug-5";
+    untouched_bug_6_drops_a_request_at_ctrl_c: 6, "bug-6";
+    untouched_bug_7_is_one_at_a_time: 7, "bug-7";
+    untouched_bug_8_is_not_parallel: 8, "bug-8";
+    untouched_bug_9_does_not_answer: 9, "bug-9";
+    untouched_bug_10_is_not_parallel: 10, "bug-10";
 }

@@ -70,7 +70,9 @@ pub fn evidence(model: &Model, cpu: &Cpu) -> Vec<String> {
              they took turns on one thread",
             batch.size, batch.speedup
         )),
-        // Whether a pool or a concurrent server is also parallel.
+        // Whether a pool or a concurrent server is also parallel, unless it was not asked
+        // (the workshop's checks of a limit).
+        Cpu::CannotTell(NoCpu::NotAsked) => {}
         Cpu::CannotTell(reason)
             if matches!(model, Model::Pool { .. } | Model::Concurrent { .. }) =>
         {

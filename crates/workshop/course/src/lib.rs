@@ -1,16 +1,22 @@
-//! The workshop's course: its steps, their hints, and how a student's server is graded for
-//! each, by measuring it with [`measure::check`], never by reading its source. `cargo xtask
-//! workshop` runs the grading and renders its findings; the workshop's tests assert that
-//! every untouched starting point fails with the expected diagnosis, and every stage's tests
-//! that the real stage passes its step.
+//! The workshop's course: its steps and its find-the-bug servers ([`bugs`]), their hints, and
+//! how a student's server is graded for each, by measuring it with [`measure::check`] and
+//! [`measure::probes`], never by reading its source. `cargo xtask workshop` runs the grading
+//! and renders its findings; the workshop's tests assert that every untouched starting point
+//! and every untouched bug fails with the expected diagnosis, and every stage's tests that
+//! the real stage passes its step and fixes the bugs made from it.
 
 use std::path::Path;
 use std::time::Duration;
 
 use measure::ServerProcess;
 use measure::available_cores;
-use measure::catalogue::Stage;
-use measure::check::{self, ContractPoint, Cpu, Model, Report};
+use measure::catalogue::{Expected, Stage};
+use measure::check::{self, ContractPoint, Cpu, Model, Report, Unknown};
+use measure::probes::{self, ProbeError};
+
+pub mod bugs;
+
+pub use bugs::{BUGS, Bug, FoundBy, bug, grade_bug};
 
 /// One step of the progression: the exercise starts from stage `from`, and is done when the
 /// student's server behaves like stage `to`.
@@ -150,6 +156,12 @@ pub enum Verdict {
 pub enum Seen {
     /// What the check measured: the model with its evidence, and the CPU probe.
     Measured { model: Model, cpu: Cpu },
+    /// The model measured beside the model intended (a find-the-bug server's stage).
+    Compared {
+        intended: Expected,
+        model: Model,
+        cpu: Cpu,
+    },
     /// The contract points the server broke.
     BrokenContract(Vec<ContractPoint>),
     /// Anything else, in words: a server that did not start or crashed, a shutdown.
@@ -170,6 +182,8 @@ impl Seen {
 pub enum Diagnosis {
     DidNotStart,
     Crashed,
+    /// It accepts connections but `GET /` gets no answer.
+    NotAnswered,
     BrokeContract,
     CouldNotMeasure,
     StillOneAtATime,
@@ -187,12 +201,13 @@ pub enum Diagnosis {
 #[derive(Debug)]
 pub struct Grade {
     pub findings: Vec<Finding>,
-    /// Why it failed, and the hint for that; `None` when it passed.
+    /// Why it failed, and the hint for that (for a step) or the symptom in behaviour (for a
+    /// bug, whose hints lead from it to the cause); `None` when it passed.
     pub diagnosis: Option<(Diagnosis, String)>,
 }
 
 impl Grade {
-    fn new() -> Grade {
+    pub(crate) fn new() -> Grade {
         Grade {
             findings: Vec::new(),
             diagnosis: None,
@@ -204,7 +219,7 @@ impl Grade {
         self.diagnosis.is_none()
     }
 
-    fn pass(&mut self, what: impl Into<String>, seen: Seen) {
+    pub(crate) fn pass(&mut self, what: impl Into<String>, seen: Seen) {
         self.findings.push(Finding {
             what: what.into(),
             verdict: Verdict::Pass,
@@ -212,7 +227,7 @@ impl Grade {
         });
     }
 
-    fn not_checked(&mut self, what: impl Into<String>, why: impl Into<String>) {
+    pub(crate) fn not_checked(&mut self, what: impl Into<String>, why: impl Into<String>) {
         self.findings.push(Finding {
             what: what.into(),
             verdict: Verdict::NotChecked,
@@ -221,7 +236,13 @@ impl Grade {
     }
 
     /// Records a failed finding; the first failure's diagnosis is the one reported.
-    fn fail(&mut self, what: impl Into<String>, seen: Seen, why: Diagnosis, hint: String) {
+    pub(crate) fn fail(
+        &mut self,
+        what: impl Into<String>,
+        seen: Seen,
+        why: Diagnosis,
+        hint: String,
+    ) {
         self.findings.push(Finding {
             what: what.into(),
             verdict: Verdict::Fail,
@@ -234,7 +255,7 @@ impl Grade {
 }
 
 /// Starts `bin` with the grading's `--sleep-ms` and `extra`; also says how, for the findings.
-fn start_graded(bin: &Path, extra: &[&str]) -> (String, std::io::Result<ServerProcess>) {
+pub(crate) fn start_graded(bin: &Path, extra: &[&str]) -> (String, std::io::Result<ServerProcess>) {
     let sleep = GRADING_SLEEP_MS.to_string();
     let mut args = vec!["--sleep-ms", sleep.as_str()];
     args.extend(extra);
@@ -244,15 +265,15 @@ fn start_graded(bin: &Path, extra: &[&str]) -> (String, std::io::Result<ServerPr
 
 /// Starts `bin` with the grading's flags and `extra`, and runs the check on it, measuring
 /// parallelism only if `measure_cpu`. A server that does not start is a failed grade, with
-/// its error.
-fn run_check(
+/// its error. `bin_name` is the student's binary, for the hints that say how to run it.
+pub(crate) fn run_check(
     grade: &mut Grade,
-    step: &Step,
+    bin_name: &str,
     bin: &Path,
     extra: &[&str],
     measure_cpu: bool,
 ) -> Option<Report> {
-    let run_it = format!("cargo run -p workshop --bin {}", step.bin_name());
+    let run_it = format!("cargo run -p workshop --bin {bin_name}");
     let (started_as, started) = start_graded(bin, extra);
     let mut server = match started {
         Ok(server) => server,
@@ -276,7 +297,31 @@ fn run_check(
         ..Default::default()
     };
     let report = check::check_process(&mut server, &options);
-    if let Some(crash) = &report.crashed {
+    let not_answered = match report.contract.first() {
+        Some(point)
+            if matches!(
+                report.model,
+                Model::Unknown(Unknown::FastNotAnswered { .. })
+            ) =>
+        {
+            point.outcome.clone().err()
+        }
+        _ => None,
+    };
+    if let (Some(failure), None) = (&not_answered, &report.crashed) {
+        grade.fail(
+            format!("GET / is answered ({started_as})"),
+            Seen::Words(format!(
+                "GET / got no answer: {failure}; the process is still running"
+            )),
+            Diagnosis::NotAnswered,
+            "Your server accepts connections and does not answer them, and it has not \
+             crashed: a connection's handler never runs to its end. Nothing else can be \
+             measured until `GET /` gets its answer."
+                .into(),
+        );
+        return Some(report);
+    } else if let Some(crash) = &report.crashed {
         grade.fail(
             format!("the server keeps running ({started_as})"),
             Seen::Words(crash.clone()),
@@ -335,7 +380,7 @@ pub fn grade(step: &Step, bin: &Path) -> Grade {
 
 fn grade_pool(grade: &mut Grade, step: &Step, bin: &Path) {
     let limit = GRADING_LIMIT.to_string();
-    let Some(report) = run_check(grade, step, bin, &["--workers", &limit], true) else {
+    let Some(report) = run_check(grade, &step.bin_name(), bin, &["--workers", &limit], true) else {
         return;
     };
     let what = format!("a pool of exactly --workers {GRADING_LIMIT} threads");
@@ -382,7 +427,7 @@ fn grade_pool(grade: &mut Grade, step: &Step, bin: &Path) {
 }
 
 fn grade_async_one_at_a_time(grade: &mut Grade, step: &Step, bin: &Path) {
-    let Some(report) = run_check(grade, step, bin, &[], true) else {
+    let Some(report) = run_check(grade, &step.bin_name(), bin, &[], true) else {
         return;
     };
     let what = "one connection at a time (async, but nothing runs beside the awaited connection)";
@@ -413,7 +458,7 @@ fn grade_async_one_at_a_time(grade: &mut Grade, step: &Step, bin: &Path) {
 }
 
 fn grade_concurrent_on_one_thread(grade: &mut Grade, step: &Step, bin: &Path) {
-    let Some(report) = run_check(grade, step, bin, &[], true) else {
+    let Some(report) = run_check(grade, &step.bin_name(), bin, &[], true) else {
         return;
     };
     let what = "concurrent: fast requests answered at once while many /sleep are pending";
@@ -464,7 +509,7 @@ fn grade_concurrent_on_one_thread(grade: &mut Grade, step: &Step, bin: &Path) {
 }
 
 fn grade_parallel(grade: &mut Grade, step: &Step, bin: &Path) {
-    let Some(report) = run_check(grade, step, bin, &[], true) else {
+    let Some(report) = run_check(grade, &step.bin_name(), bin, &[], true) else {
         return;
     };
     let what = "concurrent and parallel: CPU-bound requests run on several cores at once";
@@ -535,7 +580,7 @@ fn limit_of_3(grade: &mut Grade, step: &Step, bin: &Path, fix: &str) -> bool {
     }
     let limit = GRADING_LIMIT.to_string();
     let extra = ["--max-connections", &limit];
-    let Some(report) = run_check(grade, step, bin, &extra, false) else {
+    let Some(report) = run_check(grade, &step.bin_name(), bin, &extra, false) else {
         return true;
     };
     let what = format!("--max-connections {GRADING_LIMIT} serves at most {GRADING_LIMIT} at once");
@@ -556,74 +601,74 @@ fn limit_of_3(grade: &mut Grade, step: &Step, bin: &Path, fix: &str) -> bool {
     true
 }
 
-/// Ctrl-C while a slow request is in flight: the request must still get its answer, and the
-/// process must exit by itself. Needs signals, so Unix only.
-#[cfg(unix)]
-fn graceful_shutdown(grade: &mut Grade, bin: &Path, extra: &[&str], what: &str, hint: &str) {
+/// Ctrl-C while a slow request is in flight ([`probes::ctrl_c_with_request_in_flight`]): the
+/// request must still get its answer, and the process must exit by itself. Where signals
+/// cannot be sent (Windows), the finding says so instead of passing.
+pub(crate) fn graceful_shutdown(
+    grade: &mut Grade,
+    bin: &Path,
+    extra: &[&str],
+    what: &str,
+    hint: &str,
+) {
     let (_, started) = start_graded(bin, extra);
     let Ok(mut server) = started else {
         return; // Already reported by the first check.
     };
-    let slow = std::thread::spawn({
-        let addr = server.addr();
-        move || measure::client::get(addr, "/sleep")
-    });
-    // Let the server take the request in hand, then press "Ctrl-C".
-    std::thread::sleep(Duration::from_millis(GRADING_SLEEP_MS / 4));
-    if let Err(err) = server.send_signal("INT") {
-        grade.fail(
-            what,
-            Seen::Words(format!("could not send Ctrl-C: {err}")),
-            Diagnosis::CouldNotMeasure,
-            hint.into(),
-        );
-        return;
-    }
-    let Ok(slow) = slow.join() else {
-        return; // The client thread panicked: nothing was measured.
+    let slow = Duration::from_millis(GRADING_SLEEP_MS);
+    let seen = match probes::ctrl_c_with_request_in_flight(&mut server, "/sleep", slow) {
+        Ok(seen) => seen,
+        Err(err @ ProbeError::NotOnThisOs { .. }) => {
+            grade.not_checked(what, err.to_string());
+            return;
+        }
+        Err(ProbeError::Failed(why)) => {
+            grade.fail(
+                what,
+                Seen::Words(format!("could not press Ctrl-C: {why}")),
+                Diagnosis::CouldNotMeasure,
+                hint.into(),
+            );
+            return;
+        }
     };
-    let exit = server.wait_for_exit(Duration::from_millis(GRADING_SLEEP_MS) * 5);
     let words = |text: String| Seen::Words(text);
-    match (slow.response, exit) {
-        (Ok(response), Some(_)) if response.status == 200 => grade.pass(
+    match (seen.in_flight, seen.exit) {
+        (Ok(200), Some(_)) => grade.pass(
             what,
             words(format!(
                 "the request in flight got 200 after {:.2} s, then the server exited",
-                slow.timing.done.as_secs_f64()
+                seen.in_flight_done.as_secs_f64()
             )),
         ),
-        (Ok(response), None) => grade.fail(
+        (Ok(status), None) => grade.fail(
             what,
             words(format!(
-                "the request got {}, but the server did not exit",
-                response.status
+                "the request got {status}, but the server did not exit"
             )),
             Diagnosis::ShutdownDropsRequests,
             "At Ctrl-C your server did not exit: the loop must end when \
              `shutdown::requested()` fires."
                 .into(),
         ),
-        (Ok(response), _) => grade.fail(
+        (Ok(status), _) => grade.fail(
             what,
-            words(format!("the request in flight got {}", response.status)),
+            words(format!("the request in flight got {status}")),
             Diagnosis::ShutdownDropsRequests,
             hint.into(),
         ),
-        (Err(err), _) => grade.fail(
+        (Err(failure), exit) => grade.fail(
             what,
-            words(format!("the request in flight got no answer ({err})")),
+            words(format!(
+                "the request in flight got no answer after {:.2} s ({failure}); {}",
+                seen.in_flight_done.as_secs_f64(),
+                match exit {
+                    Some(status) => format!("then the server exited ({status})"),
+                    None => "and the server did not exit".to_string(),
+                }
+            )),
             Diagnosis::ShutdownDropsRequests,
             hint.into(),
         ),
     }
-}
-
-/// Windows has no signal to send to another process: the shutdown is not graded there, and
-/// the finding says so instead of passing.
-#[cfg(not(unix))]
-fn graceful_shutdown(grade: &mut Grade, _bin: &Path, _extra: &[&str], what: &str, _hint: &str) {
-    grade.not_checked(
-        what,
-        "not checked here: sending Ctrl-C to another process needs Unix signals",
-    );
 }
