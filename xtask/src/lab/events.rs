@@ -108,6 +108,7 @@ impl Ending {
 
 /// The verdict on one binary's run, as the demo judges it.
 pub struct Verdict<'a> {
+    pub lane: Lane,
     pub scenario: Scenario,
     pub binary: &'a Binary,
     pub ran: &'a Ran,
@@ -308,6 +309,7 @@ impl Event<'_> {
 impl Verdict<'_> {
     fn to_json(&self) -> Value {
         let Verdict {
+            lane,
             scenario,
             binary,
             ran,
@@ -322,23 +324,25 @@ impl Verdict<'_> {
             .iter()
             .map(|sent| marks.mark(sent).map(String::from))
             .collect();
-        json!({
-            "binary": binary.name,
-            "stage": binary.stage.number(),
-            "outcome": summary.outcome.name(),
-            "lesson": summary.lesson.name(),
-            "as_expected": summary.as_expected(),
-            "words": verdict_in_words(summary, *scenario, binary.stage, *cores),
-            "fast_p50_ms": summary.fast.map(|fast| ms(fast.p50)),
-            "slow_ms": summary.slow.map(ms),
-            "fast_threads": summary.fast_threads,
-            "letters": letters,
-            "threads_key": marks.key(),
-            "exited_early": ran.exited_early,
-            "stderr": ran.exited_early.as_ref().map(|_| last_lines(&ran.log)),
-            "guess": guess.map(Guess::name),
-            "guess_right": guess.and_then(|guess| guess.right(summary.outcome)),
-        })
+        with(
+            lane.fields(),
+            json!({
+                "stage": binary.stage.number(),
+                "outcome": summary.outcome.name(),
+                "lesson": summary.lesson.name(),
+                "as_expected": summary.as_expected(),
+                "words": verdict_in_words(summary, *scenario, binary.stage, *cores),
+                "fast_p50_ms": summary.fast.map(|fast| ms(fast.p50)),
+                "slow_ms": summary.slow.map(ms),
+                "fast_threads": summary.fast_threads,
+                "letters": letters,
+                "threads_key": marks.key(),
+                "exited_early": ran.exited_early,
+                "stderr": ran.exited_early.as_ref().map(|_| last_lines(&ran.log)),
+                "guess": guess.map(Guess::name),
+                "guess_right": guess.and_then(|guess| guess.right(summary.outcome)),
+            }),
+        )
     }
 }
 

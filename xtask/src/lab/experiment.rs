@@ -166,6 +166,7 @@ pub fn run(lab: &Arc<Lab>, run: u64, experiment: &Experiment) -> ScenarioResult 
         };
         match &outcome {
             Ok(ran) => lab.emit(&Event::Verdict(Verdict {
+                lane,
                 scenario,
                 binary,
                 ran,

@@ -227,6 +227,7 @@ fn router(lab: Arc<Lab>) -> Router {
         .route("/events", get(events))
         .route("/run", post(start_run))
         .route("/export.json", get(export))
+        .route("/chapter", get(chapter))
         .route("/hands-on/start", post(hands_on_start))
         .route("/hands-on/send", post(hands_on_send))
         .route("/hands-on/stop", post(hands_on_stop))
@@ -386,6 +387,18 @@ async fn start_run(State(lab): State<Arc<Lab>>, body: String) -> Response {
     json_response(StatusCode::ACCEPTED, &json!({ "run": run }))
 }
 
+/// The instructor notes on browsers, from the workspace: the page's link works offline.
+async fn chapter() -> Response {
+    let path = crate::workspace_root().join("docs/src/instructor-notes.md");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response(),
+        Err(err) => problem(
+            StatusCode::NOT_FOUND,
+            &format!("cannot read {}: {err}", path.display()),
+        ),
+    }
+}
+
 async fn export(State(lab): State<Arc<Lab>>) -> Response {
     let last = lock(&lab.last);
     let Some(result) = last.as_ref() else {
@@ -428,10 +441,7 @@ async fn hands_on_start(State(lab): State<Arc<Lab>>, body: String) -> Response {
     std::thread::spawn(move || {
         hands_on::start(&worker, &experiment.binaries, experiment.settings.delay);
     });
-    json_response(
-        StatusCode::ACCEPTED,
-        &json!({ "starting": starting }),
-    )
+    json_response(StatusCode::ACCEPTED, &json!({ "starting": starting }))
 }
 
 async fn hands_on_send(State(lab): State<Arc<Lab>>, body: String) -> Response {
