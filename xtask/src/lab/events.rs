@@ -388,3 +388,124 @@ impl LiveMarks {
         Some(crate::demo::threads::letter(index))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    use measure::catalogue::Stage;
+    use measure::client::{Exchange, Response, Timing};
+    use measure::scenario::Run;
+    use measure::summary::summarize;
+
+    fn sent(role: Role, path: &'static str, thread: &str, done_ms: u64, start: Instant) -> Sent {
+        Sent {
+            role,
+            path,
+            exchange: Exchange {
+                scheduled: start,
+                timing: Timing {
+                    done: Duration::from_millis(done_ms),
+                    ..Timing::default()
+                },
+                response: Ok(Response {
+                    status: 200,
+                    headers: vec![("X-Served-By".to_string(), thread.to_string())],
+                    body: Vec::new(),
+                }),
+            },
+        }
+    }
+
+    #[test]
+    fn a_verdict_is_the_demos_with_the_guess_checked() {
+        let start = Instant::now();
+        let settings = Settings {
+            delay: Duration::from_millis(1000),
+            fast: 2,
+            workers: 4,
+        };
+        let run = Run {
+            start,
+            requests: vec![
+                sent(Role::Slow, "/sleep", "main #1", 1000, start),
+                sent(Role::Fast, "/", "main #1", 950, start),
+                sent(Role::Fast, "/", "main #1", 940, start),
+            ],
+        };
+        let binary = *Stage::One.default_binary();
+        let summary = summarize(Scenario::Slow, &settings, binary.stage, &run, 2);
+        let ran = Ran {
+            pid: 42,
+            addr: std::net::SocketAddr::from(([127, 0, 0, 1], 1)),
+            run,
+            summary,
+            log: "GET /sleep -> 200\nbye\n".to_string(),
+            exited_early: Some("exit status: 1".to_string()),
+        };
+        let lane = Lane::Run {
+            run: 3,
+            binary: binary.name,
+        };
+        let verdict = |guess| {
+            Event::Verdict(Verdict {
+                lane,
+                scenario: Scenario::Slow,
+                binary: &binary,
+                ran: &ran,
+                cores: 2,
+                guess,
+            })
+            .to_json()
+        };
+        let value = verdict(Some(Guess::NoWait));
+        assert_eq!(value["type"], "verdict");
+        assert_eq!(
+            (&value["run"], &value["binary"]),
+            (&json!(3), &json!("stage-1"))
+        );
+        assert_eq!(value["outcome"], "waited");
+        assert_eq!(value["lesson"], "wait");
+        assert_eq!(value["as_expected"], true);
+        assert_eq!(value["letters"], json!(["a", "a", "a"]));
+        assert_eq!(value["fast_threads"], json!(["main #1"]));
+        assert_eq!(value["threads_key"], "a main #1");
+        assert_eq!(value["stderr"], json!(["GET /sleep -> 200", "bye"]));
+        assert_eq!(
+            (&value["guess"], &value["guess_right"]),
+            (&json!("no-wait"), &json!(false))
+        );
+        assert!(
+            value["words"]
+                .as_str()
+                .is_some_and(|w| w.contains("waited"))
+        );
+        let value = verdict(None);
+        assert_eq!(
+            (&value["guess"], &value["guess_right"]),
+            (&Value::Null, &Value::Null)
+        );
+    }
+
+    #[test]
+    fn live_letters_follow_the_order_of_the_answers_and_endings_name_their_kind() {
+        let start = Instant::now();
+        let mut marks = LiveMarks::default();
+        let first = sent(Role::Fast, "/", "worker #2", 1, start);
+        let second = sent(Role::Fast, "/", "worker #1", 2, start);
+        assert_eq!(marks.letter(&first), Some('a'));
+        assert_eq!(marks.letter(&second), Some('b'));
+        assert_eq!(marks.letter(&first), Some('a'));
+        let ending = Ending::of(&second, Some('b'));
+        assert_eq!(ending.kind(), "request-answered");
+        assert_eq!(ending.thread.as_deref(), Some("worker #1"));
+        let failed = Ending {
+            error: Some("status 500".into()),
+            ..ending
+        };
+        assert_eq!(failed.kind(), "request-failed");
+        assert_eq!(Guess::Wait.right(Outcome::Waited), Some(true));
+        assert_eq!(Guess::Wait.right(Outcome::Partly), None);
+    }
+}
