@@ -7,12 +7,19 @@
 //! (Debian's package `chromium`, or `LAB_CHROMIUM=/path/to/chrome`); without either it says so
 //! on stderr and passes. `.ci/run` installs Chromium and runs it.
 
+/// Says on the real stderr, which the test harness does not capture, why the test did not run.
+#[allow(dead_code)]
+fn skipped(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped: {why}");
+}
+
 #[test]
 fn the_lab_runs_the_experiment_its_url_names_in_chromium() {
     #[cfg(not(feature = "lab"))]
-    eprintln!(
-        "skipped: the lab's browser test needs the lab: \
-         cargo test -p xtask --features lab --test lab_browser"
+    skipped(
+        "the lab's browser test needs the lab: \
+         cargo test -p xtask --features lab --test lab_browser",
     );
     #[cfg(feature = "lab")]
     browser::run();
@@ -85,7 +92,7 @@ mod browser {
 
     pub fn run() {
         let Some(chromium) = chromium() else {
-            eprintln!("skipped: no Chromium found (install the Debian package chromium)");
+            super::skipped("no Chromium found (install the Debian package chromium)");
             return;
         };
         let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
