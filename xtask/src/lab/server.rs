@@ -604,6 +604,69 @@ mod tests {
         );
     }
 
+    /// Serves `lab`'s routes on a free loopback port, on a thread of its own.
+    fn serve(lab: Lab) -> std::net::SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().expect("its address");
+        listener.set_nonblocking(true).expect("non-blocking");
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("tokio");
+                let _ = axum::serve(listener, router(Arc::new(lab))).await;
+            });
+        });
+        addr
+    }
+
+    fn request(addr: std::net::SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
+        let bytes = format!(
+            "{method} {path} HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let exchange = measure::client::send(addr, bytes.as_bytes());
+        let response = exchange.response.expect("the lab answers");
+        (response.status, response.body_text())
+    }
+
+    #[test]
+    fn the_page_is_served_and_a_second_run_is_refused_while_one_runs() {
+        let lab = lab();
+        // A run under way (the real ones build and start servers: not in a unit test).
+        *lock(&lab.running) = Some(5);
+        let addr = serve(lab);
+        let (status, page) = request(addr, "GET", "/", "");
+        assert_eq!(status, 200);
+        assert!(page.contains("<title>cargo xtask lab</title>"), "{page}");
+        assert!(page.contains("new EventSource(\"/events\")"));
+
+        let run = r#"{"scenario": "slow", "binaries": ["1", "5"]}"#;
+        let (status, body) = request(addr, "POST", "/run", run);
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("run 5 is still under way"), "{body}");
+
+        let (status, body) = request(addr, "POST", "/run", r#"{"binaries": ["stage-9"]}"#);
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains("unknown binary"), "{body}");
+
+        let (status, body) = request(addr, "GET", "/export.json", "");
+        assert_eq!(status, 404, "{body}");
+        assert!(body.contains("no run has finished yet"), "{body}");
+
+        let (status, body) = request(
+            addr,
+            "POST",
+            "/hands-on/send",
+            r#"{"server": 1, "send": "idle"}"#,
+        );
+        assert_eq!(status, 404, "{body}");
+        assert!(body.contains("server 1 is not running"), "{body}");
+    }
+
     #[test]
     fn the_catalogue_offers_every_binary_with_its_lessons() {
         let catalogue = catalogue_json(2);
