@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{self, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -275,6 +275,24 @@ fn json_response(status: StatusCode, value: &Value) -> Response {
         .into_response()
 }
 
+/// Refuses a POST that is not `Content-Type: application/json`. The page always sends that;
+/// another web site open in the same browser cannot without the browser asking first
+/// (a CORS preflight, which the lab does not allow), so it cannot start runs or servers here.
+fn from_the_page(headers: &HeaderMap) -> Result<(), Response> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    if json {
+        Ok(())
+    } else {
+        Err(problem(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send JSON with Content-Type: application/json, as the lab's page does",
+        ))
+    }
+}
+
 fn problem(status: StatusCode, message: &str) -> Response {
     json_response(status, &json!({ "error": message }))
 }
@@ -358,7 +376,10 @@ async fn events(
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
-async fn start_run(State(lab): State<Arc<Lab>>, body: String) -> Response {
+async fn start_run(State(lab): State<Arc<Lab>>, headers: HeaderMap, body: String) -> Response {
+    if let Err(refused) = from_the_page(&headers) {
+        return refused;
+    }
     let experiment = match experiment::parse(&body) {
         Ok(experiment) => experiment,
         Err(message) => return problem(StatusCode::BAD_REQUEST, &message),
@@ -430,7 +451,10 @@ async fn export(State(lab): State<Arc<Lab>>) -> Response {
         .into_response()
 }
 
-async fn hands_on_start(State(lab): State<Arc<Lab>>, body: String) -> Response {
+async fn hands_on_start(State(lab): State<Arc<Lab>>, headers: HeaderMap, body: String) -> Response {
+    if let Err(refused) = from_the_page(&headers) {
+        return refused;
+    }
     // The same names and delay as a run; the scenario and guesses do not matter here.
     let experiment = match experiment::parse(&body) {
         Ok(experiment) => experiment,
@@ -444,7 +468,10 @@ async fn hands_on_start(State(lab): State<Arc<Lab>>, body: String) -> Response {
     json_response(StatusCode::ACCEPTED, &json!({ "starting": starting }))
 }
 
-async fn hands_on_send(State(lab): State<Arc<Lab>>, body: String) -> Response {
+async fn hands_on_send(State(lab): State<Arc<Lab>>, headers: HeaderMap, body: String) -> Response {
+    if let Err(refused) = from_the_page(&headers) {
+        return refused;
+    }
     let value: Value = serde_json::from_str(&body).unwrap_or_default();
     let (Some(server), Some(button)) = (
         value["server"].as_u64(),
@@ -461,7 +488,10 @@ async fn hands_on_send(State(lab): State<Arc<Lab>>, body: String) -> Response {
     }
 }
 
-async fn hands_on_stop(State(lab): State<Arc<Lab>>) -> Response {
+async fn hands_on_stop(State(lab): State<Arc<Lab>>, headers: HeaderMap) -> Response {
+    if let Err(refused) = from_the_page(&headers) {
+        return refused;
+    }
     let worker = Arc::clone(&lab);
     let count =
         tokio::task::spawn_blocking(move || hands_on::stop_all(&worker, "stopped from the page"))
@@ -625,7 +655,7 @@ mod tests {
     fn request(addr: std::net::SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
         let bytes = format!(
             "{method} {path} HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\
-             Content-Length: {}\r\n\r\n{body}",
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         );
         let exchange = measure::client::send(addr, bytes.as_bytes());
@@ -652,6 +682,15 @@ mod tests {
         let (status, body) = request(addr, "POST", "/run", r#"{"binaries": ["stage-9"]}"#);
         assert_eq!(status, 400, "{body}");
         assert!(body.contains("unknown binary"), "{body}");
+
+        // Another site's form or no-cors fetch cannot send JSON without asking first.
+        let plain = format!(
+            "POST /run HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\
+             Content-Type: text/plain\r\nContent-Length: {}\r\n\r\n{run}",
+            run.len()
+        );
+        let refused = measure::client::send(addr, plain.as_bytes());
+        assert_eq!(refused.status(), 415);
 
         let (status, body) = request(addr, "GET", "/export.json", "");
         assert_eq!(status, 404, "{body}");
