@@ -275,22 +275,20 @@ fn json_response(status: StatusCode, value: &Value) -> Response {
         .into_response()
 }
 
-/// Refuses a POST that is not `Content-Type: application/json`. The page always sends that;
+/// The refusal of a POST that is not `Content-Type: application/json`. The page always sends that;
 /// another web site open in the same browser cannot without the browser asking first
 /// (a CORS preflight, which the lab does not allow), so it cannot start runs or servers here.
-fn from_the_page(headers: &HeaderMap) -> Result<(), Response> {
+fn unless_from_the_page(headers: &HeaderMap) -> Option<Response> {
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("application/json"));
-    if json {
-        Ok(())
-    } else {
-        Err(problem(
+    (!json).then(|| {
+        problem(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "send JSON with Content-Type: application/json, as the lab's page does",
-        ))
-    }
+        )
+    })
 }
 
 fn problem(status: StatusCode, message: &str) -> Response {
@@ -377,7 +375,7 @@ async fn events(
 }
 
 async fn start_run(State(lab): State<Arc<Lab>>, headers: HeaderMap, body: String) -> Response {
-    if let Err(refused) = from_the_page(&headers) {
+    if let Some(refused) = unless_from_the_page(&headers) {
         return refused;
     }
     let experiment = match experiment::parse(&body) {
@@ -452,7 +450,7 @@ async fn export(State(lab): State<Arc<Lab>>) -> Response {
 }
 
 async fn hands_on_start(State(lab): State<Arc<Lab>>, headers: HeaderMap, body: String) -> Response {
-    if let Err(refused) = from_the_page(&headers) {
+    if let Some(refused) = unless_from_the_page(&headers) {
         return refused;
     }
     // The same names and delay as a run; the scenario and guesses do not matter here.
@@ -469,7 +467,7 @@ async fn hands_on_start(State(lab): State<Arc<Lab>>, headers: HeaderMap, body: S
 }
 
 async fn hands_on_send(State(lab): State<Arc<Lab>>, headers: HeaderMap, body: String) -> Response {
-    if let Err(refused) = from_the_page(&headers) {
+    if let Some(refused) = unless_from_the_page(&headers) {
         return refused;
     }
     let value: Value = serde_json::from_str(&body).unwrap_or_default();
@@ -489,7 +487,7 @@ async fn hands_on_send(State(lab): State<Arc<Lab>>, headers: HeaderMap, body: St
 }
 
 async fn hands_on_stop(State(lab): State<Arc<Lab>>, headers: HeaderMap) -> Response {
-    if let Err(refused) = from_the_page(&headers) {
+    if let Some(refused) = unless_from_the_page(&headers) {
         return refused;
     }
     let worker = Arc::clone(&lab);
