@@ -7,7 +7,7 @@
 //!
 //! The lab is built on demand: its HTTP server (axum) is behind xtask's `lab` feature, so
 //! `cargo xtask demo` and `cargo test` never compile it. Without the feature, `cargo xtask lab`
-//! builds `xtask --features lab` in release mode (the first time, about a minute) and runs it
+//! builds `xtask --features lab` in release mode (the first time, a minute or two) and runs it
 //! with the same arguments. The lab runs the demo's code: the same release build of the
 //! stages, the same server processes and Ctrl-C tracking, plans, client, verdicts and JSON.
 
@@ -35,7 +35,7 @@ thread that answered it. A hands-on mode sends single requests to running
 servers. Nothing on the page needs the network: it works with the Wi-Fi off.
 
 The first `cargo xtask lab` builds the lab itself (its web server, axum) in
-release mode: about a minute, once. `cargo xtask demo` never builds it.
+release mode: a minute or two, once. `cargo xtask demo` never builds it.
 
 Usage: cargo xtask lab [OPTIONS]
 
@@ -53,7 +53,9 @@ experiment, which then runs when the page loads, for bookmarks:
   http://127.0.0.1:7880/?run=slow&stages=1,5
   http://127.0.0.1:7880/?run=blocking&binaries=stage-4-tokio,stage-5-tokio&slow=1000
 `stages` takes stage numbers (each stage's default binary) or binary names;
-`slow` is the delay in ms, `fast` the number of fast requests.
+`slow` is the delay in ms, `fast` the number of fast requests, `guess` the
+class's guesses (guess=1:wait,5:no-wait). `once=1` closes the page's live
+connection after that run, for a headless browser's --dump-dom or --screenshot.
 
 Ctrl-C stops every server the lab started. When no page has been open for 60 s,
 the lab stops the hands-on servers it is running, and waits for a page.
@@ -137,7 +139,7 @@ fn launch(args: &[OsString]) -> ExitCode {
 
     let cargo = crate::cargo::cargo();
     let manifest = crate::workspace_root().join("Cargo.toml");
-    eprintln!("building the lab (xtask --features lab, release; the first time about a minute)");
+    eprintln!("building the lab (xtask --features lab, release; the first time a minute or two)");
     let child = crate::cargo::release_build(&cargo, &manifest)
         .args([
             "-p",
