@@ -26,6 +26,7 @@ mod demo;
 mod diff;
 mod doctor;
 mod error;
+mod lab;
 mod output;
 mod progress;
 mod stop;
@@ -50,6 +51,7 @@ Commands:
   check    measure which model any server behaves like, and its contract (see --help)
   workshop guided exercises and find-the-bug servers (list, start, check, watch, hint)
   doctor   check this laptop is ready for a workshop (toolchain, offline crates, port, build)
+  lab      the demo live in a browser: bars grow as requests wait (see --help)
   help     print this help
 
 Options:
@@ -66,6 +68,7 @@ enum Command {
     Check(check::CheckOptions),
     Workshop(workshop::Action),
     Doctor(doctor::DoctorOptions),
+    Lab(lab::LabOptions),
 }
 
 /// A command, or a request for help or the version.
@@ -146,6 +149,7 @@ fn parse(mut args: impl Iterator<Item = OsString>) -> Result<Parsed, Error> {
             doctor::parse(args),
             Command::Doctor,
         ),
+        Some("lab") => command("lab", lab::LAB_HELP, lab::parse(args), Command::Lab),
         _ => Err(Error::UnknownCommand(name.to_string_lossy().into_owned())),
     }
 }
@@ -160,6 +164,7 @@ fn run(command: Command) -> ExitCode {
         Command::Check(options) => check::run(options),
         Command::Workshop(action) => workshop::run(action, &root),
         Command::Doctor(options) => doctor::run(options, &root),
+        Command::Lab(options) => lab::run(options),
     }
 }
 

@@ -1,4 +1,4 @@
-//! Ctrl-C stops every process the demo started.
+//! Ctrl-C stops every process the demo (or the lab) started.
 //!
 //! Every server (and the cargo build) is registered here while it runs. Normally its owner
 //! stops it when done, by dropping it (`ServerProcess` kills its process by PID and reaps it).
@@ -64,7 +64,7 @@ pub fn install_ctrl_c_handler() -> Result<(), String> {
         let mut stderr = std::io::stderr().lock();
         let _ = writeln!(
             stderr,
-            "\ninterrupted: stopped {count} process{} the demo had started",
+            "\ninterrupted: stopped {count} process{} it had started",
             if count == 1 { "" } else { "es" }
         );
         process::exit(130)

@@ -312,13 +312,40 @@ impl Run {
 /// never delays a request.
 const LEAD: Duration = Duration::from_millis(20);
 
+/// What [`run_watched`] reports while a plan runs, from the client threads, as it happens.
+#[derive(Debug)]
+pub enum Progress<'a> {
+    /// Request `index` (its place in [`Plan::requests`]) is being sent now: its client
+    /// thread woke at its scheduled moment, `at` after the start of the run.
+    Sending { index: usize, at: Duration },
+    /// Request `index` ended (answered, failed, or an idle client closed), `at` after the
+    /// start of the run was its scheduled moment.
+    Ended {
+        index: usize,
+        at: Duration,
+        sent: &'a Sent,
+    },
+}
+
 /// Sends every request of `plan` to `addr` at its moment and waits for them all.
 pub fn run(addr: SocketAddr, plan: &Plan) -> Run {
+    run_watched(addr, plan, |_| {})
+}
+
+/// [`run`], telling `watch` when each request is sent and when it ends, from the client
+/// threads (so `watch` must be quick: it is on the request's clock only after its end).
+pub fn run_watched(
+    addr: SocketAddr,
+    plan: &Plan,
+    watch: impl Fn(Progress<'_>) + Send + Sync + 'static,
+) -> Run {
+    let watch = std::sync::Arc::new(watch);
     let mut start = None;
     let mut requests = Vec::new();
+    let mut index = 0;
     for phase in &plan.phases {
         let phase_start = Instant::now() + LEAD;
-        start.get_or_insert(phase_start);
+        let run_start = *start.get_or_insert(phase_start);
         let handles: Vec<_> = phase
             .iter()
             .map(|planned| {
@@ -329,28 +356,45 @@ pub fn run(addr: SocketAddr, plan: &Plan) -> Run {
                     _ => client::get_request(planned.path),
                 };
                 let timeout = plan.timeout;
+                let (role, path, this) = (planned.role, planned.path, index);
+                index += 1;
+                let watch = std::sync::Arc::clone(&watch);
                 let handle = thread::spawn(move || {
                     sleep_until(scheduled);
-                    client::exchange(addr, &Request::new(&bytes).within(timeout), scheduled)
+                    let at = scheduled.saturating_duration_since(run_start);
+                    watch(Progress::Sending { index: this, at });
+                    let exchange =
+                        client::exchange(addr, &Request::new(&bytes).within(timeout), scheduled);
+                    let sent = Sent {
+                        role,
+                        path,
+                        exchange,
+                    };
+                    watch(Progress::Ended {
+                        index: this,
+                        at,
+                        sent: &sent,
+                    });
+                    sent
                 });
                 (planned, scheduled, handle)
             })
             .collect();
         for (planned, scheduled, handle) in handles {
             // A client thread only panics on a bug; record that as a failed request.
-            let exchange = handle.join().unwrap_or_else(|_| Exchange {
-                scheduled,
-                timing: Timing {
-                    done: scheduled.elapsed(),
-                    ..Timing::default()
-                },
-                response: Err(io::Error::other("the client thread panicked")),
-            });
-            requests.push(Sent {
+            let sent = handle.join().unwrap_or_else(|_| Sent {
                 role: planned.role,
                 path: planned.path,
-                exchange,
+                exchange: Exchange {
+                    scheduled,
+                    timing: Timing {
+                        done: scheduled.elapsed(),
+                        ..Timing::default()
+                    },
+                    response: Err(io::Error::other("the client thread panicked")),
+                },
             });
+            requests.push(sent);
         }
     }
     Run {
@@ -501,6 +545,48 @@ mod tests {
         server.join().expect("the server thread");
         let error = sent.error().expect("a connection left open fails");
         assert!(error.contains("did not close"), "{error}");
+    }
+
+    #[test]
+    fn a_watched_run_reports_each_request_sent_then_ended() {
+        use std::sync::Mutex;
+        // A server that answers every connection at once.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().expect("local address");
+        thread::spawn(move || {
+            for stream in listener.incoming().take(3).flatten() {
+                let mut stream = stream;
+                let mut head = [0u8; 1024];
+                let _ = std::io::Read::read(&mut stream, &mut head);
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nX-Served-By: t #1\r\nContent-Length: 0\r\n\r\n",
+                );
+            }
+        });
+        let plan = Scenario::Slow.plan(&Settings {
+            delay: Duration::from_millis(200),
+            fast: 2,
+            workers: 4,
+        });
+        let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let log = std::sync::Arc::clone(&seen);
+        let run = run_watched(addr, &plan, move |progress| {
+            let entry = match progress {
+                Progress::Sending { index, .. } => (index, "sending", None),
+                Progress::Ended { index, sent, .. } => {
+                    (index, "ended", Some(sent.exchange.status()))
+                }
+            };
+            log.lock().expect("the test's log").push(entry);
+        });
+        assert_eq!(run.requests.len(), 3);
+        let seen = seen.lock().expect("the test's log").clone();
+        assert_eq!(seen.len(), 6, "{seen:?}");
+        for index in 0..3 {
+            let sending = seen.iter().position(|e| *e == (index, "sending", None));
+            let ended = seen.iter().position(|e| *e == (index, "ended", Some(200)));
+            assert!(sending.is_some() && sending < ended, "{index}: {seen:?}");
+        }
     }
 
     #[test]

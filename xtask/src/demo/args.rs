@@ -92,9 +92,9 @@ impl Default for DemoOptions {
     }
 }
 
-const MIN_SLOW_MS: u64 = 100;
-const MAX_SLOW_MS: u64 = 20_000;
-const MAX_FAST: usize = 100;
+pub const MIN_SLOW_MS: u64 = 100;
+pub const MAX_SLOW_MS: u64 = 20_000;
+pub const MAX_FAST: usize = 100;
 
 /// Parses the arguments after `demo`.
 /// `Ok(None)` asks for the help.

@@ -20,7 +20,7 @@
 
 use std::time::Duration;
 
-use measure::scenario::Role;
+use measure::scenario::{Role, Scenario};
 use measure::verdicts;
 use serde_json::{Value, json};
 
@@ -32,7 +32,29 @@ use measure::summary::{Outcome, Percentiles};
 
 const MAX_LOG_LINES: usize = 500;
 
-pub fn render(results: &[ScenarioResult], options: &DemoOptions, cores: usize) -> Value {
+/// What the JSON says about the command that measured: the demo's options, or the lab's run.
+pub struct Header<'a> {
+    pub command: &'a str,
+    pub scenarios: &'a [Scenario],
+    pub slow: Duration,
+    pub fast: usize,
+    pub cores: usize,
+}
+
+impl Header<'_> {
+    pub fn demo(options: &DemoOptions, cores: usize) -> Header<'_> {
+        Header {
+            command: "cargo xtask demo",
+            scenarios: &options.scenarios,
+            slow: options.slow,
+            fast: options.fast,
+            cores,
+        }
+    }
+}
+
+pub fn render(results: &[ScenarioResult], header: &Header) -> Value {
+    let cores = header.cores;
     let ms = |d: Option<Duration>| d.map(millis);
     let percentiles = |p: Option<Percentiles>| {
         p.map(|p| {
@@ -122,11 +144,11 @@ pub fn render(results: &[ScenarioResult], options: &DemoOptions, cores: usize) -
         }
     }
     json!({
-        "command": "cargo xtask demo",
+        "command": header.command,
         "settings": {
-            "scenarios": options.scenarios.iter().map(|s| s.name()).collect::<Vec<_>>(),
-            "slow_ms": options.slow.as_millis(),
-            "fast": options.fast,
+            "scenarios": header.scenarios.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            "slow_ms": header.slow.as_millis(),
+            "fast": header.fast,
             "workers": measure::catalogue::WORKERS,
             "cores": cores,
             "host": "127.0.0.1",

@@ -121,7 +121,7 @@ pub fn run(options: DemoOptions) -> ExitCode {
         ExitCode::SUCCESS
     };
     if json_to_stdout {
-        let value = json::render(&results, &options, cores);
+        let value = json::render(&results, &json::Header::demo(&options, cores));
         let mut stdout = std::io::stdout().lock();
         // A reader that stops early (`| head`) closes the pipe: that is not a failure.
         let _ = serde_json::to_writer_pretty(&mut stdout, &value)
@@ -130,7 +130,7 @@ pub fn run(options: DemoOptions) -> ExitCode {
             .and_then(|()| stdout.flush());
     }
     if let Some((path, mut file)) = json_file {
-        let value = json::render(&results, &options, cores);
+        let value = json::render(&results, &json::Header::demo(&options, cores));
         let written = serde_json::to_writer_pretty(&mut file, &value)
             .map_err(|err| err.to_string())
             .and_then(|()| {
@@ -265,8 +265,17 @@ fn run_scenario(
                     binary.name,
                     binary.stage.model_words()
                 ));
+                let started = |server: &TrackedServer| {
+                    progress.set_detail(format!("pid {} on {}", server.pid, server.addr));
+                };
                 let outcome = run_binary(
-                    scenario, &settings, &plan, binary, executable, cores, &progress,
+                    scenario,
+                    &settings,
+                    &plan,
+                    (binary, executable),
+                    cores,
+                    started,
+                    |_| {},
                 );
                 progress.finish();
                 outcome
@@ -289,15 +298,17 @@ fn run_scenario(
     }
 }
 
-/// Starts the binary on a free port, warms it up, sends the plan, and stops it.
-fn run_binary(
+/// Starts the binary on a free port, warms it up, sends the plan, and stops it. `started`
+/// is told the server once it listens; `watch` sees each request sent and ended, as it
+/// happens (the demo shows none of it; the lab streams it to its page).
+pub fn run_binary(
     scenario: Scenario,
     settings: &Settings,
     plan: &scenario::Plan,
-    binary: &Binary,
-    executable: &Path,
+    (binary, executable): (&Binary, &Path),
     cores: usize,
-    progress: &Progress,
+    started: impl FnOnce(&TrackedServer),
+    watch: impl Fn(scenario::Progress<'_>) + Send + Sync + 'static,
 ) -> Result<Ran, Failure> {
     let start_failed = |message: String| Failure {
         phase: Phase::Start,
@@ -310,7 +321,7 @@ fn run_binary(
     let server =
         ServerProcess::start(executable, &args).map_err(|err| start_failed(err.to_string()))?;
     let server = TrackedServer::new(server);
-    progress.set_detail(format!("pid {} on {}", server.pid, server.addr));
+    started(&server);
 
     // One request first, so the scenario measures serving, not a process starting up.
     let root = client::get_request("/");
@@ -327,7 +338,7 @@ fn run_binary(
         )));
     }
 
-    let run = scenario::run(server.addr, plan);
+    let run = scenario::run_watched(server.addr, plan, watch);
     let exited_early = server
         .with(|s| s.exit_status())
         .flatten()

@@ -44,7 +44,7 @@ impl ThreadMarks {
     }
 }
 
-fn letter(index: usize) -> char {
+pub fn letter(index: usize) -> char {
     u8::try_from(index)
         .ok()
         .filter(|&index| index < 26)

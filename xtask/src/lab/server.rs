@@ -1,0 +1,725 @@
+//! The lab's web server: one embedded page, its event stream (Server-Sent Events), and the
+//! few requests the page makes. axum on tokio's current-thread runtime: the page's requests
+//! are small, and the runs happen on threads of their own (the demo's client threads).
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::sse::{self, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use futures_util::Stream;
+use measure::catalogue::{BINARIES, Stage};
+use measure::scenario::{Scenario, Settings};
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+use crate::cargo::{self, Workspace};
+use crate::demo::json;
+use crate::demo::results::ScenarioResult;
+use crate::demo::scenario_words::describe;
+use crate::lab::LabOptions;
+use crate::lab::events::Event;
+use crate::lab::experiment::{self, DEFAULT_FAST, DEFAULT_SLOW_MS};
+use crate::lab::hands_on::{self, Button, HandsOnServer};
+
+const PAGE: &str = include_str!("page.html");
+
+/// How long the lab keeps its hands-on servers up with no page open.
+const NO_PAGE_STOP: Duration = Duration::from_secs(60);
+
+/// The most events a page that connects late is sent again (a run has a few hundred).
+const HISTORY: usize = 20_000;
+
+/// What the lab's handlers share.
+pub struct Lab {
+    workspace: Workspace,
+    cores: usize,
+    stream: Mutex<Stream_>,
+    /// The run under way, if any: one at a time.
+    running: Mutex<Option<u64>>,
+    next_id: AtomicU64,
+    /// The last run, for the export.
+    last: Mutex<Option<ScenarioResult>>,
+    hands_on: Mutex<Vec<HandsOnServer>>,
+    pages: Mutex<Pages>,
+}
+
+/// The event stream: what was sent since the last run started (for a page that connects
+/// late, or a second tab), and the live channel.
+struct Stream_ {
+    history: VecDeque<Arc<str>>,
+    live: broadcast::Sender<Arc<str>>,
+}
+
+/// How many pages are connected, and since when none is.
+struct Pages {
+    open: usize,
+    none_since: Instant,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Lab {
+    fn new(workspace: Workspace, cores: usize) -> Lab {
+        Lab {
+            workspace,
+            cores,
+            stream: Mutex::new(Stream_ {
+                history: VecDeque::new(),
+                live: broadcast::channel(4096).0,
+            }),
+            running: Mutex::new(None),
+            next_id: AtomicU64::new(1),
+            last: Mutex::new(None),
+            hands_on: Mutex::new(Vec::new()),
+            pages: Mutex::new(Pages {
+                open: 0,
+                none_since: Instant::now(),
+            }),
+        }
+    }
+
+    pub fn workspace(&self) -> &Workspace {
+        &self.workspace
+    }
+
+    pub fn cores(&self) -> usize {
+        self.cores
+    }
+
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn hands_on(&self) -> MutexGuard<'_, Vec<HandsOnServer>> {
+        lock(&self.hands_on)
+    }
+
+    /// Sends `event` to every page, and keeps it for pages that connect later.
+    pub fn emit(&self, event: &Event) {
+        let value = event.to_json();
+        let line: Arc<str> = Arc::from(value.to_string());
+        let mut stream = lock(&self.stream);
+        if value["type"] == "run-started" {
+            stream.history.clear();
+        }
+        if stream.history.len() == HISTORY {
+            stream.history.pop_front();
+        }
+        stream.history.push_back(Arc::clone(&line));
+        // No page connected is no error: the history keeps it.
+        let _ = stream.live.send(line);
+    }
+
+    /// What a new page is sent first, and the live events after it, with no gap between.
+    fn subscribe(&self) -> (Vec<Arc<str>>, broadcast::Receiver<Arc<str>>) {
+        let stream = lock(&self.stream);
+        (
+            stream.history.iter().cloned().collect(),
+            stream.live.subscribe(),
+        )
+    }
+}
+
+/// Counts a connected page while it lives.
+struct PageOpen(Arc<Lab>);
+
+impl PageOpen {
+    fn new(lab: &Arc<Lab>) -> PageOpen {
+        lock(&lab.pages).open += 1;
+        PageOpen(Arc::clone(lab))
+    }
+}
+
+impl Drop for PageOpen {
+    fn drop(&mut self) {
+        let mut pages = lock(&self.0.pages);
+        pages.open = pages.open.saturating_sub(1);
+        if pages.open == 0 {
+            pages.none_since = Instant::now();
+        }
+    }
+}
+
+pub fn run(options: LabOptions) -> ExitCode {
+    if let Err(message) = crate::stop::install_ctrl_c_handler() {
+        eprintln!("warning: {message}");
+    }
+    let workspace = match cargo::workspace() {
+        Ok(workspace) => workspace,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match std::net::TcpListener::bind(options.addr) {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!(
+                "error: cannot serve the lab on {}: {err}; try another --port (0 picks a free one)",
+                options.addr
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = listener.local_addr().unwrap_or(options.addr);
+    let url = format!("http://{addr}/");
+    {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "Lab at {url}");
+        let _ = stdout.flush();
+    }
+    eprintln!("Ctrl-C stops the lab and every server it started.");
+    if options.open {
+        // Opening is a convenience: the URL is printed above.
+        std::thread::spawn(move || {
+            if let Err(err) = opener::open(&url) {
+                eprintln!("hint: could not open a browser ({err}); open {url} yourself");
+            }
+        });
+    }
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let lab = Arc::new(Lab::new(workspace, cores));
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the lab's runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let served = runtime.block_on(async move {
+        listener.set_nonblocking(true)?;
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        tokio::spawn(watch_pages(Arc::clone(&lab)));
+        axum::serve(listener, router(lab)).await
+    });
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: the lab stopped serving: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn router(lab: Arc<Lab>) -> Router {
+    Router::new()
+        .route("/", get(page))
+        .route("/catalogue.json", get(catalogue))
+        .route("/events", get(events))
+        .route("/run", post(start_run))
+        .route("/export.json", get(export))
+        .route("/chapter", get(chapter))
+        .route("/hands-on/start", post(hands_on_start))
+        .route("/hands-on/send", post(hands_on_send))
+        .route("/hands-on/stop", post(hands_on_stop))
+        .with_state(lab)
+}
+
+/// Every second: notes hands-on servers that crashed, and stops them all when no page has
+/// been open for [`NO_PAGE_STOP`]. The lab itself stays up for the next page.
+async fn watch_pages(lab: Arc<Lab>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        hands_on::reap_crashed(&lab);
+        let idle = {
+            let pages = lock(&lab.pages);
+            pages.open == 0 && pages.none_since.elapsed() >= NO_PAGE_STOP
+        };
+        if idle && !lab.hands_on().is_empty() {
+            let count = hands_on::stop_all(&lab, "no page was open for a minute");
+            eprintln!(
+                "no page open for {} s: stopped {count} hands-on server{}; the lab waits for a page",
+                NO_PAGE_STOP.as_secs(),
+                if count == 1 { "" } else { "s" }
+            );
+        }
+    }
+}
+
+async fn page() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        PAGE,
+    )
+}
+
+fn json_response(status: StatusCode, value: &Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        value.to_string(),
+    )
+        .into_response()
+}
+
+/// The refusal of a POST that is not `Content-Type: application/json`. The page always sends that;
+/// another web site open in the same browser cannot without the browser asking first
+/// (a CORS preflight, which the lab does not allow), so it cannot start runs or servers here.
+fn unless_from_the_page(headers: &HeaderMap) -> Option<Response> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    (!json).then(|| {
+        problem(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send JSON with Content-Type: application/json, as the lab's page does",
+        )
+    })
+}
+
+fn problem(status: StatusCode, message: &str) -> Response {
+    json_response(status, &json!({ "error": message }))
+}
+
+/// The binaries, scenarios and defaults, from the catalogue: what the page offers, and what
+/// each binary should show in each scenario on this machine.
+fn catalogue_json(cores: usize) -> Value {
+    let settings = Settings {
+        delay: Duration::from_millis(DEFAULT_SLOW_MS),
+        fast: DEFAULT_FAST,
+        workers: measure::catalogue::WORKERS,
+    };
+    let binaries: Vec<Value> = BINARIES
+        .iter()
+        .map(|binary| {
+            let lessons: serde_json::Map<String, Value> = Scenario::ALL
+                .iter()
+                .map(|s| {
+                    (
+                        s.name().to_string(),
+                        json!(binary.stage.lesson(*s, cores).name()),
+                    )
+                })
+                .collect();
+            json!({
+                "binary": binary.name,
+                "stage": binary.stage.number(),
+                "runtime": binary.runtime.name(),
+                "model": binary.stage.model_words(),
+                "default": binary.runtime.is_default(),
+                "lessons": lessons,
+            })
+        })
+        .collect();
+    let scenarios: Vec<Value> = Scenario::ALL
+        .iter()
+        .map(|scenario| {
+            let (title, lesson) = describe(*scenario, &settings);
+            json!({ "scenario": scenario.name(), "title": title, "lesson": lesson })
+        })
+        .collect();
+    json!({
+        "binaries": binaries,
+        "stages": Stage::ALL.iter().map(|s| json!({
+            "stage": s.number(), "model": s.model_words(),
+        })).collect::<Vec<_>>(),
+        "scenarios": scenarios,
+        "slow_ms": DEFAULT_SLOW_MS,
+        "fast": DEFAULT_FAST,
+        "cores": cores,
+    })
+}
+
+async fn catalogue(State(lab): State<Arc<Lab>>) -> Response {
+    json_response(StatusCode::OK, &catalogue_json(lab.cores))
+}
+
+async fn events(
+    State(lab): State<Arc<Lab>>,
+) -> Sse<impl Stream<Item = Result<sse::Event, Infallible>>> {
+    let (history, live) = lab.subscribe();
+    let open = PageOpen::new(&lab);
+    let state = (history.into_iter(), live, open);
+    let stream = futures_util::stream::unfold(state, |(mut history, mut live, open)| async move {
+        let line = match history.next() {
+            Some(line) => line,
+            None => loop {
+                match live.recv().await {
+                    Ok(line) => break line,
+                    // A page too slow to keep up misses some events; it goes on with the rest.
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            },
+        };
+        Some((
+            Ok(sse::Event::default().data(&*line)),
+            (history, live, open),
+        ))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+async fn start_run(State(lab): State<Arc<Lab>>, headers: HeaderMap, body: String) -> Response {
+    if let Some(refused) = unless_from_the_page(&headers) {
+        return refused;
+    }
+    let experiment = match experiment::parse(&body) {
+        Ok(experiment) => experiment,
+        Err(message) => return problem(StatusCode::BAD_REQUEST, &message),
+    };
+    let run = {
+        let mut running = lock(&lab.running);
+        if let Some(run) = *running {
+            return problem(
+                StatusCode::CONFLICT,
+                &format!(
+                    "run {run} is still under way (one run at a time, so they do not share \
+                     the cores): watch it, and start yours when it ends"
+                ),
+            );
+        }
+        let run = lab.next_id();
+        *running = Some(run);
+        run
+    };
+    let worker = Arc::clone(&lab);
+    std::thread::spawn(move || {
+        let result = experiment::run(&worker, run, &experiment);
+        *lock(&worker.last) = Some(result);
+        *lock(&worker.running) = None;
+    });
+    json_response(StatusCode::ACCEPTED, &json!({ "run": run }))
+}
+
+/// The instructor notes on browsers, from the workspace: the page's link works offline.
+async fn chapter() -> Response {
+    let path = crate::workspace_root().join("docs/src/instructor-notes.md");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response(),
+        Err(err) => problem(
+            StatusCode::NOT_FOUND,
+            &format!("cannot read {}: {err}", path.display()),
+        ),
+    }
+}
+
+async fn export(State(lab): State<Arc<Lab>>) -> Response {
+    let last = lock(&lab.last);
+    let Some(result) = last.as_ref() else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "no run has finished yet: run one first",
+        );
+    };
+    let scenarios = [result.scenario];
+    let header = json::Header {
+        command: "cargo xtask lab",
+        scenarios: &scenarios,
+        slow: result.settings.delay,
+        fast: result.settings.fast,
+        cores: lab.cores,
+    };
+    let value = json::render(std::slice::from_ref(result), &header);
+    let body = serde_json::to_string_pretty(&value).unwrap_or_else(|_| value.to_string());
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"lab-run.json\"",
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn hands_on_start(State(lab): State<Arc<Lab>>, headers: HeaderMap, body: String) -> Response {
+    if let Some(refused) = unless_from_the_page(&headers) {
+        return refused;
+    }
+    // The same names and delay as a run; the scenario and guesses do not matter here.
+    let experiment = match experiment::parse(&body) {
+        Ok(experiment) => experiment,
+        Err(message) => return problem(StatusCode::BAD_REQUEST, &message),
+    };
+    let worker = Arc::clone(&lab);
+    let starting = experiment.binaries.len();
+    std::thread::spawn(move || {
+        hands_on::start(&worker, &experiment.binaries, experiment.settings.delay);
+    });
+    json_response(StatusCode::ACCEPTED, &json!({ "starting": starting }))
+}
+
+async fn hands_on_send(State(lab): State<Arc<Lab>>, headers: HeaderMap, body: String) -> Response {
+    if let Some(refused) = unless_from_the_page(&headers) {
+        return refused;
+    }
+    let value: Value = serde_json::from_str(&body).unwrap_or_default();
+    let (Some(server), Some(button)) = (
+        value["server"].as_u64(),
+        value["send"].as_str().and_then(Button::from_name),
+    ) else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "send {\"server\": ID, \"send\": \"sleep\"|\"block\"|\"cpu\"|\"root\"|\"idle\"}",
+        );
+    };
+    match hands_on::send(&lab, server, button) {
+        Ok(()) => json_response(StatusCode::ACCEPTED, &json!({ "sent": true })),
+        Err(message) => problem(StatusCode::NOT_FOUND, &message),
+    }
+}
+
+async fn hands_on_stop(State(lab): State<Arc<Lab>>, headers: HeaderMap) -> Response {
+    if let Some(refused) = unless_from_the_page(&headers) {
+        return refused;
+    }
+    let worker = Arc::clone(&lab);
+    let count =
+        tokio::task::spawn_blocking(move || hands_on::stop_all(&worker, "stopped from the page"))
+            .await
+            .unwrap_or(0);
+    json_response(StatusCode::OK, &json!({ "stopped": count }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use measure::catalogue::Binary;
+    use measure::scenario::Role;
+
+    use crate::lab::events::{Ending, Lane, planned};
+
+    fn lab() -> Lab {
+        let workspace = cargo::workspace().expect("the workspace of this test");
+        Lab::new(workspace, 2)
+    }
+
+    fn events(lab: &Lab) -> Vec<Value> {
+        lab.subscribe()
+            .0
+            .iter()
+            .map(|line| serde_json::from_str(line).expect("every event is JSON"))
+            .collect()
+    }
+
+    #[test]
+    fn a_planned_run_streams_in_order_and_a_late_page_gets_it_all() {
+        let lab = lab();
+        let settings = Settings {
+            delay: Duration::from_millis(500),
+            fast: 2,
+            workers: 4,
+        };
+        let binaries: Vec<Binary> = vec![*Stage::One.default_binary()];
+        lab.emit(&Event::RunStarted {
+            run: 7,
+            scenario: Scenario::Slow,
+            settings,
+            binaries: &binaries,
+            guesses: &[("stage-1", crate::lab::events::Guess::Wait)],
+            title: "t".into(),
+            lesson: "l".into(),
+        });
+        let lane = Lane::Run {
+            run: 7,
+            binary: "stage-1",
+        };
+        // A live page sees the same as a late one.
+        let (_, mut live) = lab.subscribe();
+        let plan = Scenario::Slow.plan(&settings);
+        for event in planned(lane, plan.requests()) {
+            lab.emit(&event);
+        }
+        lab.emit(&Event::RequestSent {
+            lane,
+            index: 0,
+            at: Duration::ZERO,
+        });
+        lab.emit(&Event::RequestEnded {
+            lane,
+            index: 0,
+            at: Duration::ZERO,
+            ending: Ending {
+                took: Duration::from_millis(501),
+                status: 200,
+                thread: Some("main #1".into()),
+                letter: Some('a'),
+                error: None,
+                closed: false,
+            },
+        });
+        let all = events(&lab);
+        let kinds: Vec<&str> = all
+            .iter()
+            .map(|e| e["type"].as_str().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "run-started",
+                "request-planned",
+                "request-planned",
+                "request-planned",
+                "request-sent",
+                "request-answered"
+            ]
+        );
+        assert_eq!(all[0]["guesses"], json!({ "stage-1": "wait" }));
+        assert_eq!(all[0]["binaries"][0]["binary"], "stage-1");
+        assert_eq!(all[0]["slow_ms"], 500.0);
+        let roles: Vec<&str> = all[1..4]
+            .iter()
+            .map(|e| e["role"].as_str().unwrap_or(""))
+            .collect();
+        assert_eq!(roles, [Role::Slow.name(), "fast", "fast"]);
+        assert_eq!(all[1]["path"], "/sleep");
+        assert_eq!(
+            (&all[2]["run"], &all[2]["binary"], &all[2]["index"]),
+            (&json!(7), &json!("stage-1"), &json!(1))
+        );
+        assert_eq!(
+            all[5],
+            json!({
+                "type": "request-answered", "run": 7, "binary": "stage-1", "index": 0,
+                "at_ms": 0.0, "ms": 501.0, "status": 200, "thread": "main #1",
+                "letter": "a", "error": null,
+            })
+        );
+        let mut live_kinds = Vec::new();
+        while let Ok(line) = live.try_recv() {
+            let value: Value = serde_json::from_str(&line).expect("JSON");
+            live_kinds.push(value["type"].as_str().unwrap_or("").to_string());
+        }
+        assert_eq!(live_kinds, kinds[1..]);
+
+        // The next run starts a fresh history.
+        lab.emit(&Event::RunFinished {
+            run: 7,
+            as_expected: 1,
+            of: 1,
+        });
+        lab.emit(&Event::RunStarted {
+            run: 8,
+            scenario: Scenario::Cpu,
+            settings,
+            binaries: &binaries,
+            guesses: &[],
+            title: String::new(),
+            lesson: String::new(),
+        });
+        let all = events(&lab);
+        assert_eq!(all.len(), 1);
+        assert_eq!(
+            (&all[0]["run"], &all[0]["scenario"]),
+            (&json!(8), &json!("cpu"))
+        );
+    }
+
+    /// Serves `lab`'s routes on a free loopback port, on a thread of its own.
+    fn serve(lab: Lab) -> std::net::SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().expect("its address");
+        listener.set_nonblocking(true).expect("non-blocking");
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("tokio");
+                let _ = axum::serve(listener, router(Arc::new(lab))).await;
+            });
+        });
+        addr
+    }
+
+    fn request(addr: std::net::SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
+        let bytes = format!(
+            "{method} {path} HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let exchange = measure::client::send(addr, bytes.as_bytes());
+        let response = exchange.response.expect("the lab answers");
+        (response.status, response.body_text())
+    }
+
+    #[test]
+    fn the_page_is_served_and_a_second_run_is_refused_while_one_runs() {
+        let lab = lab();
+        // A run under way (the real ones build and start servers: not in a unit test).
+        *lock(&lab.running) = Some(5);
+        let addr = serve(lab);
+        let (status, page) = request(addr, "GET", "/", "");
+        assert_eq!(status, 200);
+        assert!(page.contains("<title>cargo xtask lab</title>"), "{page}");
+        assert!(page.contains("new EventSource(\"/events\")"));
+
+        let run = r#"{"scenario": "slow", "binaries": ["1", "5"]}"#;
+        let (status, body) = request(addr, "POST", "/run", run);
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("run 5 is still under way"), "{body}");
+
+        let (status, body) = request(addr, "POST", "/run", r#"{"binaries": ["stage-9"]}"#);
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains("unknown binary"), "{body}");
+
+        // Another site's form or no-cors fetch cannot send JSON without asking first.
+        let plain = format!(
+            "POST /run HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\
+             Content-Type: text/plain\r\nContent-Length: {}\r\n\r\n{run}",
+            run.len()
+        );
+        let refused = measure::client::send(addr, plain.as_bytes());
+        assert_eq!(refused.status(), 415);
+
+        let (status, body) = request(addr, "GET", "/export.json", "");
+        assert_eq!(status, 404, "{body}");
+        assert!(body.contains("no run has finished yet"), "{body}");
+
+        let (status, body) = request(
+            addr,
+            "POST",
+            "/hands-on/send",
+            r#"{"server": 1, "send": "idle"}"#,
+        );
+        assert_eq!(status, 404, "{body}");
+        assert!(body.contains("server 1 is not running"), "{body}");
+    }
+
+    #[test]
+    fn the_catalogue_offers_every_binary_with_its_lessons() {
+        let catalogue = catalogue_json(2);
+        let binaries = catalogue["binaries"].as_array().expect("a list");
+        assert_eq!(binaries.len(), BINARIES.len());
+        let defaults: Vec<&str> = binaries
+            .iter()
+            .filter(|b| b["default"] == true)
+            .filter_map(|b| b["binary"].as_str())
+            .collect();
+        assert_eq!(
+            defaults,
+            ["stage-1", "stage-2", "stage-3", "stage-4", "stage-5"]
+        );
+        assert_eq!(binaries[0]["lessons"]["slow"], "wait");
+        assert_eq!(binaries[8]["lessons"]["slow"], "no-wait");
+        assert_eq!(catalogue["scenarios"].as_array().map(Vec::len), Some(5));
+    }
+}
