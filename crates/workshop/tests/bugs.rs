@@ -172,7 +172,10 @@ fn the_book_and_the_answer_key_give_the_table_s_hints() {
 /// this machine cannot show the symptom (one core; no Unix signals; no /proc).
 fn assert_untouched_fails(number: u8, bin: &str) {
     let bug: &Bug = workshop_course::bug(number).expect("bugs 1 to 10 exist");
-    let grade = measure::check::alone(|| grade_bug(bug, Path::new(bin)));
+    // Not `measure::check::alone`: these grades run beside each other. Other measurements
+    // beside a grade can only make a server look slower or less parallel than it is, and
+    // an untouched starting point or bug is graded for what it lacks, so it fails anyway.
+    let grade = grade_bug(bug, Path::new(bin));
     println!("{grade:#?}");
     let expected = match bug.diagnosis {
         Diagnosis::NotParallel if measure::available_cores() < 2 => Diagnosis::OneCore,

@@ -9,7 +9,10 @@ use workshop_course::{Diagnosis, grade, step};
 
 fn assert_fails_with(number: u8, bin: &str, expected: Diagnosis) {
     let step = step(number).expect("steps 1 to 4 exist");
-    let grade = measure::check::alone(|| grade(step, Path::new(bin)));
+    // Not `measure::check::alone`: these grades run beside each other. Other measurements
+    // beside a grade can only make a server look slower or less parallel than it is, and
+    // an untouched starting point or bug is graded for what it lacks, so it fails anyway.
+    let grade = grade(step, Path::new(bin));
     println!("{grade:#?}");
     assert!(
         !grade.passed(),

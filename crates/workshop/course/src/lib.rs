@@ -297,31 +297,40 @@ pub(crate) fn run_check(
         ..Default::default()
     };
     let report = check::check_process(&mut server, &options);
-    let not_answered = match report.contract.first() {
-        Some(point)
-            if matches!(
-                report.model,
-                Model::Unknown(Unknown::FastNotAnswered { .. })
-            ) =>
-        {
-            point.outcome.clone().err()
-        }
+    // A server that stopped answering but neither exited nor panicked has not crashed: its
+    // handlers do not run to their end. That is also so when one connection in many is
+    // answered and the first `GET /` was that one (the check then fails a later `GET /`).
+    let still_running =
+        server.exit_status().is_none() && !server.stderr_text().contains("panicked");
+    let first_answer_failed = matches!(
+        report.model,
+        Model::Unknown(Unknown::FastNotAnswered { .. })
+    );
+    let not_answered = match (report.contract.first(), &report.crashed) {
+        (Some(point), _) if first_answer_failed => point
+            .outcome
+            .clone()
+            .err()
+            .map(|failure| format!("GET / got no answer: {failure}")),
+        (_, Some(stopped)) => Some(format!("the first GET / was answered, but {stopped}")),
         _ => None,
     };
-    if let (Some(failure), None) = (&not_answered, &report.crashed) {
-        grade.fail(
-            format!("GET / is answered ({started_as})"),
-            Seen::Words(format!(
-                "GET / got no answer: {failure}; the process is still running"
-            )),
-            Diagnosis::NotAnswered,
-            "Your server accepts connections and does not answer them, and it has not \
-             crashed: a connection's handler never runs to its end. Nothing else can be \
-             measured until `GET /` gets its answer."
-                .into(),
-        );
-        return Some(report);
-    } else if let Some(crash) = &report.crashed {
+    match not_answered {
+        Some(failure) if still_running => {
+            grade.fail(
+                format!("GET / is answered ({started_as})"),
+                Seen::Words(format!("{failure}; the process is still running")),
+                Diagnosis::NotAnswered,
+                "Your server accepts connections and does not answer them (or only a few), \
+                 and it has not crashed: a connection's handler never runs to its end. \
+                 Nothing else can be measured until every `GET /` gets its answer."
+                    .into(),
+            );
+            return Some(report);
+        }
+        _ => {}
+    }
+    if let Some(crash) = &report.crashed {
         grade.fail(
             format!("the server keeps running ({started_as})"),
             Seen::Words(crash.clone()),
