@@ -132,7 +132,15 @@ impl Nginx {
     /// Starts nginx on a free port of 127.0.0.1 with [`nginx_conf`] in `dir`, serving the
     /// pages in `assets`, and waits until it accepts a connection.
     pub fn start(nginx: &Path, dir: &Path, assets: &Path) -> Result<Nginx, String> {
-        std::fs::create_dir_all(dir).map_err(|err| format!("cannot make {dir:?}: {err}"))?;
+        // nginx's workers drop root to an unprivileged user, who may not be able to read a
+        // checkout in a private folder (a fresh `mktemp -d` clone is 0700): serve copies of
+        // the pages from nginx's own folder instead.
+        let root = dir.join("root");
+        std::fs::create_dir_all(&root).map_err(|err| format!("cannot make {root:?}: {err}"))?;
+        for page in ["hello.html", "404.html"] {
+            std::fs::copy(assets.join(page), root.join(page))
+                .map_err(|err| format!("cannot copy {page} into {root:?}: {err}"))?;
+        }
         // A free port: bind 0, note it, let it go (another process could take it meanwhile;
         // then nginx fails to start and says so).
         let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
@@ -141,7 +149,7 @@ impl Nginx {
             .port();
         let conf = dir.join("nginx.conf");
         std::fs::File::create(&conf)
-            .and_then(|mut file| file.write_all(nginx_conf(dir, port, assets).as_bytes()))
+            .and_then(|mut file| file.write_all(nginx_conf(dir, port, &root).as_bytes()))
             .map_err(|err| format!("cannot write {conf:?}: {err}"))?;
         let mut child = Command::new(nginx)
             .arg("-c")
