@@ -85,6 +85,8 @@ while polling every 20 ms), from PowerShell's Get-Process on Windows (working
 set); elsewhere \"not measured\". Per connection is (peak - idle) / N.
 
 The client runs on the same machine and competes with the server for its cores.
+Closed loop, its C connections are driven by 2 threads without blocking, as wrk
+-t2 drives its own; open loop, by C blocking threads (for a precise schedule).
 ";
 
 const QUICK_SECONDS: u64 = 1;
@@ -602,15 +604,26 @@ fn throughput(
                         ),
                     });
                     let run = match options.rate {
-                        Some(rate) => {
-                            load::open_loop(server.addr(), options.clients, rate, options.seconds)
-                        }
+                        Some(rate) => Ok(load::open_loop(
+                            server.addr(),
+                            options.clients,
+                            rate,
+                            options.seconds,
+                        )),
                         None => load::closed_loop(server.addr(), options.clients, options.seconds),
                     };
                     drop(server);
-                    result.rates.push(run.per_second());
-                    result.counts.merge(&run.counts);
-                    result.latencies.extend(run.latencies);
+                    match run {
+                        Ok(run) => {
+                            result.rates.push(run.per_second());
+                            result.counts.merge(&run.counts);
+                            result.latencies.extend(run.latencies);
+                        }
+                        Err(message) => {
+                            result.runs_failed += 1;
+                            result.start_error = Some(format!("the bench's client: {message}"));
+                        }
+                    }
                 }
                 Some(Err(message)) => {
                     result.runs_failed += 1;
@@ -665,9 +678,10 @@ fn load_line(options: &BenchOptions) -> String {
             options.rounds
         ),
         None => format!(
-            "throughput, closed loop: GET / on a new connection each, {} clients, {} s per run, \
-             {} round(s)",
+            "throughput, closed loop: GET / on a new connection each, {} clients on {} client \
+             threads, {} s per run, {} round(s)",
             options.clients,
+            load::CLIENT_THREADS.min(options.clients),
             options.seconds.as_secs(),
             options.rounds
         ),
