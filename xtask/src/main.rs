@@ -8,7 +8,7 @@
 //!   request against every stage and shows, as a timeline and a table, which stage made the
 //!   fast requests wait. Its table, timeline, JSON and HTML are in its folder.
 //! - [`diff`] (`cargo xtask diff 3 4`), [`book`] (`cargo xtask book`), [`bench`]
-//!   (`cargo xtask bench`, with its clients in `bench/load.rs`).
+//!   (`cargo xtask bench`, with its load from `measure::load`).
 //! - For classroom workshops: [`check`] (measure any server's model from outside),
 //!   [`workshop`] (the guided exercises) and [`doctor`] (the day before a workshop: is this
 //!   laptop ready?).

@@ -15,6 +15,10 @@
 //!   [`summary`]: their percentiles and outcome, and whether it is the stage's lesson.
 //! - [`check`]: grade any running server from outside: the model it behaves like, with the
 //!   evidence as data, and the contract points it keeps.
+//! - [`load`] (feature `load`): the bench's load, closed loop, open loop and thousands of
+//!   waiting connections, counted by outcome with every latency.
+//! - [`system`]: a process's memory and threads as the OS tells them (Linux, macOS, Windows),
+//!   and a few facts about the machine.
 //! - [`probes`]: symptoms the model does not show (Ctrl-C with a request in flight, threads
 //!   and memory per waiting client, a head in pieces), for the workshop's find-the-bug grading.
 //!
@@ -24,10 +28,13 @@
 pub mod catalogue;
 pub mod check;
 pub mod client;
+#[cfg(feature = "load")]
+pub mod load;
 pub mod probes;
 pub mod process;
 pub mod scenario;
 pub mod summary;
+pub mod system;
 pub mod verdicts;
 
 pub use client::{Exchange, Response, Timing};

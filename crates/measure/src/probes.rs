@@ -5,8 +5,8 @@
 //! | probe | symptom it measures | where it works |
 //! |---|---|---|
 //! | [`ctrl_c_with_request_in_flight`] | at Ctrl-C, a request in flight gets no answer | Unix (signals) |
-//! | [`threads_while_waiting`] | the server's thread count grows with waiting clients | Linux (`/proc`) |
-//! | [`rss_while_waiting`] | the memory each waiting connection costs | Linux (`/proc`) |
+//! | [`threads_while_waiting`] | the server's thread count grows with waiting clients | Linux, macOS, Windows ([`system`](crate::system)) |
+//! | [`rss_while_waiting`] | the memory each waiting connection costs | Linux, macOS, Windows ([`system`](crate::system)) |
 //! | [`head_in_pieces`] | a head sent in pieces gets a proper answer | everywhere |
 //!
 //! Where the OS gives no way to measure, a probe returns [`ProbeError::NotOnThisOs`]: a
@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use crate::ServerProcess;
 use crate::check::Failure;
 use crate::client::{self, Exchange, Request};
+use crate::system::{self, ProcStatus};
 
 /// Why a probe measured nothing.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,7 +41,6 @@ impl fmt::Display for ProbeError {
     }
 }
 
-#[cfg(unix)]
 impl From<std::io::Error> for ProbeError {
     fn from(err: std::io::Error) -> ProbeError {
         ProbeError::Failed(err.to_string())
@@ -126,14 +126,13 @@ impl ThreadsSeen {
     }
 }
 
-/// Counts the server's threads (Linux: `Threads:` in `/proc/PID/status`) when idle, then
+/// Counts the server's threads ([`ProcStatus`]) when idle, then
 /// with `clients` requests to `slow_path` pending (each sent, then given `settle` to be taken
 /// in hand). "Idle" is after one `GET /` answered, because a server may print its
 /// `Listening on` line before it starts its pool. A pool or an executor keeps its thread
 /// count; a thread per connection grows it by one a client, with no bound: the symptom of a
 /// server that spawns a thread for each. `clients` should be well above the pool size the
 /// server is meant to have (say 24), and the slow route must wait longer than `settle`.
-#[cfg(target_os = "linux")]
 pub fn threads_while_waiting(
     server: &ServerProcess,
     slow_path: &str,
@@ -144,27 +143,15 @@ pub fn threads_while_waiting(
     status_or_failure(&warm_up).map_err(|failure| {
         ProbeError::Failed(format!("GET / before counting threads: {failure}"))
     })?;
-    let idle = proc_status_field(server.pid(), "Threads:")?;
+    let idle = status_of(server.pid())?.threads;
     let pending = send_slow_requests(server.addr(), slow_path, clients)?;
     std::thread::sleep(settle);
-    let waiting = proc_status_field(server.pid(), "Threads:");
+    let waiting = status_of(server.pid());
     drop(pending); // Closes the connections; their answers are not needed.
     Ok(ThreadsSeen {
-        idle,
-        waiting: waiting?,
+        idle: idle as usize,
+        waiting: waiting?.threads as usize,
         clients,
-    })
-}
-
-#[cfg(not(target_os = "linux"))]
-pub fn threads_while_waiting(
-    _server: &ServerProcess,
-    _slow_path: &str,
-    _clients: usize,
-    _settle: Duration,
-) -> Result<ThreadsSeen, ProbeError> {
-    Err(ProbeError::NotOnThisOs {
-        needs: "Linux's /proc, to count another process's threads",
     })
 }
 
@@ -185,39 +172,26 @@ impl RssSeen {
     }
 }
 
-/// Measures `VmRSS` of `/proc/PID/status` (Linux) when idle, then with `clients` requests to
+/// Measures the resident memory ([`ProcStatus`]) when idle, then with `clients` requests to
 /// `slow_path` pending. With a few hundred clients the per-client figure is stable to a KiB;
 /// a megabyte buffer per connection (say `vec![0; 1 << 20]` read into) shows as about 1 MiB
 /// each, when its pages are touched. The slow route must wait at least as long as sending
 /// `clients` requests takes.
-#[cfg(target_os = "linux")]
 pub fn rss_while_waiting(
     server: &ServerProcess,
     slow_path: &str,
     clients: usize,
     settle: Duration,
 ) -> Result<RssSeen, ProbeError> {
-    let idle_kib = proc_status_field(server.pid(), "VmRSS:")?;
+    let idle_kib = status_of(server.pid())?.rss_kib;
     let pending = send_slow_requests(server.addr(), slow_path, clients)?;
     std::thread::sleep(settle);
-    let waiting_kib = proc_status_field(server.pid(), "VmRSS:");
+    let waiting = status_of(server.pid());
     drop(pending);
     Ok(RssSeen {
-        idle_kib,
-        waiting_kib: waiting_kib?,
+        idle_kib: idle_kib as usize,
+        waiting_kib: waiting?.rss_kib as usize,
         clients,
-    })
-}
-
-#[cfg(not(target_os = "linux"))]
-pub fn rss_while_waiting(
-    _server: &ServerProcess,
-    _slow_path: &str,
-    _clients: usize,
-    _settle: Duration,
-) -> Result<RssSeen, ProbeError> {
-    Err(ProbeError::NotOnThisOs {
-        needs: "Linux's /proc, to read another process's resident memory",
     })
 }
 
@@ -240,7 +214,6 @@ fn status_or_failure(exchange: &Exchange) -> Result<u16, Failure> {
 }
 
 /// `clients` connections, each with a request to `path` sent and its answer not read.
-#[cfg(target_os = "linux")]
 fn send_slow_requests(
     addr: SocketAddr,
     path: &str,
@@ -257,16 +230,18 @@ fn send_slow_requests(
         .collect()
 }
 
-/// A number field of `/proc/PID/status`, such as `Threads:` or `VmRSS:` (in kB).
-#[cfg(target_os = "linux")]
-fn proc_status_field(pid: u32, field: &str) -> Result<usize, ProbeError> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|number| number.parse().ok())
-        .ok_or_else(|| ProbeError::Failed(format!("no {field} in /proc/{pid}/status")))
+/// The memory and threads of process `pid`, or why they cannot be had.
+fn status_of(pid: u32) -> Result<ProcStatus, ProbeError> {
+    if !system::MEASURED_HERE {
+        return Err(ProbeError::NotOnThisOs {
+            needs: "Linux's /proc, macOS's ps or Windows' PowerShell",
+        });
+    }
+    ProcStatus::read(pid).ok_or_else(|| {
+        ProbeError::Failed(format!(
+            "cannot read the memory and threads of process {pid} (has it exited?)"
+        ))
+    })
 }
 
 #[cfg(test)]

@@ -13,10 +13,10 @@
 //!   concurrently: how many completed, latency, and the server's memory and threads, so the
 //!   memory per waiting connection of a thread (stage 2) and a task (stage 5) can be compared.
 //!
-//! The clients are in [`load`]; building, starting and stopping servers reuse the
+//! The clients are in [`measure::load`], the memory readings in [`measure::system`]; building, starting and stopping servers reuse the
 //! demo's [`cargo`], [`measure::ServerProcess`] and [`stop`].
 
-mod load;
+mod open_files;
 mod wrk;
 
 use std::ffi::OsString;
@@ -35,8 +35,10 @@ use crate::progress::Progress;
 use crate::stop::{self, TrackedServer};
 use crate::style::{Color, Style, pad, pad_left};
 use crate::units;
-use load::{Counts, Histogram, ProcStatus, Sampler};
 use measure::catalogue::{self, Expected, Runtime, Stage};
+use measure::load::{self, Counts, Histogram};
+use measure::system::{self, ProcStatus, Sampler};
+use measure::verdicts::{self, Target, Yardstick};
 use wrk::Nginx;
 
 pub const BENCH_HELP: &str = "\
@@ -291,7 +293,7 @@ pub fn run(options: BenchOptions) -> ExitCode {
     if let Err(message) = stop::install_ctrl_c_handler() {
         eprintln!("warning: {message}");
     }
-    let (open_files, open_files_note) = load::raise_open_files();
+    let (open_files, open_files_note) = open_files::raise_open_files();
     let workspace = match cargo::workspace() {
         Ok(workspace) => workspace,
         Err(message) => return fail(&message),
@@ -437,7 +439,7 @@ fn fail(message: &str) -> ExitCode {
 }
 
 fn machine_line(cores: usize) -> String {
-    let cpu = load::cpu_model().unwrap_or_else(|| "unknown CPU".to_string());
+    let cpu = system::cpu_model().unwrap_or_else(|| "unknown CPU".to_string());
     format!(
         "Machine: {cores} core(s), {cpu}, {} {}",
         std::env::consts::OS,
@@ -760,25 +762,25 @@ fn print_throughput(options: &BenchOptions, results: &[Throughput], style: Style
             println!("  {}: did not start: {message}", result.binary.name);
         }
     }
-    // The targets of the issue, where this run can tell (closed loop: the most served).
+    // The targets, where this run can tell (closed loop: the most served).
     if let Some(reference) = reference.filter(|r| *r > 0.0 && options.rate.is_none()) {
         for result in results {
-            let goal = match result.binary.stage {
-                Some(Stage::Five) => 1.0,
-                Some(Stage::One) => 0.8,
-                _ => continue,
+            let Some(stage) = result.binary.stage else {
+                continue;
             };
-            if let Some(median) = result.median() {
-                let ratio = median / reference;
-                let verdict = if ratio >= goal {
-                    "met".to_string()
-                } else {
-                    format!("missed by {:.0}%", (1.0 - ratio / goal) * 100.0)
-                };
-                println!(
-                    "  target {} >= {goal:.1}x the reference: {ratio:.2}x, {verdict}",
-                    result.binary.name
-                );
+            let goals = verdicts::throughput_targets(stage)
+                .iter()
+                .filter(|target| target.yardstick == Yardstick::Axum);
+            for goal in goals {
+                if let Some(median) = result.median() {
+                    let ratio = median / reference;
+                    println!(
+                        "  target {} >= {:.1}x the reference: {ratio:.2}x, {}",
+                        result.binary.name,
+                        goal.at_least,
+                        target_words(verdicts::at_least(ratio, goal.at_least))
+                    );
+                }
             }
         }
     }
@@ -957,28 +959,45 @@ fn print_comparison(results: &[Throughput], outside: &Outside, clients: usize, s
             );
         }
     }
-    let note = "  agree: the bench's ratio to the reference over wrk's, minus one (target: within \
-                ±10% for stage 5). Targets by wrk: every stage-5 binary >= 1.0x axum and >= \
-                0.95x nginx, stage 1 >= 0.8x axum.";
-    print!("{}", crate::style::wrap(note, WIDTH, "    "));
+    let note = format!(
+        "  agree: the bench's ratio to the reference over wrk's, minus one (target: within \
+         ±{:.0}% for stage 5). Targets by wrk: every stage-5 binary >= {:.1}x axum and >= \
+         {:.2}x nginx, stage 1 >= {:.1}x axum.",
+        verdicts::AGREES_WITH_WRK * 100.0,
+        verdicts::STAGE_5_VS_AXUM,
+        verdicts::STAGE_5_VS_NGINX,
+        verdicts::STAGE_1_VS_AXUM
+    );
+    print!("{}", crate::style::wrap(&note, WIDTH, "    "));
     let axum = reference.and_then(Throughput::wrk_median);
     let nginx = nginx.and_then(Throughput::wrk_median);
     for result in results {
-        let goals: &[(&str, Option<f64>, f64)] = match result.binary.stage {
-            Some(Stage::Five) => &[("axum", axum, 1.0), ("nginx", nginx, 0.95)],
-            Some(Stage::One) => &[("axum", axum, 0.8)],
-            _ => continue,
+        let Some(stage) = result.binary.stage else {
+            continue;
         };
-        for (name, yardstick, goal) in goals {
-            if let Some(r) = ratio(result.wrk_median(), *yardstick) {
-                let verdict = if r >= *goal {
-                    "met".to_string()
-                } else {
-                    format!("missed by {:.0}%", (1.0 - r / goal) * 100.0)
-                };
+        for goal in verdicts::throughput_targets(stage) {
+            let (name, yardstick) = match goal.yardstick {
+                Yardstick::Axum => ("axum", axum),
+                Yardstick::Nginx => ("nginx", nginx),
+            };
+            if let Some(r) = ratio(result.wrk_median(), yardstick) {
                 println!(
-                    "  target {} >= {goal:.2}x {name} (wrk): {r:.2}x, {verdict}",
-                    result.binary.name
+                    "  target {} >= {:.2}x {name} (wrk): {r:.2}x, {}",
+                    result.binary.name,
+                    goal.at_least,
+                    target_words(verdicts::at_least(r, goal.at_least))
+                );
+            }
+        }
+        if stage == Stage::Five {
+            let bench_ratio = ratio(result.median(), reference.and_then(Throughput::median));
+            if let Some(agree) = ratio(bench_ratio, ratio(result.wrk_median(), axum)) {
+                println!(
+                    "  target {} the bench within ±{:.0}% of wrk: {:+.0}%, {}",
+                    result.binary.name,
+                    verdicts::AGREES_WITH_WRK * 100.0,
+                    (agree - 1.0) * 100.0,
+                    target_words(verdicts::within(agree - 1.0, verdicts::AGREES_WITH_WRK))
                 );
             }
         }
@@ -989,6 +1008,14 @@ fn print_comparison(results: &[Throughput], outside: &Outside, clients: usize, s
         print!("{}", crate::style::wrap(line, WIDTH, "    "));
     }
     println!();
+}
+
+/// "met", or "missed by 3%".
+fn target_words(target: Target) -> String {
+    match target {
+        Target::Met => "met".to_string(),
+        Target::MissedBy(by) => format!("missed by {:.0}%", by * 100.0),
+    }
 }
 
 fn print_rows(rows: &[Vec<String>], widths: &[usize]) {
@@ -1280,10 +1307,12 @@ fn print_c10k(options: &BenchOptions, results: &[C10k], note: &str, style: Style
         if let (Some(Stage::Five), Ok(held)) = (result.binary.stage, &result.outcome) {
             if let Some(peak) = held.peak {
                 let mib = peak.peak_kib as f64 / 1024.0;
-                let verdict = if mib <= 32.0 { "met" } else { "missed" };
                 println!(
-                    "  target {} peak RSS <= 32 MiB at {}: {mib:.1} MiB, {verdict}",
-                    result.binary.name, held.n
+                    "  target {} peak RSS <= {:.0} MiB at {}: {mib:.1} MiB, {}",
+                    result.binary.name,
+                    verdicts::STAGE_5_PEAK_RSS_MIB,
+                    held.n,
+                    target_words(verdicts::at_most(mib, verdicts::STAGE_5_PEAK_RSS_MIB))
                 );
             }
         }
@@ -1293,7 +1322,7 @@ fn print_c10k(options: &BenchOptions, results: &[C10k], note: &str, style: Style
          the server's listen queue (its backlog, capped by net.core.somaxconn = {}) was full, \
          sent again by the client a second later. Such a client waits; it is not refused.",
         units::short(load::SLOW_CONNECT),
-        load::sysctl("net/core/somaxconn").unwrap_or_else(|| "?".to_string())
+        system::sysctl("net/core/somaxconn").unwrap_or_else(|| "?".to_string())
     );
     print!("{}", crate::style::wrap(&backlog, WIDTH, "    "));
     print!(

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 /// wrk's threads: as many as the bench's own client runs on, with as many connections as it
 /// has clients, so that the two clients differ in their code, not in their shape.
-pub const WRK_THREADS: usize = super::load::CLIENT_THREADS;
+pub const WRK_THREADS: usize = measure::load::CLIENT_THREADS;
 
 /// Where a program is on `PATH` (and in /usr/sbin, where Debian puts nginx), if anywhere.
 pub fn find(program: &str) -> Option<PathBuf> {

@@ -27,7 +27,7 @@ pub enum FoundBy {
     Cpu,
     /// Ctrl-C with a request in flight: the model is right, the shutdown is not (Unix).
     CtrlC,
-    /// The server's thread count while clients wait: a thread per client (Linux).
+    /// The server's thread count while clients wait: a thread per client.
     Threads,
 }
 
@@ -240,7 +240,8 @@ fn compare(grade: &mut Grade, bug: &Bug, intended: Expected, report: &Report) {
 }
 
 /// The thread probe: a pool keeps its threads while clients wait; a thread per connection
-/// makes one more for each. Linux only; elsewhere the finding says it was not measured.
+/// makes one more for each. On Linux, macOS and Windows (`measure::system`); elsewhere the
+/// finding says it was not measured.
 fn threads_stay(grade: &mut Grade, bin: &Path, flags: &[&str]) {
     let what =
         format!("the thread count stays the same with {THREAD_PROBE_CLIENTS} clients waiting");

@@ -1,4 +1,8 @@
-//! The bench's clients and its view of the server process, with no external tool.
+//! Load under which a server is measured, for `cargo xtask bench`: many requests, counted by
+//! outcome, with every latency. (The one timed client of single requests, which the demo,
+//! the check and the suite use, is [`crate::client`]; this is its many-connection
+//! counterpart, built for throughput: it keeps no responses, only counts and latencies.)
+//! Behind the `load` feature, because it needs tokio: the conformance suite does not.
 //!
 //! - [`closed_loop`]: `clients` connections, each sending `GET /` on a new connection and, as
 //!   soon as the answer is complete, the next one, until the time is up (closed-loop load);
@@ -9,19 +13,14 @@
 //! - [`hold`]: `n` concurrent `GET /sleep`, their connects spread over a given time, all
 //!   driven by one thread of a tokio runtime (so the client holds `n` sockets, not `n`
 //!   threads), each with a deadline.
-//! - [`ProcStatus`] and [`Sampler`]: a server's resident memory and thread count: from
-//!   `/proc/PID/status` on Linux; from `ps` on macOS (no peak there: the most seen while
-//!   polling); from PowerShell's `Get-Process` on Windows (working set and its peak). Elsewhere,
-//!   or if the tool fails: `None`, shown as "not measured".
-//! - [`raise_open_files`]: the open-files limit, raised to the hard limit where the OS lets us.
 //!
 //! Every loop here ends by itself: by a deadline, a count, or a timeout on each socket.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::thread::{self, JoinHandle};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread;
 use std::time::{Duration, Instant};
 
 /// How long one throughput request may take to connect, and each read or write.
@@ -148,7 +147,7 @@ pub fn closed_loop(
     clients: usize,
     duration: Duration,
 ) -> Result<LoadRun, String> {
-    let request: Arc<[u8]> = measure::client::get_request("/").into();
+    let request: Arc<[u8]> = crate::client::get_request("/").into();
     let started = Instant::now();
     let deadline = started + duration;
     let threads = CLIENT_THREADS.clamp(1, clients.max(1));
@@ -262,7 +261,7 @@ fn merged(results: Vec<(Counts, Vec<Duration>)>, elapsed: Duration) -> LoadRun {
 /// of microseconds of the due time, while tokio's timer has a resolution of a millisecond,
 /// which would be charged to every request as latency.
 pub fn open_loop(addr: SocketAddr, clients: usize, rate: u64, duration: Duration) -> LoadRun {
-    let request = measure::client::get_request("/");
+    let request = crate::client::get_request("/");
     let period = Duration::from_secs(1).div_f64(rate.max(1) as f64);
     let started = Instant::now();
     let slots = (duration.as_secs_f64() * rate as f64).round() as u64;
@@ -416,7 +415,7 @@ pub fn hold(
             };
         }
     };
-    let request: Arc<[u8]> = measure::client::get_request("/sleep").into();
+    let request: Arc<[u8]> = crate::client::get_request("/sleep").into();
     let outcomes = runtime.block_on(async move {
         let start = tokio::time::Instant::now();
         let tasks: Vec<_> = (0..n)
@@ -498,252 +497,10 @@ async fn one_request_async(
     }
 }
 
-/// A process's memory and threads, as the OS tells them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ProcStatus {
-    /// Resident memory now, in KiB (VmRSS).
-    pub rss_kib: u64,
-    /// The most resident memory so far, in KiB (VmHWM).
-    pub peak_kib: u64,
-    pub threads: u64,
-}
-
-impl ProcStatus {
-    /// `None` where this OS is not one of the three, its tool failed, or the process is gone.
-    #[cfg(target_os = "linux")]
-    pub fn read(pid: u32) -> Option<ProcStatus> {
-        let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        parse_status(&text)
-    }
-
-    /// macOS has no `/proc`: `ps` gives the resident set (KiB), and `ps -M` a line per thread.
-    /// There is no peak, so the peak is the resident set now (the sampler keeps the most).
-    #[cfg(target_os = "macos")]
-    pub fn read(pid: u32) -> Option<ProcStatus> {
-        let run = |args: &[&str]| -> Option<String> {
-            let output = std::process::Command::new("ps").args(args).output().ok()?;
-            output
-                .status
-                .success()
-                .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
-        };
-        let pid = pid.to_string();
-        let rss = run(&["-o", "rss=", "-p", &pid])?;
-        let threads = run(&["-M", "-p", &pid])?;
-        parse_ps(&rss, &threads)
-    }
-
-    /// Windows: the working set, its peak and the thread count from PowerShell's Get-Process.
-    #[cfg(windows)]
-    pub fn read(pid: u32) -> Option<ProcStatus> {
-        let script = format!(
-            "$p = Get-Process -Id {pid}; \"$($p.WorkingSet64) $($p.PeakWorkingSet64) \
-             $($p.Threads.Count)\""
-        );
-        let output = std::process::Command::new("powershell")
-            .args(["-NoProfile", "-NonInteractive", "-Command", &script])
-            .output()
-            .ok()?;
-        if !output.status.success() {
-            return None;
-        }
-        parse_get_process(&String::from_utf8_lossy(&output.stdout))
-    }
-
-    #[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
-    pub fn read(_pid: u32) -> Option<ProcStatus> {
-        None
-    }
-}
-
-/// `ps -o rss=` (KiB) and `ps -M` (a header, then a line per thread), on macOS.
-#[cfg_attr(not(target_os = "macos"), allow(dead_code))]
-fn parse_ps(rss: &str, threads: &str) -> Option<ProcStatus> {
-    let rss_kib = rss.trim().parse().ok()?;
-    let threads = threads
-        .lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty())
-        .count() as u64;
-    (threads > 0).then_some(ProcStatus {
-        rss_kib,
-        peak_kib: rss_kib,
-        threads,
-    })
-}
-
-/// `WORKING_SET PEAK_WORKING_SET THREADS`, in bytes, from Get-Process on Windows.
-#[cfg_attr(not(windows), allow(dead_code))]
-fn parse_get_process(text: &str) -> Option<ProcStatus> {
-    let mut numbers = text.split_whitespace().map(|word| word.parse::<u64>().ok());
-    let (rss, peak, threads) = (numbers.next()??, numbers.next()??, numbers.next()??);
-    Some(ProcStatus {
-        rss_kib: rss / 1024,
-        peak_kib: peak / 1024,
-        threads,
-    })
-}
-
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-fn parse_status(text: &str) -> Option<ProcStatus> {
-    let field = |name: &str| -> Option<u64> {
-        let line = text.lines().find(|line| line.starts_with(name))?;
-        line[name.len()..].split_whitespace().next()?.parse().ok()
-    };
-    Some(ProcStatus {
-        rss_kib: field("VmRSS:")?,
-        peak_kib: field("VmHWM:")?,
-        threads: field("Threads:")?,
-    })
-}
-
-/// Polls a process's status while a run goes on, keeping the most of each figure.
-pub struct Sampler {
-    done: Arc<AtomicBool>,
-    thread: Option<JoinHandle<ProcStatus>>,
-}
-
-impl Sampler {
-    const EVERY: Duration = Duration::from_millis(20);
-    /// A sampler stops by itself after this, whatever happens.
-    const AT_MOST: Duration = Duration::from_secs(600);
-
-    pub fn start(pid: u32) -> Sampler {
-        let done = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&done);
-        let thread = thread::spawn(move || {
-            let started = Instant::now();
-            let mut most = ProcStatus::default();
-            while !flag.load(Ordering::Relaxed) && started.elapsed() < Self::AT_MOST {
-                if let Some(now) = ProcStatus::read(pid) {
-                    most.rss_kib = most.rss_kib.max(now.rss_kib);
-                    most.peak_kib = most.peak_kib.max(now.peak_kib);
-                    most.threads = most.threads.max(now.threads);
-                }
-                thread::sleep(Self::EVERY);
-            }
-            most
-        });
-        Sampler {
-            done,
-            thread: Some(thread),
-        }
-    }
-
-    /// Stops polling and returns the most of each figure (all zero if nothing was read).
-    pub fn finish(mut self) -> ProcStatus {
-        self.done.store(true, Ordering::Relaxed);
-        self.thread
-            .take()
-            .and_then(|thread| thread.join().ok())
-            .unwrap_or_default()
-    }
-}
-
-impl Drop for Sampler {
-    fn drop(&mut self) {
-        self.done.store(true, Ordering::Relaxed);
-    }
-}
-
-/// The open-files limit after trying to raise it to the hard limit (children inherit it, so
-/// the servers get it too), and a note on what happened. `None` where there is no such limit.
-pub fn raise_open_files() -> (Option<u64>, String) {
-    #[cfg(unix)]
-    {
-        let before = rlimit::getrlimit(rlimit::Resource::NOFILE)
-            .map(|(soft, _)| soft)
-            .ok();
-        match rlimit::increase_nofile_limit(u64::MAX) {
-            Ok(now) => {
-                let note = match before {
-                    Some(before) if before < now => {
-                        format!("open-files limit raised from {before} to {now}")
-                    }
-                    _ => format!("open-files limit {now} (the most this system allows)"),
-                };
-                (Some(now), note)
-            }
-            Err(err) => (
-                before,
-                format!(
-                    "open-files limit {} (cannot raise it: {err})",
-                    before.map_or("unknown".to_string(), |b| b.to_string())
-                ),
-            ),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        (None, "no open-files limit to raise on this OS".to_string())
-    }
-}
-
-/// A value from `/proc/sys`, such as `net/core/somaxconn` (Linux only).
-pub fn sysctl(path: &str) -> Option<String> {
-    std::fs::read_to_string(format!("/proc/sys/{path}"))
-        .ok()
-        .map(|text| text.trim().to_string())
-}
-
-/// The processor's name, where the OS says it simply (Linux).
-pub fn cpu_model() -> Option<String> {
-    let text = std::fs::read_to_string("/proc/cpuinfo").ok()?;
-    let line = text.lines().find(|line| line.starts_with("model name"))?;
-    Some(line.split_once(':')?.1.trim().to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn proc_status_is_read() {
-        let text = "Name:\tx\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\nThreads:\t3\n";
-        assert_eq!(
-            parse_status(text),
-            Some(ProcStatus {
-                rss_kib: 1024,
-                peak_kib: 2048,
-                threads: 3
-            })
-        );
-        assert_eq!(parse_status("Name: x\n"), None);
-    }
-
-    #[test]
-    fn macos_ps_and_windows_get_process_are_read() {
-        let threads = "USER   PID   TT  %CPU STAT PRI     STIME     UTIME COMMAND\n\
-                       me    123 s000   0.0 S    31T   0:00.00   0:00.01 stage-5\n\
-                       \x20           123         0.0 S    31T   0:00.00   0:00.00\n";
-        assert_eq!(
-            parse_ps("  2048\n", threads),
-            Some(ProcStatus {
-                rss_kib: 2048,
-                peak_kib: 2048,
-                threads: 2
-            })
-        );
-        assert_eq!(parse_ps("", threads), None);
-        assert_eq!(
-            parse_get_process("4194304 8388608 5\r\n"),
-            Some(ProcStatus {
-                rss_kib: 4096,
-                peak_kib: 8192,
-                threads: 5
-            })
-        );
-        assert_eq!(parse_get_process("4194304\r\n"), None);
-    }
-
-    /// The Linux path, on the test's own process.
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn this_process_is_measured_on_linux() {
-        let status = ProcStatus::read(std::process::id()).expect("/proc is there on Linux");
-        assert!(status.rss_kib > 0 && status.peak_kib >= status.rss_kib);
-        assert!(status.threads >= 1);
-    }
+    use std::sync::atomic::AtomicBool;
 
     #[test]
     fn a_histogram_counts_each_latency_once_below_its_bound() {
