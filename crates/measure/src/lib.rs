@@ -7,6 +7,8 @@
 //!   stop it (by its PID) when dropped.
 //! - [`client`]: the one timed client: connect, send (whole or in pieces), read (to the close
 //!   or to `Content-Length`), every time counted from the scheduled send.
+//! - [`client_cost`]: what that client itself takes per request, against a listener that
+//!   answers from memory (the floor under every latency the demo shows).
 //! - [`catalogue`]: every stage binary, its package, runtime, source file and model, and what
 //!   each scenario must show for it.
 //! - [`verdicts`]: every threshold the tools judge by (waited, did not wait, parallel, one
@@ -28,6 +30,7 @@
 pub mod catalogue;
 pub mod check;
 pub mod client;
+pub mod client_cost;
 #[cfg(feature = "load")]
 pub mod load;
 pub mod probes;
