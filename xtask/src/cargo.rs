@@ -252,6 +252,67 @@ pub fn release_build(cargo: &OsStr, manifest: &Path) -> Command {
     command
 }
 
+/// Builds xtask in release mode (with `feature`, if any) and runs `xtask COMMAND ARGS` in this
+/// process's place, so that Ctrl-C reaches it alone. For the commands whose own speed is part
+/// of what they show: the bench's client (its tokio, optimized) and the lab's server. `what`
+/// names the command in the messages.
+pub fn exec_release_xtask(
+    what: &str,
+    feature: Option<&str>,
+    command: &str,
+    args: &[OsString],
+) -> std::process::ExitCode {
+    use std::process::ExitCode;
+
+    let cargo = cargo();
+    let manifest = crate::workspace_root().join("Cargo.toml");
+    let features: Vec<&str> = feature.map_or(Vec::new(), |feature| vec!["--features", feature]);
+    let shown = feature.map_or(String::new(), |feature| format!(" --features {feature}"));
+    eprintln!("building {what} (xtask{shown}, release; the first time a minute or two)");
+    let child = release_build(&cargo, &manifest)
+        .args(["-p", "xtask", "--bin", "xtask", "--quiet"])
+        .args(&features)
+        .args(["--message-format", "json-render-diagnostics"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(err) => {
+            eprintln!("error: cannot run {}: {err}", cargo.to_string_lossy());
+            return ExitCode::FAILURE;
+        }
+    };
+    let executable = executable_named(&mut child, "xtask");
+    let built = child.wait().map(|status| status.success()).unwrap_or(false);
+    let Some(executable) = executable.filter(|_| built) else {
+        eprintln!(
+            "error: {what} did not build (cargo's messages are above). Try it yourself: \
+             cargo build --release -p xtask{shown}"
+        );
+        return ExitCode::FAILURE;
+    };
+    let mut command_line = Command::new(&executable);
+    command_line.arg(command).args(args);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let err = command_line.exec();
+        eprintln!("error: cannot run {}: {err}", executable.display());
+        ExitCode::FAILURE
+    }
+    #[cfg(not(unix))]
+    {
+        match command_line.status() {
+            Ok(status) => ExitCode::from(u8::try_from(status.code().unwrap_or(1)).unwrap_or(1)),
+            Err(err) => {
+                eprintln!("error: cannot run {}: {err}", executable.display());
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
 /// Reads the JSON messages of a `cargo build --message-format json…` child from its stdout,
 /// to the end, and returns the executable cargo built for the binary `bin`, if it did.
 pub fn executable_named(child: &mut std::process::Child, bin: &str) -> Option<PathBuf> {

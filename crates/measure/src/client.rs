@@ -283,7 +283,8 @@ fn read_response(
 
 /// Whether `bytes` hold a whole response head and as many body bytes as its `Content-Length`.
 /// Without that header, only the server's close ends the response.
-fn body_is_complete(bytes: &[u8]) -> bool {
+/// Whether `bytes` hold a whole response: its head and as much body as its `Content-Length`.
+pub(crate) fn body_is_complete(bytes: &[u8]) -> bool {
     let mut headers = [httparse::EMPTY_HEADER; 32];
     let mut response = httparse::Response::new(&mut headers);
     let Ok(httparse::Status::Complete(head_len)) = response.parse(bytes) else {

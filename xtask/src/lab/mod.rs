@@ -135,62 +135,7 @@ pub fn run(options: LabOptions) -> ExitCode {
 /// Builds the lab (`xtask --features lab`, release) and runs it with `args`.
 #[cfg(not(feature = "lab"))]
 fn launch(args: &[OsString]) -> ExitCode {
-    use std::process::{Command, Stdio};
-
-    let cargo = crate::cargo::cargo();
-    let manifest = crate::workspace_root().join("Cargo.toml");
-    eprintln!("building the lab (xtask --features lab, release; the first time a minute or two)");
-    let child = crate::cargo::release_build(&cargo, &manifest)
-        .args([
-            "-p",
-            "xtask",
-            "--bin",
-            "xtask",
-            "--features",
-            "lab",
-            "--quiet",
-        ])
-        .args(["--message-format", "json-render-diagnostics"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn();
-    let mut child = match child {
-        Ok(child) => child,
-        Err(err) => {
-            eprintln!("error: cannot run {}: {err}", cargo.to_string_lossy());
-            return ExitCode::FAILURE;
-        }
-    };
-    let executable = crate::cargo::executable_named(&mut child, "xtask");
-    let built = child.wait().map(|status| status.success()).unwrap_or(false);
-    let Some(executable) = executable.filter(|_| built) else {
-        eprintln!(
-            "error: the lab did not build (cargo's messages are above). Try it yourself: \
-             cargo build --release -p xtask --features lab"
-        );
-        return ExitCode::FAILURE;
-    };
-    let mut command = Command::new(&executable);
-    command.arg("lab").args(args);
-    #[cfg(unix)]
-    {
-        // The lab takes this process's place, so Ctrl-C reaches it alone, and it stops its
-        // servers.
-        use std::os::unix::process::CommandExt;
-        let err = command.exec();
-        eprintln!("error: cannot run {}: {err}", executable.display());
-        ExitCode::FAILURE
-    }
-    #[cfg(not(unix))]
-    {
-        match command.status() {
-            Ok(status) => ExitCode::from(u8::try_from(status.code().unwrap_or(1)).unwrap_or(1)),
-            Err(err) => {
-                eprintln!("error: cannot run {}: {err}", executable.display());
-                ExitCode::FAILURE
-            }
-        }
-    }
+    crate::cargo::exec_release_xtask("the lab", Some("lab"), "lab", args)
 }
 
 #[cfg(test)]
