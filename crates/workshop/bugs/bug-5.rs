@@ -19,7 +19,10 @@ fn main() {
         "find the bug: a task per connection (async-std)",
         Flags::WithMaxConnections,
     );
-    task::block_on(async {
+    // The accept loop is a task too, on the executor's threads, so the thread that accepts a
+    // connection can go on to serve it. Run inline on this (main) thread, it would hand every
+    // connection to a worker: a wake-up and a thread switch each.
+    task::block_on(task::spawn(async move {
         let listener = TcpListener::bind(config.address())
             .await
             .unwrap_or_else(|err| config.exit_bind_failed(err));
@@ -45,6 +48,6 @@ fn main() {
             .await;
         // ANCHOR_END: accept_loop
         shutdown::all_done().await;
-    });
+    }));
     shutdown::finished();
 }
