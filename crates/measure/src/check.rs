@@ -13,14 +13,19 @@
 //!    at once: 1 is one at a time, N a pool of N; none waiting up to a bound is concurrent.
 //! 4. `/cpu` requests at once against one alone: parallel across cores, or taking turns.
 //! 5. The contract: an unknown path, `POST`, then bad input (garbage, a huge head, an empty
-//!    connection), each followed by a `GET /` that must still be answered: a server that
-//!    stops answering has crashed.
+//!    connection), each followed by a `GET /` that must still be answered.
+//!
+//! A server that stops serving is reported by how: its process exited or a thread panicked
+//! (a crash, seen only in a process the check started), or a `GET /` got no answer while the
+//! process runs on (it has not crashed: its handlers do not run to their end). See
+//! [`Stopped`].
 //!
 //! Every probe is bounded in count and in time: a server that hangs makes a probe fail, never
 //! the check hang.
 
 use std::io;
 use std::net::SocketAddr;
+use std::process::ExitStatus;
 use std::sync::{Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -205,14 +210,142 @@ pub struct Report {
     pub model: Model,
     pub cpu: Cpu,
     pub contract: Vec<ContractPoint>,
-    /// Set when the server stopped answering (or its process exited): what happened.
-    pub crashed: Option<String>,
+    /// Set when the server stopped serving: its process exited, a thread panicked, or a
+    /// `GET` of the fast route got no answer.
+    pub stopped: Option<Stopped>,
+}
+
+/// How a server stopped serving, as far as the check can see. Only a process the check
+/// started ([`check_process`]) can be seen to exit or panic; at an address alone
+/// ([`check`]), all it can see is that a `GET` got no answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stopped {
+    /// The process exited: a crash (or an exit on purpose, which the contract forbids too).
+    Exited {
+        status: ExitStatus,
+        /// Its last lines on stderr, oldest first (at most three).
+        last_words: Vec<String>,
+        /// The `GET` that found it gone, when that is how it was found (not at the end).
+        unanswered: Option<Unanswered>,
+    },
+    /// A thread panicked (a `panicked` line on its stderr), while the process runs on.
+    Panicked {
+        line: String,
+        /// The `GET` that failed, when one did.
+        unanswered: Option<Unanswered>,
+    },
+    /// A `GET` got no answer, and the process, where the check can watch it, neither exited
+    /// nor panicked: its handlers do not run to their end, it has not crashed.
+    NotAnswering {
+        unanswered: Unanswered,
+        process: Process,
+    },
+}
+
+/// What the check knows of the process of a server that does not answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Process {
+    /// The check started it and watched it: still running, no panic in its log.
+    StillRunning,
+    /// The check was given an address only: whether the process crashed cannot be seen.
+    NotWatched,
+}
+
+/// A `GET` of the fast route that got no answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unanswered {
+    /// The contract point probed just before, which it followed; `None` when it was the
+    /// check's first request (so the server never answered at all).
+    pub after: Option<String>,
+    pub path: String,
+    pub failure: Failure,
+}
+
+impl Stopped {
+    /// Whether it is a crash: the process exited or a thread panicked.
+    pub fn is_crash(&self) -> bool {
+        matches!(self, Stopped::Exited { .. } | Stopped::Panicked { .. })
+    }
+
+    /// The `GET` that got no answer, if one did.
+    pub fn unanswered(&self) -> Option<&Unanswered> {
+        match self {
+            Stopped::Exited { unanswered, .. } | Stopped::Panicked { unanswered, .. } => {
+                unanswered.as_ref()
+            }
+            Stopped::NotAnswering { unanswered, .. } => Some(unanswered),
+        }
+    }
+}
+
+impl std::fmt::Display for Stopped {
+    /// What happened, without a verdict ("crashed", "stopped answering"): the tools choose
+    /// those words by the kind.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stopped::Exited {
+                status,
+                last_words,
+                unanswered,
+            } => {
+                write!(f, "the process exited ({status})")?;
+                match unanswered {
+                    Some(Unanswered {
+                        after: Some(after), ..
+                    }) => write!(f, " after \"{after}\"")?,
+                    Some(Unanswered {
+                        after: None, path, ..
+                    }) => write!(f, " without answering GET {path}")?,
+                    None => {}
+                }
+                if !last_words.is_empty() {
+                    write!(f, "; its last words: {}", last_words.join(" / "))?;
+                }
+                Ok(())
+            }
+            Stopped::Panicked { line, unanswered } => {
+                write!(f, "a thread panicked: {line}")?;
+                match unanswered {
+                    Some(unanswered) => write!(f, "; {unanswered}"),
+                    None => Ok(()),
+                }
+            }
+            // Where the process is watched, it is known not to have crashed: the failure's
+            // guess ("did it crash?") would contradict that. Where it is not, the guess is
+            // the best the check can offer.
+            Stopped::NotAnswering {
+                unanswered,
+                process: Process::StillRunning,
+            } => write!(f, "{unanswered}"),
+            Stopped::NotAnswering {
+                unanswered,
+                process: Process::NotWatched,
+            } => unanswered.describe(f, &unanswered.failure.to_string()),
+        }
+    }
+}
+
+impl Unanswered {
+    fn describe(&self, f: &mut std::fmt::Formatter<'_>, failure: &str) -> std::fmt::Result {
+        match &self.after {
+            Some(after) => write!(f, "after \"{after}\", GET {} failed: {failure}", self.path),
+            None => write!(f, "GET {} got no answer: {failure}", self.path),
+        }
+    }
+}
+
+impl std::fmt::Display for Unanswered {
+    /// "after "garbage gets 400", GET / failed: …", or "GET / got no answer: …" for the first
+    /// request; the failure without a guess at the cause (see [`Failure::words`]).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.describe(f, &self.failure.words())
+    }
 }
 
 impl Report {
     /// Whether every contract point held and the server is still up.
     pub fn contract_kept(&self) -> bool {
-        self.crashed.is_none() && self.contract.iter().all(|point| point.outcome.is_ok())
+        self.stopped.is_none() && self.contract.iter().all(|point| point.outcome.is_ok())
     }
 
     /// Whether the check found what `expected` promises: one at a time, a pool of exactly
@@ -230,53 +363,81 @@ impl Report {
     }
 }
 
-/// Probes the server at `addr`.
+/// Probes the server at `addr`. Its process cannot be watched from here: a `GET` that gets no
+/// answer is reported as [`Stopped::NotAnswering`], never as a crash.
 pub fn check(addr: SocketAddr, options: &Options) -> Report {
-    check_with(addr, options, &mut |_| None)
+    let mut not_watched = |unanswered: Option<Unanswered>| {
+        unanswered.map(|unanswered| Stopped::NotAnswering {
+            unanswered,
+            process: Process::NotWatched,
+        })
+    };
+    check_with(
+        addr,
+        options,
+        Watch {
+            watched: false,
+            stopped: &mut not_watched,
+        },
+    )
 }
 
 /// Probes a server process started by the harness, and also watches the process itself: an
-/// exit, or a panic in its log, is a crash even if the port still answers.
+/// exit, or a panic in its log, is a crash even if the port still answers; a `GET` that gets
+/// no answer while the process runs on without a panic is [`Stopped::NotAnswering`].
 pub fn check_process(server: &mut ServerProcess, options: &Options) -> Report {
     let addr = server.addr();
-    let mut report = check_with(addr, options, &mut |stopped_answering| {
+    let mut watched = |unanswered: Option<Unanswered>| {
         // A server that stopped answering may still be exiting: give it a moment to finish.
-        let status = if stopped_answering {
+        let status = if unanswered.is_some() {
             server.wait_for_exit(Duration::from_secs(2))
         } else {
             server.exit_status()
         };
-        status.map(|status| {
+        if let Some(status) = status {
             let log = server.stderr_text_after_exit(Duration::from_secs(1));
-            let last_lines: Vec<_> = log.lines().rev().take(3).collect();
-            let last_lines: Vec<_> = last_lines.into_iter().rev().collect();
-            format!(
-                "the process exited ({status}); its last words: {}",
-                last_lines.join(" / ")
-            )
-        })
-    });
-    if report.crashed.is_none() {
-        if let Some(status) = server.exit_status() {
-            report.crashed = Some(format!("the process exited ({status})"));
-        } else if let Some(line) = server
-            .stderr_text()
-            .lines()
-            .find(|line| line.contains("panicked"))
-        {
-            report.crashed = Some(format!("a thread panicked: {line}"));
+            let mut last_words: Vec<String> = log.lines().rev().take(3).map(String::from).collect();
+            last_words.reverse();
+            return Some(Stopped::Exited {
+                status,
+                last_words,
+                unanswered,
+            });
         }
-    }
-    report
+        let log = server.stderr_text();
+        if let Some(line) = log.lines().find(|line| line.contains("panicked")) {
+            return Some(Stopped::Panicked {
+                line: line.to_string(),
+                unanswered,
+            });
+        }
+        unanswered.map(|unanswered| Stopped::NotAnswering {
+            unanswered,
+            process: Process::StillRunning,
+        })
+    };
+    check_with(
+        addr,
+        options,
+        Watch {
+            watched: true,
+            stopped: &mut watched,
+        },
+    )
 }
 
-/// The probes, with `exited` telling whether a process we started is gone (and how); its
-/// argument says the server stopped answering, so it may be worth waiting for the exit.
-fn check_with(
-    addr: SocketAddr,
-    options: &Options,
-    exited: &mut dyn FnMut(bool) -> Option<String>,
-) -> Report {
+/// What the check can see of the server's process.
+struct Watch<'a> {
+    /// Whether the process is watched. Then the contract's failures are said without a guess
+    /// at their cause ("did it crash?"): the check says itself whether it crashed.
+    watched: bool,
+    /// Called once, at the end or when a `GET` of the fast route got no answer (which ends
+    /// the check): how the server stopped serving, if it did.
+    stopped: &'a mut dyn FnMut(Option<Unanswered>) -> Option<Stopped>,
+}
+
+/// The probes, with `watch` telling how a server that stopped serving stopped.
+fn check_with(addr: SocketAddr, options: &Options, watch: Watch) -> Report {
     let mut report = Report {
         addr,
         model: Model::Unknown(Unknown::FastNotAnswered {
@@ -284,14 +445,17 @@ fn check_with(
         }),
         cpu: Cpu::CannotTell(NoCpu::NoModel),
         contract: Vec::new(),
-        crashed: None,
+        stopped: None,
     };
 
     // 1. A fast request alone: without an answer, nothing else can be measured.
     let fast = request(addr, &options.fast_path, PROBE_TIMEOUT);
-    let answered = fast_answer_point(&mut report, &options.fast_path, &fast);
-    if !answered {
-        report.crashed = exited(true);
+    if let Err(failure) = fast_answer_point(&mut report, &options.fast_path, &fast, watch.watched) {
+        report.stopped = (watch.stopped)(Some(Unanswered {
+            after: None,
+            path: options.fast_path.clone(),
+            failure,
+        }));
         return report;
     }
 
@@ -316,13 +480,8 @@ fn check_with(
     };
 
     // 5. The contract, bad input last: a crash must not hide the model.
-    contract_points(&mut report, options);
-    if let Some(exit) = exited(report.crashed.is_some()) {
-        report.crashed = Some(match report.crashed.take() {
-            Some(crash) => format!("{crash}; {exit}"),
-            None => exit,
-        });
-    }
+    let unanswered = contract_points(&mut report, options, watch.watched);
+    report.stopped = (watch.stopped)(unanswered);
     report
 }
 
@@ -356,17 +515,33 @@ fn send_within(addr: SocketAddr, bytes: &[u8], timeout: Duration) -> Exchange {
     client::exchange(addr, &probe(bytes, timeout), Instant::now())
 }
 
-/// Checks the first answer to the fast path; returns whether there was one at all.
-fn fast_answer_point(report: &mut Report, fast_path: &str, fast: &Exchange) -> bool {
+/// The words of a failure in a contract point: with a guess at its cause ("did it crash?")
+/// only where the process is not `watched` (where it is, the check says what became of it).
+fn failure_text(failure: &Failure, watched: bool) -> String {
+    if watched {
+        failure.words()
+    } else {
+        failure.to_string()
+    }
+}
+
+/// Checks the first answer to the fast path; `Err` with why there was none at all.
+fn fast_answer_point(
+    report: &mut Report,
+    fast_path: &str,
+    fast: &Exchange,
+    watched: bool,
+) -> Result<(), Failure> {
     let what = format!("GET {fast_path} gets 200 with Content-Type, Content-Length and a body");
     let response = match &fast.response {
         Ok(response) => response,
         Err(err) => {
+            let failure = Failure::of(err);
             report.contract.push(ContractPoint {
                 what,
-                outcome: Err(Failure::of(err).to_string()),
+                outcome: Err(failure_text(&failure, watched)),
             });
-            return false;
+            return Err(failure);
         }
     };
     let length = response
@@ -392,28 +567,43 @@ fn fast_answer_point(report: &mut Report, fast_path: &str, fast: &Exchange) -> b
         ))
     };
     report.contract.push(ContractPoint { what, outcome });
-    true
+    Ok(())
+}
+
+impl Failure {
+    /// Why a request got no response, in words a student can act on, without a guess at the
+    /// cause: for where the check watches the process and says itself whether it crashed.
+    pub fn words(&self) -> String {
+        match self {
+            Failure::Refused => "connection refused: nothing listens there".into(),
+            Failure::Closed => "the server closed the connection without answering".into(),
+            Failure::TimedOut => "no answer in time: the server accepted but never answered".into(),
+            Failure::Reset => "the server reset the connection without answering".into(),
+            // A reply that is not HTTP quotes all it got: the start says enough.
+            Failure::Other(text) => match text.char_indices().nth(160) {
+                Some((cut, _)) => format!("{} …", &text[..cut]),
+                None => text.clone(),
+            },
+        }
+    }
+
+    /// A guess at the cause, for where the check cannot see the process.
+    fn guess(&self) -> Option<&'static str> {
+        match self {
+            Failure::Refused => Some("did the server crash or not start?"),
+            Failure::Reset => Some("did it crash?"),
+            Failure::Closed | Failure::TimedOut | Failure::Other(_) => None,
+        }
+    }
 }
 
 impl std::fmt::Display for Failure {
-    /// Why a request got no response, in words a student can act on.
+    /// [`Failure::words`], with a guess at the cause where there is one: "(did it crash?)".
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Failure::Refused => f.write_str(
-                "connection refused: nothing listens there (did the server crash or not start?)",
-            ),
-            Failure::Closed => f.write_str("the server closed the connection without answering"),
-            Failure::TimedOut => {
-                f.write_str("no answer in time: the server accepted but never answered")
-            }
-            Failure::Reset => {
-                f.write_str("the server reset the connection without answering (did it crash?)")
-            }
-            // A reply that is not HTTP quotes all it got: the start says enough.
-            Failure::Other(text) => match text.char_indices().nth(160) {
-                Some((cut, _)) => write!(f, "{} …", &text[..cut]),
-                None => f.write_str(text),
-            },
+        f.write_str(&self.words())?;
+        match self.guess() {
+            Some(guess) => write!(f, " ({guess})"),
+            None => Ok(()),
         }
     }
 }
@@ -671,8 +861,9 @@ pub fn alone<T>(measure: impl FnOnce() -> T) -> T {
 }
 
 /// The contract's other points, bad input last; each piece of bad input is followed by a
-/// `GET` that must still be answered.
-fn contract_points(report: &mut Report, options: &Options) {
+/// `GET` that must still be answered. Returns the first such `GET` that was not (the points
+/// after it are not probed).
+fn contract_points(report: &mut Report, options: &Options, watched: bool) -> Option<Unanswered> {
     let addr = report.addr;
     let status_point = |what: &str, request: &[u8], expected: &[u16]| {
         let exchange = send_within(addr, request, PROBE_TIMEOUT);
@@ -685,7 +876,7 @@ fn contract_points(report: &mut Report, options: &Options) {
                 response.status,
                 list(expected)
             )),
-            Err(err) => Err(Failure::of(err).to_string()),
+            Err(err) => Err(failure_text(&Failure::of(err), watched)),
         };
         ContractPoint {
             what: what.to_string(),
@@ -711,7 +902,7 @@ fn contract_points(report: &mut Report, options: &Options) {
         let point = if input.is_empty() {
             let outcome = client::connect_and_close_within(addr, PROBE_TIMEOUT)
                 .map(|()| "closed".to_string())
-                .map_err(|err| Failure::of(&err).to_string());
+                .map_err(|err| failure_text(&Failure::of(&err), watched));
             ContractPoint {
                 what: what.to_string(),
                 outcome,
@@ -723,18 +914,18 @@ fn contract_points(report: &mut Report, options: &Options) {
         // And the server must still answer, whatever it made of that.
         let after = request(addr, &options.fast_path, PROBE_TIMEOUT);
         if let Err(err) = &after.response {
-            report.crashed = Some(format!(
-                "after \"{what}\", GET {} failed: {}",
-                options.fast_path,
-                Failure::of(err)
-            ));
-            return;
+            return Some(Unanswered {
+                after: Some(what.to_string()),
+                path: options.fast_path.clone(),
+                failure: Failure::of(err),
+            });
         }
     }
     report.contract.push(ContractPoint {
         what: "the server still answers after all of that".into(),
         outcome: Ok("yes".into()),
     });
+    None
 }
 
 fn list(statuses: &[u16]) -> String {

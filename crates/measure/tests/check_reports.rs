@@ -4,20 +4,32 @@
 use std::time::{Duration, Instant};
 
 use measure::ServerProcess;
-use measure::check::{self, Model, Options, Unknown};
+use measure::check::{self, Failure, Model, Options, Process, Stopped, Unanswered, Unknown};
 
-fn check_broken(mode: &str) -> check::Report {
-    let mut server = ServerProcess::start(
+fn start_broken(mode: &str) -> ServerProcess {
+    ServerProcess::start(
         env!("CARGO_BIN_EXE_broken-server"),
         &["--sleep-ms", "500", "--broken", mode],
     )
-    .expect("the broken server starts");
-    let options = Options {
+    .expect("the broken server starts")
+}
+
+fn options() -> Options {
+    Options {
         slow: Some(Duration::from_millis(500)),
         ..Default::default()
-    };
+    }
+}
+
+/// Checks the broken server in `mode`, watching its process.
+fn check_broken(mode: &str) -> check::Report {
+    let mut server = start_broken(mode);
+    timed(|| check::check_process(&mut server, &options()))
+}
+
+fn timed(check: impl FnOnce() -> check::Report) -> check::Report {
     let started = Instant::now();
-    let report = check::check_process(&mut server, &options);
+    let report = check();
     println!("{report:#?}");
     assert!(
         started.elapsed() < Duration::from_secs(60),
@@ -36,12 +48,27 @@ fn a_server_that_crashes_on_bad_input_is_reported_as_crashed() {
         "{:?}",
         report.model
     );
-    let crash = report.crashed.as_deref().expect("the crash is reported");
-    assert!(crash.contains("garbage gets 400"), "{crash}");
-    assert!(crash.contains("the process exited"), "{crash}");
+    let Some(Stopped::Exited {
+        status,
+        last_words,
+        unanswered: Some(unanswered),
+    }) = &report.stopped
+    else {
+        panic!("an exit found by a GET that failed: {:?}", report.stopped);
+    };
+    assert_eq!(status.code(), Some(101));
+    assert_eq!(unanswered.after.as_deref(), Some("garbage gets 400"));
     assert!(
-        crash.contains("giving up"),
-        "its last words are quoted: {crash}"
+        last_words.iter().any(|line| line.contains("giving up")),
+        "its last words are kept: {last_words:?}"
+    );
+    let words = report.stopped.as_ref().map(ToString::to_string);
+    assert!(
+        words
+            .as_deref()
+            .is_some_and(|words| words.starts_with("the process exited (")
+                && words.contains("after \"garbage gets 400\"")),
+        "{words:?}"
     );
     assert!(!report.contract_kept());
 }
@@ -62,4 +89,75 @@ fn a_server_that_closes_without_answering_is_reported_as_such() {
     );
     assert!(!report.contract_kept());
     assert!(first.what.starts_with("GET / gets 200"), "{first:?}");
+    // The process runs on: it did not crash, and the words do not guess that it did.
+    assert!(!problem.contains("crash"), "{problem}");
+    match &report.stopped {
+        Some(Stopped::NotAnswering {
+            unanswered:
+                Unanswered {
+                    after: None,
+                    path,
+                    failure: Failure::Closed | Failure::Reset,
+                },
+            process: Process::StillRunning,
+        }) => assert_eq!(path, "/"),
+        other => panic!("not answering, the process still running: {other:?}"),
+    }
+}
+
+/// The broken server that answers its first request only, then closes every connection.
+fn assert_stopped_answering(report: &check::Report, process: Process) {
+    assert!(
+        report.contract[0].outcome.is_ok(),
+        "the first GET / is answered: {:?}",
+        report.contract[0]
+    );
+    match &report.stopped {
+        Some(stopped @ Stopped::NotAnswering { unanswered, .. }) => {
+            assert_eq!(
+                stopped,
+                &Stopped::NotAnswering {
+                    unanswered: unanswered.clone(),
+                    process,
+                }
+            );
+            // The first probe after the ramp (which found nothing) is an unknown path.
+            assert_eq!(
+                unanswered.after.as_deref(),
+                Some("an unknown path gets 404")
+            );
+            assert_eq!(unanswered.path, "/");
+            assert!(
+                matches!(unanswered.failure, Failure::Closed | Failure::Reset),
+                "{:?}",
+                unanswered.failure
+            );
+            assert!(!stopped.is_crash());
+        }
+        other => panic!("not answering, not a crash: {other:?}"),
+    }
+    assert!(!report.contract_kept());
+}
+
+#[test]
+fn a_server_that_stops_answering_but_runs_on_is_not_reported_as_crashed() {
+    let mut server = start_broken("answer-once");
+    let report = timed(|| check::check_process(&mut server, &options()));
+    assert_stopped_answering(&report, Process::StillRunning);
+    assert!(server.exit_status().is_none(), "it is still running");
+    let words = report.stopped.as_ref().map(ToString::to_string);
+    assert!(
+        words.as_deref().is_some_and(|words| words
+            .starts_with("after \"an unknown path gets 404\", GET / failed: the server")
+            && !words.contains("crash")),
+        "no guess at a crash for a process seen running: {words:?}"
+    );
+}
+
+#[test]
+fn at_an_address_alone_a_server_that_stops_answering_is_not_watched() {
+    let mut server = start_broken("answer-once");
+    let report = timed(|| check::check(server.addr(), &options()));
+    assert_stopped_answering(&report, Process::NotWatched);
+    assert!(server.exit_status().is_none(), "it is still running");
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use measure::check::{Cpu, Failure, Model, NoCpu, Report, Unknown};
+use measure::check::{Cpu, Failure, Model, NoCpu, Process, Report, Stopped, Unknown};
 
 use crate::style::{Color, Style};
 
@@ -174,10 +174,42 @@ pub fn render(report: &Report, style: Style) -> String {
             Err(problem) => text.push_str(&format!("  {fail}  {}: {problem}\n", point.what)),
         }
     }
-    if let Some(crash) = &report.crashed {
-        text.push_str(&format!("  {fail}  the server crashed: {crash}\n"));
+    if let Some(stopped) = report.stopped.as_ref().and_then(stopped_words) {
+        text.push_str(&format!("  {fail}  {stopped}\n"));
     }
     text
+}
+
+/// How the server stopped, with the verdict its kind allows: a crash only when the process
+/// was seen to exit or panic. `None` when the contract list already says all that is known
+/// (the first `GET` failed, and the process cannot be watched).
+pub fn stopped_words(stopped: &Stopped) -> Option<String> {
+    match stopped {
+        Stopped::Exited { .. } | Stopped::Panicked { .. } => {
+            Some(format!("the server crashed: {stopped}"))
+        }
+        Stopped::NotAnswering {
+            unanswered,
+            process: Process::StillRunning,
+        } => Some(match unanswered.after {
+            Some(_) => {
+                format!("the server stopped answering (the process is still running): {stopped}")
+            }
+            // Its first `GET`: the contract's first point above says how it failed.
+            None => format!(
+                "the server does not answer GET {} (the process is still running: it has not \
+                 crashed)",
+                unanswered.path
+            ),
+        }),
+        Stopped::NotAnswering {
+            unanswered,
+            process: Process::NotWatched,
+        } => unanswered
+            .after
+            .as_ref()
+            .map(|_| format!("the server stopped answering: {stopped}")),
+    }
 }
 
 fn millis(duration: Duration) -> String {
@@ -191,6 +223,7 @@ fn seconds(duration: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use measure::check::Unanswered;
     use measure::verdicts::CpuBatch;
 
     fn ms(value: u64) -> Duration {
@@ -235,15 +268,113 @@ mod tests {
                 what: "GET / gets 200 with Content-Type, Content-Length and a body".into(),
                 outcome: Err("got 500".into()),
             }],
-            crashed: Some("the process exited (exit status: 101)".into()),
+            stopped: Some(Stopped::Exited {
+                status: exit_status_101(),
+                last_words: vec!["cannot parse: giving up".into()],
+                unanswered: None,
+            }),
         };
         let text = render(&report, Style::plain());
         assert!(text.starts_with("Behaves like: one at a time\n"), "{text}");
         assert!(text.contains("  FAIL  GET / gets 200"), "{text}");
+        // The status's words are the platform's ("exit status: 101", "exit code: 101").
         assert!(
-            text.contains("  FAIL  the server crashed: the process exited"),
+            text.contains("  FAIL  the server crashed: the process exited (")
+                && text.ends_with("101); its last words: cannot parse: giving up\n"),
             "{text}"
         );
+    }
+
+    /// An exit status of 101, as a panicking Rust program exits.
+    fn exit_status_101() -> std::process::ExitStatus {
+        #[cfg(unix)]
+        let status = std::os::unix::process::ExitStatusExt::from_raw(101 << 8);
+        #[cfg(windows)]
+        let status = std::os::windows::process::ExitStatusExt::from_raw(101);
+        status
+    }
+
+    fn after_garbage(failure: Failure) -> Unanswered {
+        Unanswered {
+            after: Some("garbage gets 400".into()),
+            path: "/".into(),
+            failure,
+        }
+    }
+
+    #[test]
+    fn each_way_of_stopping_has_its_verdict() {
+        let exited = Stopped::Exited {
+            status: exit_status_101(),
+            last_words: vec![],
+            unanswered: Some(after_garbage(Failure::Refused)),
+        };
+        let exited = stopped_words(&exited).unwrap_or_default();
+        assert!(
+            exited.starts_with("the server crashed: the process exited (")
+                && exited.ends_with(") after \"garbage gets 400\""),
+            "{exited}"
+        );
+        let panicked = Stopped::Panicked {
+            line: "thread 'worker-2' panicked at src/main.rs:9:5:".into(),
+            unanswered: Some(after_garbage(Failure::TimedOut)),
+        };
+        assert_eq!(
+            stopped_words(&panicked).as_deref(),
+            Some(
+                "the server crashed: a thread panicked: thread 'worker-2' panicked at \
+                 src/main.rs:9:5:; after \"garbage gets 400\", GET / failed: no answer in \
+                 time: the server accepted but never answered"
+            )
+        );
+        // Seen running: no guess that it crashed.
+        let running = Stopped::NotAnswering {
+            unanswered: after_garbage(Failure::Reset),
+            process: Process::StillRunning,
+        };
+        assert_eq!(
+            stopped_words(&running).as_deref(),
+            Some(
+                "the server stopped answering (the process is still running): after \
+                 \"garbage gets 400\", GET / failed: the server reset the connection without \
+                 answering"
+            )
+        );
+        let never = Stopped::NotAnswering {
+            unanswered: Unanswered {
+                after: None,
+                ..after_garbage(Failure::Reset)
+            },
+            process: Process::StillRunning,
+        };
+        assert_eq!(
+            stopped_words(&never).as_deref(),
+            Some(
+                "the server does not answer GET / (the process is still running: it has not \
+                 crashed)"
+            )
+        );
+        // At an address alone, the process cannot be seen: not a crash, and only a guess.
+        let not_watched = Stopped::NotAnswering {
+            unanswered: after_garbage(Failure::Reset),
+            process: Process::NotWatched,
+        };
+        assert_eq!(
+            stopped_words(&not_watched).as_deref(),
+            Some(
+                "the server stopped answering: after \"garbage gets 400\", GET / failed: the \
+                 server reset the connection without answering (did it crash?)"
+            )
+        );
+        // Its first GET failed: the contract's first point already says all that is known.
+        let first_not_watched = Stopped::NotAnswering {
+            unanswered: Unanswered {
+                after: None,
+                ..after_garbage(Failure::Refused)
+            },
+            process: Process::NotWatched,
+        };
+        assert_eq!(stopped_words(&first_not_watched), None);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::time::Duration;
 use measure::ServerProcess;
 use measure::available_cores;
 use measure::catalogue::{Expected, Stage};
-use measure::check::{self, ContractPoint, Cpu, Model, Report, Unknown};
+use measure::check::{self, ContractPoint, Cpu, Model, Process, Report, Stopped};
 use measure::probes::{self, ProbeError};
 
 pub mod bugs;
@@ -297,29 +297,25 @@ pub(crate) fn run_check(
         ..Default::default()
     };
     let report = check::check_process(&mut server, &options);
-    // A server that stopped answering but neither exited nor panicked has not crashed: its
-    // handlers do not run to their end. That is also so when one connection in many is
-    // answered and the first `GET /` was that one (the check then fails a later `GET /`).
-    let still_running =
-        server.exit_status().is_none() && !server.stderr_text().contains("panicked");
-    let first_answer_failed = matches!(
-        report.model,
-        Model::Unknown(Unknown::FastNotAnswered { .. })
-    );
-    let not_answered = match (report.contract.first(), &report.crashed) {
-        (Some(point), _) if first_answer_failed => point
-            .outcome
-            .clone()
-            .err()
-            .map(|failure| format!("GET / got no answer: {failure}")),
-        (_, Some(stopped)) => Some(format!("the first GET / was answered, but {stopped}")),
-        _ => None,
-    };
-    match not_answered {
-        Some(failure) if still_running => {
+    match &report.stopped {
+        // Neither exited nor panicked: it has not crashed, its handlers do not run to their
+        // end. That is also so when one connection in many is answered and the first `GET /`
+        // was that one (a later `GET /` then failed).
+        Some(Stopped::NotAnswering {
+            unanswered,
+            process,
+        }) => {
+            let failure = match unanswered.after {
+                None => unanswered.to_string(),
+                Some(_) => format!("the first GET / was answered, but {unanswered}"),
+            };
+            let running = match process {
+                Process::StillRunning => "; the process is still running",
+                Process::NotWatched => "", // Not so here: the grading starts the server.
+            };
             grade.fail(
                 format!("GET / is answered ({started_as})"),
-                Seen::Words(format!("{failure}; the process is still running")),
+                Seen::Words(format!("{failure}{running}")),
                 Diagnosis::NotAnswered,
                 "Your server accepts connections and does not answer them (or only a few), \
                  and it has not crashed: a connection's handler never runs to its end. \
@@ -328,39 +324,37 @@ pub(crate) fn run_check(
             );
             return Some(report);
         }
-        _ => {}
-    }
-    if let Some(crash) = &report.crashed {
-        grade.fail(
-            format!("the server keeps running ({started_as})"),
-            Seen::Words(crash.clone()),
-            Diagnosis::Crashed,
-            format!(
-                "Your server crashed or stopped answering. Run it with `{run_it}` and read \
-                 what it printed: a panic, or a `?`/`unwrap` on an I/O error, must not end \
-                 the server."
-            ),
-        );
-    } else if !report.contract_kept() {
-        let broken = report
-            .contract
-            .iter()
-            .filter(|point| point.outcome.is_err())
-            .cloned()
-            .collect();
-        grade.fail(
-            format!("the server keeps the contract ({started_as})"),
-            Seen::BrokenContract(broken),
-            Diagnosis::BrokeContract,
-            "Your server broke the contract. Keep calling the handler from `server_core` \
-             and the stage crates unchanged: the lesson is in the accept loop."
-                .into(),
-        );
-    } else {
-        grade.pass(
+        Some(crash @ (Stopped::Exited { .. } | Stopped::Panicked { .. })) => {
+            grade.fail(
+                format!("the server keeps running ({started_as})"),
+                Seen::Words(crash.to_string()),
+                Diagnosis::Crashed,
+                format!(
+                    "Your server crashed. Run it with `{run_it}` and read what it printed: a \
+                     panic, or a `?`/`unwrap` on an I/O error, must not end the server."
+                ),
+            );
+        }
+        None if !report.contract_kept() => {
+            let broken = report
+                .contract
+                .iter()
+                .filter(|point| point.outcome.is_err())
+                .cloned()
+                .collect();
+            grade.fail(
+                format!("the server keeps the contract ({started_as})"),
+                Seen::BrokenContract(broken),
+                Diagnosis::BrokeContract,
+                "Your server broke the contract. Keep calling the handler from `server_core` \
+                 and the stage crates unchanged: the lesson is in the accept loop."
+                    .into(),
+            );
+        }
+        None => grade.pass(
             format!("the server keeps the contract ({started_as})"),
             Seen::Words("every point held".into()),
-        );
+        ),
     }
     if let Model::Unknown(_) = &report.model {
         grade.fail(
