@@ -349,7 +349,7 @@ impl Histogram {
     }
 }
 
-/// Connect, send, read the answer, check the status. `buffer` is reused.
+/// Connect, send, read until the server closes, check the status. `buffer` is reused.
 fn one_request(addr: SocketAddr, request: &[u8], buffer: &mut Vec<u8>) -> Result<(), Failure> {
     let mut stream =
         TcpStream::connect_timeout(&addr, REQUEST_TIMEOUT).map_err(|_| Failure::Connect)?;
@@ -360,18 +360,10 @@ fn one_request(addr: SocketAddr, request: &[u8], buffer: &mut Vec<u8>) -> Result
     setup.map_err(|err| classify(&err))?;
     stream.write_all(request).map_err(|err| classify(&err))?;
     buffer.clear();
-    // Until the response is whole (its `Content-Length`) or the server closes, as
-    // [`one_request_async`] and wrk read.
-    let mut chunk = [0u8; 2048];
-    while (buffer.len() as u64) < MAX_RESPONSE {
-        match stream.read(&mut chunk).map_err(|err| classify(&err))? {
-            0 => break,
-            n => buffer.extend_from_slice(&chunk[..n]),
-        }
-        if client::body_is_complete(buffer) {
-            break;
-        }
-    }
+    (&mut stream)
+        .take(MAX_RESPONSE)
+        .read_to_end(buffer)
+        .map_err(|err| classify(&err))?;
     answer_outcome(buffer)
 }
 
