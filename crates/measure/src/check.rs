@@ -692,6 +692,13 @@ fn ramp(addr: SocketAddr, options: &Options, slow: Duration) -> Model {
                     .into_iter()
                     .filter_map(|p| p.reader.join().ok())
                     .collect();
+                // A slow request that got no answer at all (closed, reset) did not answer
+                // early: it failed, and says nothing about the route's delay.
+                if let Some(err) = finished.iter().find_map(|e| e.response.as_ref().err()) {
+                    let path = options.slow_path.clone();
+                    let failure = Failure::of(err);
+                    return Model::Unknown(Unknown::SlowFailed { path, failure });
+                }
                 let early = finished.iter().map(Exchange::latency).min();
                 if let Some(took) = early.filter(|&took| verdicts::answered_too_early(took, slow)) {
                     let path = options.slow_path.clone();

@@ -112,6 +112,16 @@ fn assert_stopped_answering(report: &check::Report, process: Process) {
         "the first GET / is answered: {:?}",
         report.contract[0]
     );
+    // Its slow requests are closed unanswered: a failure, not an answer that came early.
+    assert!(
+        matches!(
+            &report.model,
+            Model::Unknown(Unknown::SlowFailed { path, failure: Failure::Closed | Failure::Reset })
+                if path == "/sleep"
+        ),
+        "{:?}",
+        report.model
+    );
     match &report.stopped {
         Some(stopped @ Stopped::NotAnswering { unanswered, .. }) => {
             assert_eq!(
