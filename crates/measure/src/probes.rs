@@ -5,10 +5,11 @@
 //! | probe | symptom it measures | where it works |
 //! |---|---|---|
 //! | [`ctrl_c_with_request_in_flight`] | at Ctrl-C, a request in flight gets no answer | Unix (signals) |
-//! | [`threads_while_waiting`] | the server's thread count grows with waiting clients | Linux, macOS, Windows ([`system`](crate::system)) |
-//! | [`rss_while_waiting`] | the memory each waiting connection costs | Linux, macOS, Windows ([`system`](crate::system)) |
+//! | [`threads_while_waiting`] | the server's thread count grows with waiting clients | Linux, macOS, Windows |
+//! | [`rss_while_waiting`] | the memory each waiting connection costs | Linux, macOS, Windows |
 //! | [`head_in_pieces`] | a head sent in pieces gets a proper answer | everywhere |
 //!
+//! The thread and memory probes read the OS through [`system`](crate::system).
 //! Where the OS gives no way to measure, a probe returns [`ProbeError::NotOnThisOs`]: a
 //! plain "not measured here", never a pass or a fail.
 

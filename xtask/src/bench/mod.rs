@@ -13,8 +13,9 @@
 //!   concurrently: how many completed, latency, and the server's memory and threads, so the
 //!   memory per waiting connection of a thread (stage 2) and a task (stage 5) can be compared.
 //!
-//! The clients are in [`measure::load`], the memory readings in [`measure::system`]; building, starting and stopping servers reuse the
-//! demo's [`cargo`], [`measure::ServerProcess`] and [`stop`].
+//! The clients are in [`measure::load`], the memory readings in [`measure::system`];
+//! building, starting and stopping servers reuse the demo's [`cargo`],
+//! [`measure::ServerProcess`] and [`stop`].
 
 mod open_files;
 mod wrk;
