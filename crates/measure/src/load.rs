@@ -142,7 +142,7 @@ pub const CLIENT_THREADS: usize = 2;
 /// `clients` connections send `GET /` on a new connection each, back to back, for
 /// `duration`, spread over [`CLIENT_THREADS`] threads, each running a single-threaded tokio
 /// runtime (wrk's design: an event loop per thread, no work moving between them). A request
-/// still in flight at the end finishes (within [`REQUEST_TIMEOUT`]) and counts. `Err` if a
+/// still in flight at the end finishes (within its 5 s timeout) and counts. `Err` if a
 /// thread's runtime could not start.
 pub fn closed_loop(
     addr: SocketAddr,

@@ -9,7 +9,7 @@
 //! | [`rss_while_waiting`] | the memory each waiting connection costs | Linux, macOS, Windows |
 //! | [`head_in_pieces`] | a head sent in pieces gets a proper answer | everywhere |
 //!
-//! The thread and memory probes read the OS through [`system`](crate::system).
+//! The thread and memory probes read the OS through [`crate::system`].
 //! Where the OS gives no way to measure, a probe returns [`ProbeError::NotOnThisOs`]: a
 //! plain "not measured here", never a pass or a fail.
 
