@@ -854,6 +854,16 @@ fn assert_check_finds(report: &measure::check::Report, expectation: Expected) {
         report.contract_kept(),
         "the contract was not kept: {report:#?}"
     );
+    if report.machine_was_busy_for(expectation) {
+        // The model is right; only parallelism could not be shown either way. Never a pass
+        // by default: a one-thread server where several were expected (or the reverse) gets
+        // a verdict from the blocking requests, which load cannot fake, and fails above.
+        println!(
+            "NOT MEASURED: whether {expectation:?} holds on CPU-bound requests: the machine was \
+             too busy to tell (numbers above), and two blocking requests could not tell either"
+        );
+        return;
+    }
     assert!(
         report.matches(expectation),
         "expected {expectation:?}, found {:?} and {:?}",

@@ -34,7 +34,8 @@ use crate::available_cores;
 use crate::catalogue::Expected;
 use crate::client::{self, Exchange, ReadUntil, Request};
 use crate::process::ServerProcess;
-use crate::verdicts::{self, CpuBatch};
+use crate::system;
+use crate::verdicts::{self, CpuBatch, Parallelism, Proof};
 
 /// What to probe, and how.
 #[derive(Clone, Debug)]
@@ -52,6 +53,9 @@ pub struct Options {
     /// Whether to measure parallelism at all (it takes the longest, and a check of a limit
     /// does not need it).
     pub measure_cpu: bool,
+    /// A route that blocks its thread for the slow delay (`/block` here): two at once show
+    /// whether handlers run on several threads, where a busy machine hides what `/cpu` shows.
+    pub block_path: String,
 }
 
 impl Default for Options {
@@ -63,6 +67,7 @@ impl Default for Options {
             max_pending: 12,
             cpu_path: "/cpu".into(),
             measure_cpu: true,
+            block_path: "/block".into(),
         }
     }
 }
@@ -116,6 +121,13 @@ pub enum Unknown {
         took: Duration,
         shortest: Duration,
     },
+    /// A slow request of the ramp, with `pending` slow requests sent in all, was closed or
+    /// reset without an answer (alone, the route had answered).
+    RampSlowFailed {
+        path: String,
+        pending: usize,
+        failure: Failure,
+    },
     /// The `count`-th slow request of the ramp could not be sent.
     SlowNotSent { count: usize, failure: Failure },
     /// With `pending` slow requests pending, the fast route failed.
@@ -166,15 +178,97 @@ impl Failure {
     }
 }
 
-/// What the `/cpu` probe found.
+/// What the `/cpu` probe found: shown, shown not to hold, or cannot tell (why, in [`NoCpu`],
+/// or [`Cpu::Busy`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Cpu {
-    /// Requests at once got more work done per second than one alone: several cores.
-    Parallel(CpuBatch),
-    /// Requests at once took turns: one thread (or one core). The best attempt's numbers.
-    OneThread(CpuBatch),
+    /// Several cores at once: by the server's CPU time, by a batch's speed-up, or by two
+    /// blocking requests held at once on two threads ([`CpuFinding::proof`]).
+    Parallel(CpuFinding),
+    /// Taking turns on one thread: batches without a speed-up while the machine had cores to
+    /// spare, or two blocking requests answered one after the other by one thread.
+    OneThread(CpuFinding),
+    /// Cannot tell, because the machine was busy: no batch had a speed-up, and the calibration
+    /// beside each found no cores to spare to show one. The best attempt's numbers.
+    Busy(CpuFinding),
     /// Not measured, and why.
     CannotTell(NoCpu),
+}
+
+impl Cpu {
+    /// The finding, where batches were measured.
+    pub fn finding(&self) -> Option<&CpuFinding> {
+        match self {
+            Cpu::Parallel(finding) | Cpu::OneThread(finding) | Cpu::Busy(finding) => Some(finding),
+            Cpu::CannotTell(_) => None,
+        }
+    }
+}
+
+/// The evidence behind a CPU verdict.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CpuFinding {
+    /// The batch that decided, or the best one measured.
+    pub batch: CpuBatch,
+    /// How many batches were sent.
+    pub tries: usize,
+    /// Two blocking requests at once, sent when the batches could not tell: `None` if not sent.
+    pub blocked: Option<BlockedPair>,
+}
+
+impl CpuFinding {
+    /// What proved parallelism, for a [`Cpu::Parallel`] finding.
+    pub fn proof(&self) -> Option<Proof> {
+        match self.batch.parallelism() {
+            Parallelism::Parallel(proof) => Some(proof),
+            _ => self
+                .blocked
+                .as_ref()
+                .is_some_and(BlockedPair::at_once)
+                .then_some(Proof::BlockedAtOnce),
+        }
+    }
+}
+
+/// Two requests to a route that blocks its thread for the slow delay (`/block` here), sent at
+/// the same moment: each one's latency and the thread that answered it (`X-Served-By`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockedPair {
+    pub path: String,
+    pub slow: Duration,
+    pub took: [Duration; 2],
+    pub threads: [Option<String>; 2],
+}
+
+impl BlockedPair {
+    /// Both blocked for the delay, at the same time, on two different threads: the handlers
+    /// run on several threads at once. One thread would have answered the second only after
+    /// twice the delay.
+    pub fn at_once(&self) -> bool {
+        let both_blocked = self.took.iter().all(|&took| {
+            took >= verdicts::waited_floor(self.slow) && took < verdicts::blocked_at_once(self.slow)
+        });
+        let threads_differ = match &self.threads {
+            [Some(first), Some(second)] => first != second,
+            _ => false,
+        };
+        both_blocked && threads_differ
+    }
+
+    /// The second waited for the first to unblock, and one thread answered both: one thread.
+    pub fn in_turn(&self) -> bool {
+        let (first, last) = (
+            self.took[0].min(self.took[1]),
+            self.took[0].max(self.took[1]),
+        );
+        let same_thread = match &self.threads {
+            [Some(a), Some(b)] => a == b,
+            _ => false,
+        };
+        first >= verdicts::waited_floor(self.slow)
+            && last >= verdicts::blocked_in_turn(self.slow)
+            && same_thread
+    }
 }
 
 /// Why parallelism was not measured.
@@ -189,6 +283,14 @@ pub enum NoCpu {
     /// The CPU route answered another status than 200: without one, waiting requests use no
     /// core, and one thread and many look the same from outside.
     NoCpuRoute { path: String, status: u16 },
+    /// The CPU route answered 200 in less than [`CPU_ROUTE_SHORTEST`], as fast as the fast
+    /// route (which took `fast`): it computes nothing (a server that answers every path
+    /// with its page), so its batches cannot show cores at work.
+    NoWork {
+        path: String,
+        took: Duration,
+        fast: Duration,
+    },
     /// The CPU route failed.
     Failed { path: String, failure: Failure },
     /// Not every request of a batch was answered.
@@ -348,6 +450,20 @@ impl Report {
         self.stopped.is_none() && self.contract.iter().all(|point| point.outcome.is_ok())
     }
 
+    /// Whether everything `expected` promises was found but its parallelism (or its absence),
+    /// which the busy machine hid: the model is concurrent as promised, and the CPU probe's
+    /// verdict is [`Cpu::Busy`].
+    pub fn machine_was_busy_for(&self, expected: Expected) -> bool {
+        matches!(
+            (expected, &self.model, &self.cpu),
+            (
+                Expected::Parallel | Expected::ConcurrentOnOneThread,
+                Model::Concurrent { .. },
+                Cpu::Busy(_)
+            )
+        )
+    }
+
     /// Whether the check found what `expected` promises: one at a time, a pool of exactly
     /// that many workers, concurrent on one thread, or concurrent and parallel (where this
     /// machine has the cores to show it).
@@ -376,7 +492,7 @@ pub fn check(addr: SocketAddr, options: &Options) -> Report {
         addr,
         options,
         Watch {
-            watched: false,
+            pid: None,
             stopped: &mut not_watched,
         },
     )
@@ -387,6 +503,7 @@ pub fn check(addr: SocketAddr, options: &Options) -> Report {
 /// no answer while the process runs on without a panic is [`Stopped::NotAnswering`].
 pub fn check_process(server: &mut ServerProcess, options: &Options) -> Report {
     let addr = server.addr();
+    let pid = Some(server.pid());
     let mut watched = |unanswered: Option<Unanswered>| {
         // A server that stopped answering may still be exiting: give it a moment to finish.
         let status = if unanswered.is_some() {
@@ -420,7 +537,7 @@ pub fn check_process(server: &mut ServerProcess, options: &Options) -> Report {
         addr,
         options,
         Watch {
-            watched: true,
+            pid,
             stopped: &mut watched,
         },
     )
@@ -428,9 +545,10 @@ pub fn check_process(server: &mut ServerProcess, options: &Options) -> Report {
 
 /// What the check can see of the server's process.
 struct Watch<'a> {
-    /// Whether the process is watched. Then the contract's failures are said without a guess
-    /// at their cause ("did it crash?"): the check says itself whether it crashed.
-    watched: bool,
+    /// The process, where it is watched (the check started it). Then the contract's failures
+    /// are said without a guess at their cause ("did it crash?"): the check says itself
+    /// whether it crashed; and the OS's count of its CPU time is evidence of parallelism.
+    pid: Option<u32>,
     /// Called once, at the end or when a `GET` of the fast route got no answer (which ends
     /// the check): how the server stopped serving, if it did.
     stopped: &'a mut dyn FnMut(Option<Unanswered>) -> Option<Stopped>,
@@ -449,8 +567,9 @@ fn check_with(addr: SocketAddr, options: &Options, watch: Watch) -> Report {
     };
 
     // 1. A fast request alone: without an answer, nothing else can be measured.
+    let watched = watch.pid.is_some();
     let fast = request(addr, &options.fast_path, PROBE_TIMEOUT);
-    if let Err(failure) = fast_answer_point(&mut report, &options.fast_path, &fast, watch.watched) {
+    if let Err(failure) = fast_answer_point(&mut report, &options.fast_path, &fast, watched) {
         report.stopped = (watch.stopped)(Some(Unanswered {
             after: None,
             path: options.fast_path.clone(),
@@ -464,23 +583,25 @@ fn check_with(addr: SocketAddr, options: &Options, watch: Watch) -> Report {
         Some(slow) => Ok(slow),
         None => measure_slow(addr, &options.slow_path),
     };
-    report.model = match slow {
-        Ok(slow) => ramp(addr, options, slow),
-        Err(reason) => Model::Unknown(reason),
+    report.model = match &slow {
+        Ok(slow) => ramp(addr, options, *slow),
+        Err(reason) => Model::Unknown(reason.clone()),
     };
 
     // 4. Parallel or not; one at a time is never parallel, and an unknown model stays unknown.
-    report.cpu = match report.model {
-        Model::Pool { .. } | Model::Concurrent { .. } if !options.measure_cpu => {
+    report.cpu = match (&report.model, slow) {
+        (Model::Pool { .. } | Model::Concurrent { .. }, _) if !options.measure_cpu => {
             Cpu::CannotTell(NoCpu::NotAsked)
         }
-        Model::Pool { .. } | Model::Concurrent { .. } => measure_cpu(addr, &options.cpu_path),
-        Model::OneAtATime { .. } => Cpu::CannotTell(NoCpu::OneAtATime),
-        Model::Unknown(_) => Cpu::CannotTell(NoCpu::NoModel),
+        (Model::Pool { .. } | Model::Concurrent { .. }, Ok(slow)) => {
+            measure_cpu(addr, options, slow, fast.latency(), watch.pid)
+        }
+        (Model::OneAtATime { .. }, _) => Cpu::CannotTell(NoCpu::OneAtATime),
+        _ => Cpu::CannotTell(NoCpu::NoModel),
     };
 
     // 5. The contract, bad input last: a crash must not hide the model.
-    let unanswered = contract_points(&mut report, options, watch.watched);
+    let unanswered = contract_points(&mut report, options, watched);
     report.stopped = (watch.stopped)(unanswered);
     report
 }
@@ -493,9 +614,14 @@ const LONGEST_SLOW: Duration = Duration::from_secs(30);
 pub const SHORTEST_SLOW: Duration = Duration::from_millis(200);
 /// How many `/cpu` requests are sent at once.
 const CPU_BATCH: usize = 4;
-/// At most this many `/cpu` batches are sent; two must look parallel.
+/// At most this many `/cpu` batches are sent; two must agree.
 const CPU_ATTEMPTS: usize = 5;
 const PARALLEL_ATTEMPTS_NEEDED: usize = 2;
+/// No new batch is sent after this long: a slow debug build on a busy machine still ends.
+const CPU_PROBE_BUDGET: Duration = Duration::from_secs(30);
+/// A CPU-bound route answered faster than this computes nothing worth measuring (the
+/// project's `/cpu` takes about 50 ms on a laptop, several times that in a debug build).
+pub const CPU_ROUTE_SHORTEST: Duration = Duration::from_millis(5);
 
 /// A probe request: sent whole, read to its `Content-Length` (a keep-alive server in any
 /// language does not close), within `timeout` for connecting and each read.
@@ -697,7 +823,12 @@ fn ramp(addr: SocketAddr, options: &Options, slow: Duration) -> Model {
                 if let Some(err) = finished.iter().find_map(|e| e.response.as_ref().err()) {
                     let path = options.slow_path.clone();
                     let failure = Failure::of(err);
-                    return Model::Unknown(Unknown::SlowFailed { path, failure });
+                    let pending = count;
+                    return Model::Unknown(Unknown::RampSlowFailed {
+                        path,
+                        pending,
+                        failure,
+                    });
                 }
                 let early = finished.iter().map(Exchange::latency).min();
                 if let Some(took) = early.filter(|&took| verdicts::answered_too_early(took, slow)) {
@@ -775,26 +906,45 @@ fn full_at(count: usize, waited: Duration, slow: Duration, fastest_at_each: &[Du
     }
 }
 
-/// `/cpu` alone, then [`CPU_BATCH`] at once, up to [`CPU_ATTEMPTS`] times. An attempt looks
-/// parallel by [`CpuBatch::is_parallel`]; [`PARALLEL_ATTEMPTS_NEEDED`] such attempts make the
-/// verdict parallel, and the probe stops as soon as that can no longer happen.
+/// `/cpu` alone, then [`CPU_BATCH`] at once, up to [`CPU_ATTEMPTS`] times. Whether the machine
+/// had cores to spare is measured by its idle time during the batch (where the OS counts it)
+/// and by a calibration of the check's own right after ([`system::spare_cores`]); where the
+/// server is the check's child (`pid`), the OS's count of its CPU time during the batch is
+/// read too. Each batch is judged by
+/// [`CpuBatch::parallelism`]:
 ///
-/// Both of the verdict's measures are needed on a busy machine: a stall while "alone" is
-/// measured makes one thread look faster in a batch, and a stall of the first batch request
-/// makes its answers look close together; one stall cannot fool both, and two attempts must
-/// agree.
-fn measure_cpu(addr: SocketAddr, cpu_path: &str) -> Cpu {
+/// - the server's CPU time above one core proves parallelism at once;
+/// - a speed-up proves it when [`PARALLEL_ATTEMPTS_NEEDED`] batches agree (a stall while
+///   "alone" is measured can fake one batch's speed-up, not two);
+/// - no speed-up while cores were free shows one thread, again when that many agree;
+/// - otherwise the batch cannot tell, and the probe tries again.
+///
+/// When no batch could tell (a busy machine), two requests to the blocking route at once
+/// decide where they can ([`BlockedPair`]): blocking uses no core, so load cannot fake it.
+/// Otherwise the verdict is [`Cpu::Busy`], never one thread.
+fn measure_cpu(
+    addr: SocketAddr,
+    options: &Options,
+    slow: Duration,
+    fast: Duration,
+    pid: Option<u32>,
+) -> Cpu {
     // Two checks in one process (tests run in parallel) must not share the cores they measure.
     let _cores_are_ours = CPU_PROBE.lock().unwrap_or_else(PoisonError::into_inner);
-    let path = cpu_path.to_string();
+    let path = options.cpu_path.clone();
     let timeout = LONGEST_SLOW;
-    let mut parallel_attempts = 0;
-    let mut best: Option<CpuBatch> = None;
-    for attempt in 1..=CPU_ATTEMPTS {
+    let cores = available_cores();
+    let (mut parallel, mut one_thread) = (Vec::new(), Vec::new());
+    let mut best_unclear: Option<CpuBatch> = None;
+    let mut fastest_alone = Duration::MAX;
+    let mut tries = 0;
+    let started = Instant::now();
+    while tries < CPU_ATTEMPTS && started.elapsed() < CPU_PROBE_BUDGET {
+        tries += 1;
         // The fastest of two alone is the cost of one request on an idle server.
         let mut alone = Duration::MAX;
         for _ in 0..2 {
-            let exchange = request(addr, cpu_path, timeout);
+            let exchange = request(addr, &path, timeout);
             match exchange.response.as_ref().map(|response| response.status) {
                 Ok(200) => alone = alone.min(exchange.latency()),
                 Ok(status) => return Cpu::CannotTell(NoCpu::NoCpuRoute { path, status }),
@@ -804,7 +954,15 @@ fn measure_cpu(addr: SocketAddr, cpu_path: &str) -> Cpu {
                 }
             }
         }
-        let started = Instant::now();
+        // Load only ever makes a request slower: a route answered this fast did no work.
+        fastest_alone = fastest_alone.min(alone);
+        if fastest_alone < CPU_ROUTE_SHORTEST {
+            let took = fastest_alone;
+            return Cpu::CannotTell(NoCpu::NoWork { path, took, fast });
+        }
+        let cpu_before = pid.and_then(system::cpu_time);
+        let idle_before = system::idle_time();
+        let sent = Instant::now();
         let batch: Vec<_> = (0..CPU_BATCH)
             .map(|_| {
                 let path = path.clone();
@@ -817,40 +975,113 @@ fn measure_cpu(addr: SocketAddr, cpu_path: &str) -> Cpu {
             .filter(|exchange| exchange.status() == 200)
             .map(|exchange| exchange.latency())
             .collect();
-        let together = started.elapsed();
-        let measured = match cpu_attempt(alone, &latencies, together) {
-            Some(measured) if latencies.len() == CPU_BATCH => measured,
+        let together = sent.elapsed();
+        let cpu_after = pid.and_then(system::cpu_time);
+        let idle_after = system::idle_time();
+        let spare = system::spare_cores(cores.min(CPU_BATCH));
+        let mut measured = match CpuBatch::measure(alone, &latencies, together, cores) {
+            Some(measured) if latencies.len() == CPU_BATCH => measured.with_spare(spare),
             _ => {
                 let size = CPU_BATCH;
                 return Cpu::CannotTell(NoCpu::BatchUnanswered { path, size });
             }
         };
-        if measured.is_parallel() {
-            parallel_attempts += 1;
-            if parallel_attempts == PARALLEL_ATTEMPTS_NEEDED {
-                return Cpu::Parallel(measured);
+        if let (Some(before), Some(after)) = (cpu_before, cpu_after) {
+            measured = measured.with_server_cpu(after.saturating_sub(before));
+        }
+        if let (Some(before), Some(after)) = (idle_before, idle_after) {
+            measured = measured.with_idle(after.saturating_sub(before));
+        }
+        let finding = |batch| CpuFinding {
+            batch,
+            tries,
+            blocked: None,
+        };
+        match measured.parallelism() {
+            Parallelism::Parallel(Proof::CpuTime) => return Cpu::Parallel(finding(measured)),
+            Parallelism::Parallel(_) => parallel.push(measured),
+            Parallelism::OneThread => one_thread.push(measured),
+            Parallelism::CannotTell => {
+                let better = |best: CpuBatch| {
+                    (measured.is_plausible(), measured.speedup)
+                        > (best.is_plausible(), best.speedup)
+                };
+                if best_unclear.is_none_or(better) {
+                    best_unclear = Some(measured);
+                }
             }
         }
-        // The best attempt is reported; a stalled (implausible) one only if none was better.
-        let better = |best: CpuBatch| {
-            (measured.is_plausible(), measured.speedup) > (best.is_plausible(), best.speedup)
-        };
-        if best.is_none_or(better) {
-            best = Some(measured);
+        if parallel.len() == PARALLEL_ATTEMPTS_NEEDED {
+            return Cpu::Parallel(finding(measured));
         }
-        // Stop once the attempts left cannot make up the parallel ones still needed.
-        let left = CPU_ATTEMPTS - attempt;
-        if parallel_attempts + left < PARALLEL_ATTEMPTS_NEEDED {
+        // Stop once the tries left cannot make up the parallel ones still needed, and one
+        // thread has been shown as often.
+        let left = CPU_ATTEMPTS - tries;
+        if parallel.len() + left < PARALLEL_ATTEMPTS_NEEDED
+            && one_thread.len() >= PARALLEL_ATTEMPTS_NEEDED
+        {
             break;
         }
     }
-    match best {
-        Some(best) => Cpu::OneThread(best),
-        None => Cpu::CannotTell(NoCpu::BatchUnanswered {
-            path,
-            size: CPU_BATCH,
-        }),
+    let fastest = |batches: &[CpuBatch]| {
+        batches
+            .iter()
+            .copied()
+            .max_by(|a, b| a.speedup.total_cmp(&b.speedup))
+    };
+    if one_thread.len() >= PARALLEL_ATTEMPTS_NEEDED {
+        if let Some(batch) = fastest(&one_thread) {
+            return Cpu::OneThread(CpuFinding {
+                batch,
+                tries,
+                blocked: None,
+            });
+        }
     }
+    // No batch could tell: the machine was busy. Blocking requests can still tell.
+    let Some(batch) = best_unclear.or(fastest(&one_thread)).or(fastest(&parallel)) else {
+        let size = CPU_BATCH;
+        return Cpu::CannotTell(NoCpu::BatchUnanswered { path, size });
+    };
+    let blocked = blocked_pair(addr, &options.block_path, slow);
+    let finding = CpuFinding {
+        batch,
+        tries,
+        blocked: blocked.clone(),
+    };
+    match blocked {
+        Some(pair) if pair.at_once() => Cpu::Parallel(finding),
+        Some(pair) if pair.in_turn() => Cpu::OneThread(finding),
+        _ => Cpu::Busy(finding),
+    }
+}
+
+/// Two requests to the blocking route at the same moment; `None` if it does not answer 200
+/// to both (a server without such a route).
+fn blocked_pair(addr: SocketAddr, block_path: &str, slow: Duration) -> Option<BlockedPair> {
+    let timeout = slow * 3 + PROBE_TIMEOUT;
+    let sent = Instant::now();
+    let pair: Vec<_> = (0..2)
+        .map(|_| {
+            let path = block_path.to_string();
+            thread::spawn(move || {
+                client::exchange(addr, &probe(&client::get_request(&path), timeout), sent)
+            })
+        })
+        .collect();
+    let exchanges: Vec<Exchange> = pair.into_iter().filter_map(|h| h.join().ok()).collect();
+    let [first, second] = &exchanges[..] else {
+        return None;
+    };
+    (first.status() == 200 && second.status() == 200).then(|| BlockedPair {
+        path: block_path.to_string(),
+        slow,
+        took: [first.latency(), second.latency()],
+        threads: [
+            first.served_by().map(String::from),
+            second.served_by().map(String::from),
+        ],
+    })
 }
 
 static CPU_PROBE: Mutex<()> = Mutex::new(());
@@ -875,6 +1106,10 @@ fn contract_points(report: &mut Report, options: &Options, watched: bool) -> Opt
     let status_point = |what: &str, request: &[u8], expected: &[u16]| {
         let exchange = send_within(addr, request, PROBE_TIMEOUT);
         let outcome = match &exchange.response {
+            Ok(response) if response.reset_after => Err(answered_then_reset(
+                response.status,
+                expected.contains(&response.status),
+            )),
             Ok(response) if expected.contains(&response.status) => {
                 Ok(format!("{}", response.status))
             }
@@ -933,6 +1168,20 @@ fn contract_points(report: &mut Report, options: &Options, watched: bool) -> Opt
         outcome: Ok("yes".into()),
     });
     None
+}
+
+/// An answer that came whole, then a reset: what happened, and the lesson in it.
+fn answered_then_reset(status: u16, status_was_right: bool) -> String {
+    let answer = if status_was_right {
+        format!("answered {status}")
+    } else {
+        format!("answered {status} (not the status expected)")
+    };
+    format!(
+        "{answer}, then reset the connection: it closed with bytes of the request unread, so \
+         the kernel sent a reset, and a client that had not read the answer yet would have \
+         lost it. Read the whole request before closing"
+    )
 }
 
 fn list(statuses: &[u16]) -> String {

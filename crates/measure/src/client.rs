@@ -32,6 +32,10 @@ pub struct Timing {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Response {
     pub status: u16,
+    /// The server reset the connection after this whole response had come (it closed with
+    /// bytes of the request unread, so its kernel sent a reset). The response is kept; a
+    /// client that had not read it yet would have lost it.
+    pub reset_after: bool,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
@@ -268,6 +272,14 @@ fn read_response(
             Ok(count) => count,
             // A signal to this process (not to the server) is no answer: read again.
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            // Answered, then reset: the answer came whole, and is what happened first.
+            Err(err)
+                if err.kind() == io::ErrorKind::ConnectionReset && body_is_complete(&bytes) =>
+            {
+                let mut response = parse_response(&bytes)?;
+                response.reset_after = true;
+                return Ok(response);
+            }
             Err(err) => return Err(err),
         };
         if timing.first_byte.is_none() {
@@ -328,6 +340,7 @@ pub fn parse_response(bytes: &[u8]) -> io::Result<Response> {
         }
     };
     Ok(Response {
+        reset_after: false,
         status: response.code.unwrap_or(0),
         headers: response
             .headers

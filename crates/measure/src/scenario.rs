@@ -19,6 +19,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::client::{self, Exchange, Request, Timing};
+use crate::system;
 
 /// What a request is for in its scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -297,6 +298,20 @@ pub struct Run {
     /// The start of the first phase: every `exchange.scheduled` is at or after it.
     pub start: Instant,
     pub requests: Vec<Sent>,
+    /// What the machine and the server did beside a CPU batch (the cpu scenario).
+    pub beside_batch: BesideBatch,
+}
+
+/// Measured beside a batch of CPU-bound requests, for [`crate::verdicts::CpuBatch`]: whether
+/// the machine had cores to spare, and the CPU time the server used.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct BesideBatch {
+    /// The calibration's speed-up right after the batch ([`crate::system::spare_cores`]).
+    pub spare: Option<f64>,
+    /// The server's CPU time during the batch's phase, where its process is known.
+    pub server_cpu: Option<Duration>,
+    /// The machine's idle time during the batch's phase, where the OS counts it.
+    pub idle: Option<Duration>,
 }
 
 impl Run {
@@ -329,13 +344,15 @@ pub enum Progress<'a> {
 
 /// Sends every request of `plan` to `addr` at its moment and waits for them all.
 pub fn run(addr: SocketAddr, plan: &Plan) -> Run {
-    run_watched(addr, plan, |_| {})
+    run_watched(addr, None, plan, |_| {})
 }
 
 /// [`run`], telling `watch` when each request is sent and when it ends, from the client
-/// threads (so `watch` must be quick: it is on the request's clock only after its end).
+/// threads (so `watch` must be quick: it is on the request's clock only after its end). Where
+/// the server's process is known (`pid`), a CPU batch's phase also reads its CPU time.
 pub fn run_watched(
     addr: SocketAddr,
+    pid: Option<u32>,
     plan: &Plan,
     watch: impl Fn(Progress<'_>) + Send + Sync + 'static,
 ) -> Run {
@@ -343,7 +360,9 @@ pub fn run_watched(
     let mut start = None;
     let mut requests = Vec::new();
     let mut index = 0;
+    let mut beside_batch = BesideBatch::default();
     for phase in &plan.phases {
+        let batch_size = phase.iter().filter(|p| p.role == Role::Batch).count();
         let phase_start = Instant::now() + LEAD;
         let run_start = *start.get_or_insert(phase_start);
         let handles: Vec<_> = phase
@@ -380,6 +399,13 @@ pub fn run_watched(
                 (planned, scheduled, handle)
             })
             .collect();
+        // A batch's CPU time and the machine's idle time are read from the moment it is due.
+        let (cpu_before, idle_before) = if batch_size > 0 {
+            sleep_until(phase_start);
+            (pid.and_then(system::cpu_time), system::idle_time())
+        } else {
+            (None, None)
+        };
         for (planned, scheduled, handle) in handles {
             // A client thread only panics on a bug; record that as a failed request.
             let sent = handle.join().unwrap_or_else(|_| Sent {
@@ -396,10 +422,22 @@ pub fn run_watched(
             });
             requests.push(sent);
         }
+        if batch_size > 0 {
+            let cpu_after = pid.and_then(system::cpu_time);
+            if let (Some(before), Some(after)) = (cpu_before, cpu_after) {
+                beside_batch.server_cpu = Some(after.saturating_sub(before));
+            }
+            if let (Some(before), Some(after)) = (idle_before, system::idle_time()) {
+                beside_batch.idle = Some(after.saturating_sub(before));
+            }
+            let threads = crate::available_cores().min(batch_size);
+            beside_batch.spare = Some(system::spare_cores(threads));
+        }
     }
     Run {
         start: start.unwrap_or_else(Instant::now),
         requests,
+        beside_batch,
     }
 }
 
@@ -570,7 +608,7 @@ mod tests {
         });
         let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
         let log = std::sync::Arc::clone(&seen);
-        let run = run_watched(addr, &plan, move |progress| {
+        let run = run_watched(addr, None, &plan, move |progress| {
             let entry = match progress {
                 Progress::Sending { index, .. } => (index, "sending", None),
                 Progress::Ended { index, sent, .. } => {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::catalogue::{Lesson, Stage};
 use crate::scenario::{Role, Run, Scenario, Sent, Settings};
-use crate::verdicts::{self, CpuBatch, Waiting};
+use crate::verdicts::{self, CpuBatch, Parallelism, Waiting};
 
 /// p50, p99 and max of a set of latencies, by nearest rank over an exact sort.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,8 +55,8 @@ pub enum Outcome {
     SomeWaited,
     /// Neither clearly: p50 between the two thresholds.
     Partly,
-    /// The CPU batch, against one `/cpu` alone: parallel or taking turns, by
-    /// [`CpuBatch::is_parallel`].
+    /// The CPU batch, against one `/cpu` alone: parallel, taking turns, or cannot tell (the
+    /// machine had no cores to spare), by [`CpuBatch::parallelism`].
     Cpu(CpuBatch),
     /// Too many requests failed to say.
     Failed,
@@ -70,8 +70,11 @@ impl Outcome {
             Outcome::DidNotWait => "did-not-wait",
             Outcome::SomeWaited => "some-waited",
             Outcome::Partly => "partly-waited",
-            Outcome::Cpu(batch) if batch.is_parallel() => "many-cores",
-            Outcome::Cpu(_) => "one-core",
+            Outcome::Cpu(batch) => match batch.parallelism() {
+                Parallelism::Parallel(_) => "many-cores",
+                Parallelism::OneThread => "one-core",
+                Parallelism::CannotTell => "cannot-tell-busy",
+            },
             Outcome::Failed => "failed",
         }
     }
@@ -80,8 +83,10 @@ impl Outcome {
     pub fn matches(self, lesson: Lesson) -> bool {
         match (self, lesson) {
             (Outcome::Waited, Lesson::Wait) | (Outcome::DidNotWait, Lesson::NoWait) => true,
-            (Outcome::Cpu(batch), Lesson::ManyCores) => batch.is_parallel(),
-            (Outcome::Cpu(batch), Lesson::OneCore) => !batch.is_parallel(),
+            (Outcome::Cpu(batch), Lesson::ManyCores) => {
+                matches!(batch.parallelism(), Parallelism::Parallel(_))
+            }
+            (Outcome::Cpu(batch), Lesson::OneCore) => batch.parallelism() == Parallelism::OneThread,
             _ => false,
         }
     }
@@ -158,9 +163,18 @@ pub fn summarize(
         if let (Some(alone), Some(together), true) =
             (summary.slow, summary.batch, errors.is_empty())
         {
-            if let Some(measured) =
+            if let Some(mut measured) =
                 CpuBatch::measure(alone, &latencies(Role::Batch), together, machine_cores)
             {
+                if let Some(spare) = run.beside_batch.spare {
+                    measured = measured.with_spare(spare);
+                }
+                if let Some(cpu) = run.beside_batch.server_cpu {
+                    measured = measured.with_server_cpu(cpu);
+                }
+                if let Some(idle) = run.beside_batch.idle {
+                    measured = measured.with_idle(idle);
+                }
                 summary.outcome = Outcome::Cpu(measured);
             }
         }
@@ -260,19 +274,32 @@ mod tests {
 
     #[test]
     fn outcomes_match_lessons() {
-        let batch = |speedup, spread| {
+        let with_spare = |speedup, spread, spare| {
             Outcome::Cpu(CpuBatch {
                 size: 10,
                 speedup,
                 spread,
                 cores: 2,
+                together: Duration::from_secs(1),
+                server_cpu: None,
+                spare: Some(spare),
+                idle: None,
             })
         };
+        let batch = |speedup, spread| with_spare(speedup, spread, 1.9);
         assert!(Outcome::Waited.matches(Lesson::Wait));
         assert!(!Outcome::Partly.matches(Lesson::Wait));
         assert!(batch(1.9, 2.0).matches(Lesson::ManyCores));
         assert!(batch(1.0, 4.0).matches(Lesson::OneCore));
         assert!(!batch(1.3, 2.0).matches(Lesson::OneCore));
-        assert!(batch(1.3, 7.6).matches(Lesson::OneCore));
+        // A speed-up between the edges, or none on a machine without cores to spare: neither
+        // lesson is shown, and the outcome says it cannot tell.
+        for cannot_tell in [batch(1.3, 7.6), with_spare(1.0, 4.0, 1.5)] {
+            assert!(!cannot_tell.matches(Lesson::OneCore), "{cannot_tell:?}");
+            assert!(!cannot_tell.matches(Lesson::ManyCores), "{cannot_tell:?}");
+            assert_eq!(cannot_tell.name(), "cannot-tell-busy");
+        }
+        // Beside busy loops, a parallel server still shows its speed-up.
+        assert!(with_spare(1.5, 2.0, 1.5).matches(Lesson::ManyCores));
     }
 }

@@ -162,6 +162,121 @@ impl Drop for Sampler {
     }
 }
 
+/// The CPU time a process has used so far (user and system, every thread), as the OS counts
+/// it: `/proc/PID/stat` on Linux, `ps -o time=` on macOS, both in 10 ms ticks. `None` on
+/// Windows (PowerShell takes about a second per reading, on the cores being measured) and
+/// elsewhere, or if the process is gone.
+#[cfg(target_os = "linux")]
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_proc_stat_cpu(&text)
+}
+
+#[cfg(target_os = "macos")]
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let output = std::process::Command::new("ps")
+        .args(["-o", "time=", "-p", &pid.to_string()])
+        .output()
+        .ok()?;
+    output.status.success().then_some(())?;
+    parse_ps_time(&String::from_utf8_lossy(&output.stdout))
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+pub fn cpu_time(_pid: u32) -> Option<Duration> {
+    None
+}
+
+/// utime and stime, fields 14 and 15 of `/proc/PID/stat`, in ticks of 1/100 s (`USER_HZ`,
+/// which Linux fixes at 100 for what it shows in /proc). The name (field 2) may hold spaces
+/// and parentheses, so the fields are counted after its last `)`.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn parse_proc_stat_cpu(text: &str) -> Option<Duration> {
+    let after_name = &text[text.rfind(')')? + 1..];
+    let mut fields = after_name.split_whitespace().skip(11); // Field 3 is the first here.
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((user + system) * 10))
+}
+
+/// `ps -o time=` on macOS: `M:SS.CC`, or `H:MM:SS.CC` past an hour.
+#[cfg_attr(not(target_os = "macos"), allow(dead_code))]
+fn parse_ps_time(text: &str) -> Option<Duration> {
+    let mut seconds = 0.0;
+    for part in text.trim().split(':') {
+        seconds = seconds * 60.0 + part.parse::<f64>().ok()?;
+    }
+    Some(Duration::from_secs_f64(seconds))
+}
+
+/// The time the machine's cores have spent idle so far, all cores together, as the OS counts
+/// it: the `cpu` line of `/proc/stat` on Linux (idle and waiting for I/O, in ticks of 1/100 s).
+/// Read before and after a batch, it says how many cores were free during it. `None`
+/// elsewhere: there the calibration ([`spare_cores`]) says it instead.
+#[cfg(target_os = "linux")]
+pub fn idle_time() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/stat").ok()?;
+    parse_proc_stat_idle(&text)
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn idle_time() -> Option<Duration> {
+    None
+}
+
+/// `cpu  user nice system idle iowait …`: idle and iowait, the 4th and 5th numbers.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn parse_proc_stat_idle(text: &str) -> Option<Duration> {
+    let line = text.lines().find(|line| line.starts_with("cpu "))?;
+    let mut numbers = line.split_whitespace().skip(4);
+    let idle: u64 = numbers.next()?.parse().ok()?;
+    let iowait: u64 = numbers.next()?.parse().ok()?;
+    Some(Duration::from_millis((idle + iowait) * 10))
+}
+
+/// How many cores this machine has free right now, measured by doing what a perfectly
+/// parallel server would: one thread computes for `span` alone, then `threads` threads compute
+/// for `span` together, and the result is how many times the work of one alone they did (about
+/// 2.0 on an idle 2-core machine; about 1.5 beside two busy loops, which take a share of each
+/// core). It works the same on every OS, with nothing but threads. Each call takes about
+/// twice [`CALIBRATION_SPAN`].
+pub fn spare_cores(threads: usize) -> f64 {
+    spare_cores_within(threads, CALIBRATION_SPAN)
+}
+
+/// How long each half of [`spare_cores`] computes: long enough for a scheduler to share the
+/// cores out (its slices are a few milliseconds), short beside a batch of CPU-bound requests.
+pub const CALIBRATION_SPAN: Duration = Duration::from_millis(50);
+
+fn spare_cores_within(threads: usize, span: Duration) -> f64 {
+    let alone = compute_for(span);
+    let together: u64 = (0..threads.max(1))
+        .map(|_| thread::spawn(move || compute_for(span)))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|worker| worker.join().unwrap_or(0))
+        .sum();
+    together as f64 / alone.max(1) as f64
+}
+
+/// Computes for `span` of wall time, and returns how many rounds of work it did.
+fn compute_for(span: Duration) -> u64 {
+    let started = Instant::now();
+    let mut rounds = 0_u64;
+    let mut state = std::hint::black_box(0x2545_F491_4F6C_DD1D_u64);
+    while started.elapsed() < span {
+        // A round small enough that the clock is read often, big enough to be mostly work.
+        for _ in 0..2_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+        }
+        state = std::hint::black_box(state);
+        rounds += 1;
+    }
+    rounds
+}
+
 /// A value from `/proc/sys`, such as `net/core/somaxconn` (Linux only).
 pub fn sysctl(path: &str) -> Option<String> {
     std::fs::read_to_string(format!("/proc/sys/{path}"))
@@ -217,6 +332,45 @@ mod tests {
             })
         );
         assert_eq!(parse_get_process("4194304\r\n"), None);
+    }
+
+    #[test]
+    fn cpu_time_is_read_from_proc_stat_and_ps() {
+        let stat = "1234 (a (weird) name) S 1 1234 1234 0 -1 4194560 100 0 0 0 \
+                    250 31 0 0 20 0 3 0 100 1000000 200";
+        assert_eq!(parse_proc_stat_cpu(stat), Some(Duration::from_millis(2810)));
+        assert_eq!(parse_proc_stat_cpu("1234 (x) S 1"), None);
+        assert_eq!(
+            parse_ps_time("   0:01.25\n"),
+            Some(Duration::from_millis(1250))
+        );
+        assert_eq!(
+            parse_ps_time("1:02:03.50"),
+            Some(Duration::from_secs_f64(3723.5))
+        );
+        assert_eq!(parse_ps_time(""), None);
+        let stat = "cpu  176703 0 25478 17489 245 0 147 165 0 0\ncpu0 1 2 3 4 5 6 7 8 9 10\n";
+        assert_eq!(
+            parse_proc_stat_idle(stat),
+            Some(Duration::from_millis(177_340))
+        );
+        assert_eq!(parse_proc_stat_idle("cpu0 1 2 3 4 5\n"), None);
+    }
+
+    /// A thread that computes shows in the OS's count of this process's CPU time, and two
+    /// threads that compute get more done than one: the two instruments of the CPU verdict.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn cpu_time_counts_this_process_and_the_calibration_measures() {
+        let before = cpu_time(std::process::id()).expect("/proc is there on Linux");
+        let spare = spare_cores_within(2, Duration::from_millis(60));
+        let after = cpu_time(std::process::id()).expect("/proc is there on Linux");
+        // Three spans of 60 ms computing: at least one span's worth, whatever the load.
+        assert!(
+            after >= before + Duration::from_millis(50),
+            "{before:?} -> {after:?}"
+        );
+        assert!(spare > 0.3 && spare < 3.0, "{spare}");
     }
 
     /// The Linux path, on the test's own process.

@@ -112,12 +112,16 @@ fn assert_stopped_answering(report: &check::Report, process: Process) {
         "the first GET / is answered: {:?}",
         report.contract[0]
     );
-    // Its slow requests are closed unanswered: a failure, not an answer that came early.
+    // Its slow requests are closed unanswered: a failure of the ramp's (the delay was given,
+    // so /sleep was never sent alone), not an answer that came early.
     assert!(
         matches!(
             &report.model,
-            Model::Unknown(Unknown::SlowFailed { path, failure: Failure::Closed | Failure::Reset })
-                if path == "/sleep"
+            Model::Unknown(Unknown::RampSlowFailed {
+                path,
+                pending: 1,
+                failure: Failure::Closed | Failure::Reset
+            }) if path == "/sleep"
         ),
         "{:?}",
         report.model

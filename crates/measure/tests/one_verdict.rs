@@ -20,6 +20,7 @@ fn ok(scheduled: Instant, latency: Duration) -> Exchange {
             done: latency,
         },
         response: Ok(Response {
+            reset_after: false,
             status: 200,
             headers: Vec::new(),
             body: b"hello".to_vec(),
@@ -48,7 +49,11 @@ fn demo_waiting(delay: Duration, fast: Duration) -> Outcome {
     let start = Instant::now();
     let mut requests = vec![sent(Role::Slow, "/sleep", ok(start, delay))];
     requests.extend((0..4).map(|_| sent(Role::Fast, "/", ok(start, fast))));
-    let run = Run { start, requests };
+    let run = Run {
+        start,
+        requests,
+        beside_batch: Default::default(),
+    };
     summarize(Scenario::Slow, &settings(delay), Stage::Five, &run, 2).outcome
 }
 
@@ -63,7 +68,11 @@ fn demo_cpu(alone: Duration, batch: &[Duration]) -> Outcome {
             .iter()
             .map(|&latency| sent(Role::Batch, "/cpu", ok(later, latency))),
     );
-    let run = Run { start, requests };
+    let run = Run {
+        start,
+        requests,
+        beside_batch: Default::default(),
+    };
     summarize(Scenario::Cpu, &settings(alone), Stage::Five, &run, 2).outcome
 }
 
@@ -147,6 +156,7 @@ fn a_failed_fast_request_is_no_verdict() {
     let run = Run {
         start,
         requests: vec![sent(Role::Fast, "/", failed)],
+        beside_batch: Default::default(),
     };
     let summary = summarize(
         Scenario::Slow,

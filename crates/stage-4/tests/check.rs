@@ -10,5 +10,9 @@ fn passes_the_workshop_step_3() {
     let grade = measure::check::alone(|| {
         workshop_course::grade(step, std::path::Path::new(env!("CARGO_BIN_EXE_stage-4")))
     });
+    if grade.machine_was_busy() {
+        println!("NOT MEASURED: parallel or not, the machine was too busy: {grade:#?}");
+        return;
+    }
     assert!(grade.passed(), "{grade:#?}");
 }

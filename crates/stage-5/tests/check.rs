@@ -10,6 +10,10 @@ fn passes_the_workshop_step_4() {
     let grade = measure::check::alone(|| {
         workshop_course::grade(step, std::path::Path::new(env!("CARGO_BIN_EXE_stage-5")))
     });
+    if grade.machine_was_busy() {
+        println!("NOT MEASURED: parallel or not, the machine was too busy: {grade:#?}");
+        return;
+    }
     assert!(grade.passed(), "{grade:#?}");
 }
 
@@ -41,7 +45,14 @@ fn fixes_the_bugs_made_from_it() {
         }
         let grade =
             measure::check::alone(|| workshop_course::grade_bug(bug, std::path::Path::new(bin)));
-        assert!(grade.passed(), "{}: {grade:#?}", bug.name());
+        if grade.machine_was_busy() {
+            println!(
+                "NOT MEASURED: {}: the machine was too busy: {grade:#?}",
+                bug.name()
+            );
+        } else {
+            assert!(grade.passed(), "{}: {grade:#?}", bug.name());
+        }
         graded.push((key.0, key.1, key.2, bug.number));
     }
     assert_eq!(

@@ -188,6 +188,12 @@ fn assert_untouched_fails(number: u8, bin: &str) {
     let (diagnosis, symptom) = grade
         .diagnosis
         .unwrap_or_else(|| panic!("the untouched {} passed its check", bug.name()));
+    if diagnosis == Diagnosis::MachineBusy && expected == Diagnosis::NotParallel {
+        // Not passed, as it must not be; but that it takes turns on one thread could not be
+        // shown on a machine this busy (two blocking requests could not tell either).
+        println!("NOT MEASURED: {} on one thread: {symptom}", bug.name());
+        return;
+    }
     assert_eq!(diagnosis, expected, "symptom: {symptom}");
     // Bug 2's model says "no limit"; its thread count says why, where it can be counted.
     if bug.found_by == FoundBy::Threads && cfg!(target_os = "linux") {

@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use measure::check::{Cpu, Failure, Model, NoCpu, Process, Report, Stopped, Unknown};
+use measure::check::{
+    BlockedPair, Cpu, CpuFinding, Failure, Model, NoCpu, Process, Report, Stopped, Unknown,
+};
+use measure::verdicts::{CpuBatch, Proof};
 
 use crate::style::{Color, Style};
 
@@ -16,6 +19,9 @@ pub fn model_name(model: &Model, cpu: &Cpu) -> String {
         Model::Concurrent { .. } => match cpu {
             Cpu::Parallel(_) => "concurrent and parallel".into(),
             Cpu::OneThread(_) => "concurrent on one thread".into(),
+            Cpu::Busy(_) => {
+                "concurrent (parallel or not: cannot tell, the machine was busy)".into()
+            }
             Cpu::CannotTell(_) => "concurrent".into(),
         },
         Model::Unknown(_) => "unknown".into(),
@@ -60,16 +66,9 @@ pub fn evidence(model: &Model, cpu: &Cpu) -> Vec<String> {
         Model::Unknown(reason) => vec![unknown(reason)],
     };
     match cpu {
-        Cpu::Parallel(batch) => lines.push(format!(
-            "{} CPU-bound requests at once did {:.2}× the work per second of one alone: they \
-             ran in parallel on several cores",
-            batch.size, batch.speedup
-        )),
-        Cpu::OneThread(batch) => lines.push(format!(
-            "{} CPU-bound requests at once did only {:.2}× the work per second of one alone: \
-             they took turns on one thread",
-            batch.size, batch.speedup
-        )),
+        Cpu::Parallel(finding) | Cpu::OneThread(finding) | Cpu::Busy(finding) => {
+            lines.extend(cpu_evidence(cpu, finding));
+        }
         // Whether a pool or a concurrent server is also parallel, unless it was not asked
         // (the workshop's checks of a limit).
         Cpu::CannotTell(NoCpu::NotAsked) => {}
@@ -81,6 +80,134 @@ pub fn evidence(model: &Model, cpu: &Cpu) -> Vec<String> {
         Cpu::CannotTell(_) => {}
     }
     lines
+}
+
+/// What the CPU probe measured, one line each: the verdict with the evidence that decided it,
+/// then what the machine could give at that moment, and how many batches it took.
+fn cpu_evidence(cpu: &Cpu, finding: &CpuFinding) -> Vec<String> {
+    let batch = &finding.batch;
+    let did = format!(
+        "{} CPU-bound requests at once did {:.2}× the work per second of one alone",
+        batch.size, batch.speedup
+    );
+    let mut lines = match (cpu, finding.proof()) {
+        (Cpu::Parallel(_), Some(Proof::CpuTime)) => vec![format!(
+            "the server used {} of CPU time in {} of {} CPU-bound requests at once: more than \
+             one core can give, so they ran in parallel on several cores",
+            millis(batch.server_cpu.unwrap_or_default()),
+            millis(batch.together),
+            batch.size
+        )],
+        (Cpu::Parallel(_), Some(Proof::BlockedAtOnce)) => {
+            let mut lines = blocked_lines(finding.blocked.as_ref());
+            lines.push(format!(
+                "(the CPU-bound batches could not tell: {})",
+                busy_words(batch)
+            ));
+            lines
+        }
+        (Cpu::Parallel(_), _) => vec![format!("{did}: they ran in parallel on several cores")],
+        (Cpu::OneThread(_), _) if finding.blocked.is_some() => {
+            let mut lines = blocked_lines(finding.blocked.as_ref());
+            lines.push(format!(
+                "(the CPU-bound batches could not tell: {})",
+                busy_words(batch)
+            ));
+            lines
+        }
+        (Cpu::OneThread(_), _) => vec![format!(
+            "{} CPU-bound requests at once did only {:.2}× the work per second of one alone, \
+             while this machine had cores to spare ({}): they took turns on one thread",
+            batch.size,
+            batch.speedup,
+            spare_words(batch)
+        )],
+        _ => {
+            let mut lines = vec![format!(
+                "parallel or not: cannot tell, the machine was busy: {}",
+                busy_words(batch)
+            )];
+            if let Some(pair) = &finding.blocked {
+                lines.extend(blocked_lines(Some(pair)));
+            }
+            lines.push(
+                "close other programs (a build, an indexing editor, a video) and run the check \
+                 again"
+                    .into(),
+            );
+            lines
+        }
+    };
+    let tries = finding.tries;
+    lines.push(format!(
+        "({tries} batch{} of CPU-bound requests)",
+        if tries == 1 { "" } else { "es" }
+    ));
+    lines
+}
+
+/// Why a batch without a speed-up proves nothing: what the machine could give then.
+fn busy_words(batch: &CpuBatch) -> String {
+    format!(
+        "the batch did {:.2}× the work per second of one request alone, while the machine had \
+         no core to spare ({})",
+        batch.speedup,
+        spare_words(batch)
+    )
+}
+
+/// What the machine had to spare during a batch, as measured: its idle cores (where the OS
+/// counts them), the calibration's speed-up, and how much of a core the server got.
+fn spare_words(batch: &CpuBatch) -> String {
+    let mut words = Vec::new();
+    if let Some(idle) = batch.idle_cores() {
+        words.push(format!(
+            "{idle:.2} of {} cores idle during the batch",
+            batch.cores
+        ));
+    }
+    if let Some(spare) = batch.spare {
+        words.push(format!(
+            "a calibration of the check's own beside it did {spare:.2}×"
+        ));
+    }
+    if let Some(cores) = batch.server_cores() {
+        words.push(format!("the server got {cores:.2} cores"));
+    }
+    if words.is_empty() {
+        words.push("not measured".into());
+    }
+    words.join("; ")
+}
+
+/// The two blocking requests at once, in words.
+fn blocked_lines(pair: Option<&BlockedPair>) -> Vec<String> {
+    let Some(pair) = pair else {
+        return Vec::new();
+    };
+    let thread = |index: usize| {
+        pair.threads[index]
+            .as_deref()
+            .unwrap_or("an unnamed thread")
+    };
+    let took = format!(
+        "two GET {} at once (each blocks its thread for {}) were answered in {} by {} and in \
+         {} by {}",
+        pair.path,
+        seconds(pair.slow),
+        seconds(pair.took[0]),
+        thread(0),
+        seconds(pair.took[1]),
+        thread(1)
+    );
+    let meaning = if pair.at_once() {
+        "they blocked two threads at the same time: handlers run on several threads at once"
+    } else if pair.in_turn() {
+        "the second waited for the first to unblock its thread: one thread"
+    } else {
+        "which shows neither"
+    };
+    vec![format!("{took}: {meaning}")]
 }
 
 /// Why nothing could be measured, with the `cargo xtask check` flag that fixes it.
@@ -105,6 +232,14 @@ fn unknown(reason: &Unknown) -> String {
              a busy machine: use a route that takes at least {}",
             millis(*took),
             millis(*shortest)
+        ),
+        Unknown::RampSlowFailed {
+            path,
+            pending,
+            failure,
+        } => format!(
+            "with {pending} slow requests sent at once, one GET {path} got no answer: {failure} \
+             (alone, it had been answered)"
         ),
         Unknown::SlowNotSent { count, failure } => {
             format!("slow request {count} could not be sent: {failure}")
@@ -140,6 +275,13 @@ fn no_cpu(reason: &NoCpu) -> String {
         NoCpu::NoCpuRoute { path, status } => format!(
             "because GET {path} answered {status}: without a CPU-bound route, waiting requests \
              use no core, so one thread and many look the same from outside"
+        ),
+        NoCpu::NoWork { path, took, fast } => format!(
+            "because GET {path} answered in {}, as fast as GET / ({}): it did no CPU work (a \
+             server that answers every path with its page). Point the check at a route that \
+             computes with --cpu-path PATH",
+            millis_fine(*took),
+            millis_fine(*fast)
         ),
         NoCpu::Failed { path, failure } => format!("GET {path} failed: {}", failure_words(failure)),
         NoCpu::BatchUnanswered { path, size } => {
@@ -216,6 +358,11 @@ fn millis(duration: Duration) -> String {
     format!("{} ms", duration.as_millis())
 }
 
+/// Milliseconds with one decimal, for the short times a route that does no work takes.
+fn millis_fine(duration: Duration) -> String {
+    format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
+}
+
 fn seconds(duration: Duration) -> String {
     format!("{:.2} s", duration.as_secs_f64())
 }
@@ -224,7 +371,6 @@ fn seconds(duration: Duration) -> String {
 mod tests {
     use super::*;
     use measure::check::Unanswered;
-    use measure::verdicts::CpuBatch;
 
     fn ms(value: u64) -> Duration {
         Duration::from_millis(value)
@@ -237,21 +383,84 @@ mod tests {
             answered_at_once: ms(0),
             waited: ms(940),
         };
-        let batch = CpuBatch {
-            size: 4,
-            speedup: 1.75,
-            spread: 1.4,
-            cores: 2,
-        };
-        assert_eq!(model_name(&model, &Cpu::Parallel(batch)), "a pool of 4");
+        let batch = CpuBatch::measure(ms(100), &[ms(200), ms(210), ms(220), ms(228)], ms(228), 2)
+            .expect("a batch")
+            .with_spare(1.9);
+        let cpu = Cpu::Parallel(CpuFinding {
+            batch,
+            tries: 2,
+            blocked: None,
+        });
+        assert_eq!(model_name(&model, &cpu), "a pool of 4");
         assert_eq!(
-            evidence(&model, &Cpu::Parallel(batch)),
+            evidence(&model, &cpu),
             [
                 "with 3 slow requests pending, a fast request was answered in 0 ms",
                 "with 4 pending, a fast request waited 0.94 s, until a slow one finished",
                 "4 CPU-bound requests at once did 1.75× the work per second of one alone: they \
                  ran in parallel on several cores",
+                "(2 batches of CPU-bound requests)",
             ]
+        );
+    }
+
+    /// On a busy machine, no speed-up is "cannot tell", with the calibration's numbers and
+    /// what to do; two blocking requests at once on two threads still prove parallelism, and
+    /// the server's CPU time above one core does too.
+    #[test]
+    fn a_busy_machine_reads_as_cannot_tell_or_as_its_proof() {
+        let model = Model::Concurrent {
+            pending: 12,
+            slowest: ms(1),
+        };
+        let batch = CpuBatch::measure(ms(150), &[ms(300), ms(400), ms(500), ms(560)], ms(560), 2)
+            .expect("a batch")
+            .with_spare(1.2);
+        let busy = Cpu::Busy(CpuFinding {
+            batch,
+            tries: 5,
+            blocked: None,
+        });
+        assert_eq!(
+            model_name(&model, &busy),
+            "concurrent (parallel or not: cannot tell, the machine was busy)"
+        );
+        let lines = evidence(&model, &busy);
+        assert_eq!(
+            lines[2],
+            "parallel or not: cannot tell, the machine was busy: the batch did 1.07× the work \
+             per second of one request alone, while the machine had no core to spare (a \
+             calibration of the check's own beside it did 1.20×)"
+        );
+        assert!(lines[3].starts_with("close other programs"), "{lines:?}");
+        assert_eq!(lines[4], "(5 batches of CPU-bound requests)");
+        let blocked = BlockedPair {
+            path: "/block".into(),
+            slow: ms(1000),
+            took: [ms(1004), ms(1010)],
+            threads: [Some("worker #1".into()), Some("worker #2".into())],
+        };
+        let parallel = Cpu::Parallel(CpuFinding {
+            batch,
+            tries: 5,
+            blocked: Some(blocked),
+        });
+        assert_eq!(model_name(&model, &parallel), "concurrent and parallel");
+        assert_eq!(
+            evidence(&model, &parallel)[2],
+            "two GET /block at once (each blocks its thread for 1.00 s) were answered in 1.00 s \
+             by worker #1 and in 1.01 s by worker #2: they blocked two threads at the same \
+             time: handlers run on several threads at once"
+        );
+        let by_cpu_time = Cpu::Parallel(CpuFinding {
+            batch: batch.with_server_cpu(ms(900)),
+            tries: 1,
+            blocked: None,
+        });
+        assert_eq!(
+            evidence(&model, &by_cpu_time)[2],
+            "the server used 900 ms of CPU time in 560 ms of 4 CPU-bound requests at once: \
+             more than one core can give, so they ran in parallel on several cores"
         );
     }
 

@@ -338,7 +338,7 @@ pub fn run_binary(
         )));
     }
 
-    let run = scenario::run_watched(server.addr, plan, watch);
+    let run = scenario::run_watched(server.addr, Some(server.pid), plan, watch);
     let exited_early = server
         .with(|s| s.exit_status())
         .flatten()
@@ -411,6 +411,7 @@ mod tests {
             run: scenario::Run {
                 start: std::time::Instant::now(),
                 requests: Vec::new(),
+                beside_batch: Default::default(),
             },
             summary,
             log: String::new(),

@@ -6,6 +6,7 @@ use std::time::Duration;
 use measure::catalogue::{Binary, Stage};
 use measure::scenario::Scenario;
 use measure::summary::{Outcome, Summary};
+use measure::verdicts::Parallelism;
 
 use crate::demo::results::ScenarioResult;
 use crate::units::short;
@@ -21,7 +22,9 @@ pub enum Tone {
 pub fn tone(outcome: Outcome) -> Tone {
     match outcome {
         Outcome::DidNotWait => Tone::Good,
-        Outcome::Cpu(batch) if batch.is_parallel() => Tone::Good,
+        Outcome::Cpu(batch) if matches!(batch.parallelism(), Parallelism::Parallel(_)) => {
+            Tone::Good
+        }
         Outcome::Failed => Tone::Broken,
         _ => Tone::Bad,
     }
@@ -62,10 +65,15 @@ pub fn verdict_in_words(
         Outcome::Partly => format!("fast requests waited part of the delay (p50 {p50})"),
         Outcome::Cpu(batch) => {
             let cores = cores_busy(batch.speedup, machine_cores);
-            let how = if batch.is_parallel() {
-                "at once"
-            } else {
-                "one after another"
+            let how = match batch.parallelism() {
+                Parallelism::Parallel(_) => "at once".to_string(),
+                Parallelism::OneThread => "one after another".to_string(),
+                Parallelism::CannotTell => format!(
+                    "at once or not: cannot tell, the machine was busy (a calibration beside \
+                     it got only {:.1}× from {} cores): close other programs and run again",
+                    batch.spare.unwrap_or_default(),
+                    batch.cores
+                ),
             };
             let plural = if cores >= 1.05 { "s" } else { "" };
             let took = summary.batch.map(short).unwrap_or_default();

@@ -62,6 +62,7 @@ mod tests {
     fn sent(thread: Option<&str>, done_ms: u64, start: Instant) -> Sent {
         let response = match thread {
             Some(thread) => Ok(Response {
+                reset_after: false,
                 status: 200,
                 headers: vec![("X-Served-By".to_string(), thread.to_string())],
                 body: Vec::new(),
@@ -93,6 +94,7 @@ mod tests {
                 sent(None, 5, start),
                 sent(Some("worker #4"), 2, start),
             ],
+            beside_batch: Default::default(),
         };
         let marks = ThreadMarks::of(&run);
         let letters: Vec<Option<char>> = run.requests.iter().map(|s| marks.mark(s)).collect();

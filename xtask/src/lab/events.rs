@@ -410,6 +410,7 @@ mod tests {
                     ..Timing::default()
                 },
                 response: Ok(Response {
+                    reset_after: false,
                     status: 200,
                     headers: vec![("X-Served-By".to_string(), thread.to_string())],
                     body: Vec::new(),
@@ -433,6 +434,7 @@ mod tests {
                 sent(Role::Fast, "/", "main #1", 950, start),
                 sent(Role::Fast, "/", "main #1", 940, start),
             ],
+            beside_batch: Default::default(),
         };
         let binary = *Stage::One.default_binary();
         let summary = summarize(Scenario::Slow, &settings, binary.stage, &run, 2);

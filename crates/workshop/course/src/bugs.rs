@@ -228,6 +228,9 @@ fn compare(grade: &mut Grade, bug: &Bug, intended: Expected, report: &Report) {
                  concurrent and parallel."
             ),
         )),
+        (_, Model::Concurrent { .. }, Cpu::Busy(_)) => {
+            Some((Diagnosis::MachineBusy, crate::MACHINE_BUSY.into()))
+        }
         (_, Model::Concurrent { .. }, Cpu::CannotTell(_)) => Some((
             Diagnosis::CouldNotMeasure,
             format!("Whether it is {wanted} could not be measured: what was found is above."),

@@ -186,6 +186,8 @@ pub enum Diagnosis {
     NotAnswered,
     BrokeContract,
     CouldNotMeasure,
+    /// Whether it runs on one core or several could not be measured: the machine was busy.
+    MachineBusy,
     StillOneAtATime,
     StillAPool,
     AlreadyConcurrent,
@@ -196,6 +198,12 @@ pub enum Diagnosis {
     OneCore,
     ShutdownDropsRequests,
 }
+
+/// What a grade says when the machine was too busy to show parallelism or its absence.
+pub(crate) const MACHINE_BUSY: &str = "Whether your server runs its connections on one core or \
+     several could not be measured: the machine was busy (see the numbers above), so a server \
+     on one thread and one on several looked the same. Close other programs (a build, an \
+     indexing editor, a video) and check again.";
 
 /// The result of grading one step.
 #[derive(Debug)]
@@ -217,6 +225,12 @@ impl Grade {
     /// Passed: nothing measured failed.
     pub fn passed(&self) -> bool {
         self.diagnosis.is_none()
+    }
+
+    /// Not passed only because the machine was too busy to measure parallelism: neither a
+    /// pass nor a mistake of the student's.
+    pub fn machine_was_busy(&self) -> bool {
+        matches!(self.diagnosis, Some((Diagnosis::MachineBusy, _)))
     }
 
     pub(crate) fn pass(&mut self, what: impl Into<String>, seen: Seen) {
@@ -479,6 +493,15 @@ fn grade_concurrent_on_one_thread(grade: &mut Grade, step: &Step, bin: &Path) {
                     .into(),
             );
         }
+        (Model::Concurrent { .. }, Cpu::Busy(_)) => {
+            grade.pass(what, Seen::measured(&report));
+            grade.fail(
+                one_thread,
+                Seen::measured(&report),
+                Diagnosis::MachineBusy,
+                MACHINE_BUSY.into(),
+            );
+        }
         (Model::Concurrent { .. }, _) => {
             grade.pass(what, Seen::measured(&report));
             grade.pass(one_thread, Seen::measured(&report));
@@ -519,6 +542,9 @@ fn grade_parallel(grade: &mut Grade, step: &Step, bin: &Path) {
     let seen = Seen::measured(&report);
     match (&report.model, &report.cpu) {
         (Model::Concurrent { .. }, Cpu::Parallel(_)) => grade.pass(what, seen),
+        (Model::Concurrent { .. }, Cpu::Busy(_)) => {
+            grade.fail(what, seen, Diagnosis::MachineBusy, MACHINE_BUSY.into())
+        }
         (Model::Concurrent { .. }, _) if available_cores() < 2 => grade.fail(
             what,
             seen,
