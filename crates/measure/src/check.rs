@@ -14,6 +14,9 @@
 //! 4. `/cpu` requests at once against one alone: parallel across cores, or taking turns.
 //! 5. The contract: an unknown path, `POST`, then bad input (garbage, a huge head, an empty
 //!    connection), each followed by a `GET /` that must still be answered.
+//! 6. At an address alone, where the process cannot be watched for a panic: a pool is
+//!    measured again after the bad input, because a worker that died on it shrinks the pool
+//!    while the server still answers ([`Report::model_after`]).
 //!
 //! A server that stops serving is reported by how: its process exited or a thread panicked
 //! (a crash, seen only in a process the check started), or a `GET /` got no answer while the
@@ -315,6 +318,9 @@ pub struct Report {
     /// Set when the server stopped serving: its process exited, a thread panicked, or a
     /// `GET` of the fast route got no answer.
     pub stopped: Option<Stopped>,
+    /// The model measured again after the contract's bad input, where it was measured (a pool,
+    /// at an address alone): the same, or what the bad input left of it.
+    pub model_after: Option<Model>,
 }
 
 /// How a server stopped serving, as far as the check can see. Only a process the check
@@ -513,8 +519,7 @@ pub fn check_process(server: &mut ServerProcess, options: &Options) -> Report {
         };
         if let Some(status) = status {
             let log = server.stderr_text_after_exit(Duration::from_secs(1));
-            let mut last_words: Vec<String> = log.lines().rev().take(3).map(String::from).collect();
-            last_words.reverse();
+            let last_words = last_words(&log);
             return Some(Stopped::Exited {
                 status,
                 last_words,
@@ -522,11 +527,8 @@ pub fn check_process(server: &mut ServerProcess, options: &Options) -> Report {
             });
         }
         let log = server.stderr_text();
-        if let Some(line) = log.lines().find(|line| line.contains("panicked")) {
-            return Some(Stopped::Panicked {
-                line: line.to_string(),
-                unanswered,
-            });
+        if let Some(line) = panic_message(&log) {
+            return Some(Stopped::Panicked { line, unanswered });
         }
         unanswered.map(|unanswered| Stopped::NotAnswering {
             unanswered,
@@ -541,6 +543,30 @@ pub fn check_process(server: &mut ServerProcess, options: &Options) -> Report {
             stopped: &mut watched,
         },
     )
+}
+
+/// A process's last words: its panic and the panic's message, where it panicked (a backtrace,
+/// with `RUST_BACKTRACE=1`, comes after them and says less); else its last three lines.
+fn last_words(log: &str) -> Vec<String> {
+    if let Some(panic) = panic_message(log) {
+        return vec![panic];
+    }
+    let mut last: Vec<String> = log.lines().rev().take(3).map(String::from).collect();
+    last.reverse();
+    last
+}
+
+/// The first panic in a log, with its message: Rust prints `thread 'x' panicked at
+/// src/main.rs:5:9:` and the message on the next line (before 1.73, on the same line).
+fn panic_message(log: &str) -> Option<String> {
+    let mut lines = log.lines();
+    let line = lines.find(|line| line.contains("panicked"))?;
+    match lines.next() {
+        Some(message) if line.trim_end().ends_with(':') && !message.starts_with("note:") => {
+            Some(format!("{} {}", line.trim_end(), message.trim()))
+        }
+        _ => Some(line.to_string()),
+    }
 }
 
 /// What the check can see of the server's process.
@@ -564,6 +590,7 @@ fn check_with(addr: SocketAddr, options: &Options, watch: Watch) -> Report {
         cpu: Cpu::CannotTell(NoCpu::NoModel),
         contract: Vec::new(),
         stopped: None,
+        model_after: None,
     };
 
     // 1. A fast request alone: without an answer, nothing else can be measured.
@@ -589,12 +616,12 @@ fn check_with(addr: SocketAddr, options: &Options, watch: Watch) -> Report {
     };
 
     // 4. Parallel or not; one at a time is never parallel, and an unknown model stays unknown.
-    report.cpu = match (&report.model, slow) {
+    report.cpu = match (&report.model, &slow) {
         (Model::Pool { .. } | Model::Concurrent { .. }, _) if !options.measure_cpu => {
             Cpu::CannotTell(NoCpu::NotAsked)
         }
         (Model::Pool { .. } | Model::Concurrent { .. }, Ok(slow)) => {
-            measure_cpu(addr, options, slow, fast.latency(), watch.pid)
+            measure_cpu(addr, options, *slow, fast.latency(), watch.pid)
         }
         (Model::OneAtATime { .. }, _) => Cpu::CannotTell(NoCpu::OneAtATime),
         _ => Cpu::CannotTell(NoCpu::NoModel),
@@ -602,8 +629,53 @@ fn check_with(addr: SocketAddr, options: &Options, watch: Watch) -> Report {
 
     // 5. The contract, bad input last: a crash must not hide the model.
     let unanswered = contract_points(&mut report, options, watched);
+    // 6. A pool again, where a worker's panic cannot be seen in a log.
+    if let (None, Model::Pool { .. }, Ok(slow)) = (&unanswered, &report.model, &slow) {
+        if !watched {
+            let after = ramp(addr, options, *slow);
+            report
+                .contract
+                .push(model_kept_point(&report.model, &after));
+            report.model_after = Some(after);
+        }
+    }
     report.stopped = (watch.stopped)(unanswered);
     report
+}
+
+/// Whether the bad input left the model as it was: a pool that lost a worker to it is a
+/// server that a client's bytes can break, even if it still answers.
+fn model_kept_point(before: &Model, after: &Model) -> ContractPoint {
+    let what = "the bad input left the server as it was".to_string();
+    let outcome = match (before, after) {
+        (Model::Pool { size: was, .. }, Model::Pool { size: now, .. }) if now == was => {
+            Ok(format!("still {now} at once"))
+        }
+        (Model::Pool { size: was, .. }, Model::Pool { size: now, .. }) if now < was => {
+            Err(format!(
+                "a pool of {was} before it, {now} after: {} died on the bad input (its log may say \
+             which request killed {})",
+                if was - now == 1 {
+                    "a worker"
+                } else {
+                    "workers"
+                },
+                if was - now == 1 { "it" } else { "them" }
+            ))
+        }
+        (Model::Pool { size: was, .. }, Model::OneAtATime { .. }) => Err(format!(
+            "a pool of {was} before it, one at a time after: workers died on the bad input"
+        )),
+        (Model::Pool { size: was, .. }, other) => Err(format!(
+            "a pool of {was} before it; after it, {}",
+            match other {
+                Model::Concurrent { pending, .. } => format!("more than {pending} at once"),
+                _ => "the pool could not be measured".to_string(),
+            }
+        )),
+        _ => Ok("not measured".to_string()),
+    };
+    ContractPoint { what, outcome }
 }
 
 /// How long any one probe request may take beyond the slow route's delay.
@@ -673,24 +745,36 @@ fn fast_answer_point(
     let length = response
         .header("Content-Length")
         .and_then(|value| value.trim().parse::<usize>().ok());
-    let outcome = if response.status != 200 {
-        Err(format!("got {}", response.status))
-    } else if response.header("Content-Type").is_none() {
-        Err("no Content-Type header".into())
-    } else if length != Some(response.body.len()) {
-        Err(format!(
-            "Content-Length says {:?}, the body has {} bytes",
-            response.header("Content-Length"),
+    // Every problem at once, so that one fix does not just reveal the next.
+    let mut problems = Vec::new();
+    if response.status != 200 {
+        problems.push(format!("got {}", response.status));
+    }
+    if response.header("Content-Type").is_none() {
+        problems.push("no Content-Type header".to_string());
+    }
+    match (response.header("Content-Length"), length) {
+        (None, _) => problems.push("no Content-Length header".to_string()),
+        (Some(_), Some(length)) if length == response.body.len() => {}
+        (Some(said), _) => problems.push(format!(
+            "Content-Length says {said:?}, the body has {} bytes",
             response.body.len()
-        ))
-    } else if response.body.is_empty() {
-        Err("an empty body".into())
-    } else {
+        )),
+    }
+    if response.body.is_empty() {
+        problems.push("an empty body".to_string());
+    }
+    if response.reset_after {
+        problems.push(answered_then_reset(response.status, response.status == 200));
+    }
+    let outcome = if problems.is_empty() {
         Ok(format!(
             "200, {} bytes in {} ms",
             response.body.len(),
             fast.latency().as_millis()
         ))
+    } else {
+        Err(problems.join("; "))
     };
     report.contract.push(ContractPoint { what, outcome });
     Ok(())
@@ -1014,12 +1098,10 @@ fn measure_cpu(
         if parallel.len() == PARALLEL_ATTEMPTS_NEEDED {
             return Cpu::Parallel(finding(measured));
         }
-        // Stop once the tries left cannot make up the parallel ones still needed, and one
-        // thread has been shown as often.
-        let left = CPU_ATTEMPTS - tries;
-        if parallel.len() + left < PARALLEL_ATTEMPTS_NEEDED
-            && one_thread.len() >= PARALLEL_ATTEMPTS_NEEDED
-        {
+        // One thread shown as often as parallelism must be: batches without a speed-up while
+        // cores were idle and the server ran its one core flat out, which a server on several
+        // threads does not do.
+        if one_thread.len() == PARALLEL_ATTEMPTS_NEEDED {
             break;
         }
     }
@@ -1104,7 +1186,9 @@ pub fn alone<T>(measure: impl FnOnce() -> T) -> T {
 fn contract_points(report: &mut Report, options: &Options, watched: bool) -> Option<Unanswered> {
     let addr = report.addr;
     let status_point = |what: &str, request: &[u8], expected: &[u16]| {
-        let exchange = send_within(addr, request, PROBE_TIMEOUT);
+        // Read to the connection's end too: an answer and then a reset is a point of its own.
+        let probe = probe(request, PROBE_TIMEOUT).read_until(ReadUntil::ContentLengthThenEnd);
+        let exchange = client::exchange(addr, &probe, Instant::now());
         let outcome = match &exchange.response {
             Ok(response) if response.reset_after => Err(answered_then_reset(
                 response.status,
@@ -1187,4 +1271,28 @@ fn answered_then_reset(status: u16, status_was_right: bool) -> String {
 fn list(statuses: &[u16]) -> String {
     let words: Vec<_> = statuses.iter().map(u16::to_string).collect();
     words.join(" or ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With `RUST_BACKTRACE=1`, the frames come last: the last words are still the panic.
+    #[test]
+    fn last_words_are_the_panic_and_its_message() {
+        let log = "GET / -> 200 in 0 ms on main #1\n\
+                   thread 'worker #2' panicked at src/main.rs:40:9:\n\
+                   empty request\n\
+                   stack backtrace:\n   0: rust_begin_unwind\n   1: core::panicking\n";
+        assert_eq!(
+            last_words(log),
+            ["thread 'worker #2' panicked at src/main.rs:40:9: empty request"]
+        );
+        let old_style = "thread 'main' panicked at 'boom', src/main.rs:3:5\nnote: run with\n";
+        assert_eq!(
+            panic_message(old_style).as_deref(),
+            Some("thread 'main' panicked at 'boom', src/main.rs:3:5")
+        );
+        assert_eq!(last_words("a\nb\nc\nd\n"), ["b", "c", "d"]);
+    }
 }

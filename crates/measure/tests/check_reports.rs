@@ -4,7 +4,9 @@
 use std::time::{Duration, Instant};
 
 use measure::ServerProcess;
-use measure::check::{self, Failure, Model, Options, Process, Stopped, Unanswered, Unknown};
+use measure::check::{
+    self, Cpu, Failure, Model, NoCpu, Options, Process, Stopped, Unanswered, Unknown,
+};
 
 fn start_broken(mode: &str) -> ServerProcess {
     ServerProcess::start(
@@ -174,4 +176,104 @@ fn at_an_address_alone_a_server_that_stops_answering_is_not_watched() {
     let report = timed(|| check::check(server.addr(), &options()));
     assert_stopped_answering(&report, Process::NotWatched);
     assert!(server.exit_status().is_none(), "it is still running");
+}
+
+// ---- Servers students bring, written any way ----------------------------------------------
+
+/// A server that answers every path with its page: its `/cpu` answered at once did no work,
+/// and the check says so instead of judging it one thread; its other routes break the
+/// contract, each said as what came back.
+#[test]
+fn a_server_that_answers_every_path_has_no_cpu_route() {
+    let report = check_broken("every-path-200");
+    assert!(
+        matches!(report.model, Model::Concurrent { pending: 12, .. }),
+        "a thread per connection: {:?}",
+        report.model
+    );
+    match &report.cpu {
+        Cpu::CannotTell(NoCpu::NoWork { path, took, .. }) => {
+            assert_eq!(path, "/cpu");
+            assert!(*took < check::CPU_ROUTE_SHORTEST, "{took:?}");
+        }
+        other => panic!("no CPU work, not a verdict: {other:?}"),
+    }
+    assert_eq!(
+        point(&report, "an unknown path gets 404"),
+        Err("got 200, expected 404")
+    );
+    assert!(report.stopped.is_none(), "{:?}", report.stopped);
+}
+
+/// A server that reads only the first KiB of a request, answers and closes: a head longer
+/// than that is answered, then reset. The check keeps the answer and says what happened,
+/// never "reset without answering (did it crash?)".
+#[test]
+fn an_answer_then_a_reset_is_worded_as_what_happened() {
+    for watched in [true, false] {
+        let mut server = start_broken("answer-then-reset");
+        let report = if watched {
+            timed(|| check::check_process(&mut server, &options()))
+        } else {
+            timed(|| check::check(server.addr(), &options()))
+        };
+        let huge = point(&report, "a 9 KiB head gets 431").expect_err("200 is not 431");
+        assert!(
+            huge.starts_with("answered 200 (not the status expected), then reset the connection: it closed with bytes of the request unread"),
+            "{huge}"
+        );
+        assert!(!huge.contains("crash"), "{huge}");
+        assert!(
+            report.stopped.is_none(),
+            "it still answers: {:?}",
+            report.stopped
+        );
+    }
+}
+
+/// A pool whose worker dies on an empty connection: at an address alone the check cannot see
+/// the panic, so it measures the pool again after the bad input and reports the worker lost;
+/// where it watches the process, the panic itself, with its message.
+#[test]
+fn a_pool_that_loses_a_worker_to_the_bad_input_is_caught() {
+    let server = start_broken("pool-dies-on-empty");
+    let report = timed(|| check::check(server.addr(), &options()));
+    assert!(
+        matches!(report.model, Model::Pool { size: 4, .. }),
+        "{:?}",
+        report.model
+    );
+    assert!(
+        matches!(report.model_after, Some(Model::Pool { size: 3, .. })),
+        "{:?}",
+        report.model_after
+    );
+    assert_eq!(
+        point(&report, "the bad input left the server as it was"),
+        Err(
+            "a pool of 4 before it, 3 after: a worker died on the bad input (its log may say which request killed it)"
+        )
+    );
+    assert!(!report.contract_kept());
+
+    let mut server = start_broken("pool-dies-on-empty");
+    let report = timed(|| check::check_process(&mut server, &options()));
+    match &report.stopped {
+        Some(Stopped::Panicked { line, .. }) => assert!(
+            line.contains("panicked at") && line.ends_with("a connection without a request"),
+            "the panic and its message: {line}"
+        ),
+        other => panic!("a worker panicked: {other:?}"),
+    }
+    assert_eq!(report.model_after, None, "watched: the panic says it all");
+}
+
+/// The outcome of the contract point named `what`.
+fn point<'a>(report: &'a check::Report, what: &str) -> Result<&'a str, &'a str> {
+    let point = report
+        .contract
+        .iter()
+        .find(|point| point.what == what)
+        .unwrap_or_else(|| panic!("no point {what:?} in {:#?}", report.contract));
+    point.outcome.as_deref().map_err(String::as_str)
 }

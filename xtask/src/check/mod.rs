@@ -31,6 +31,10 @@ The server may be written in any language.
 Options:
   --slow-path PATH  a route that answers after a delay without using a core [default: /sleep]
   --fast-path PATH  a route that answers at once [default: /]
+  --cpu-path PATH   a route that computes for a while (tens of milliseconds) on one core, to
+                    tell parallel from one thread [default: /cpu]
+  --block-path PATH a route that blocks its thread for the slow delay, used when the machine
+                    is too busy for the CPU route to tell [default: /block]
   --slow-ms MS      the slow route's delay: given to --bin as --sleep-ms [default: 1000];
                     with --addr, measured by one request when not given
   --allow-remote    allow an address that is not loopback (a student's laptop in the room)
@@ -57,6 +61,8 @@ pub struct CheckOptions {
     pub server: Server,
     pub slow_path: String,
     pub fast_path: String,
+    pub cpu_path: String,
+    pub block_path: String,
     pub slow_ms: Option<u64>,
     pub allow_remote: bool,
 }
@@ -73,6 +79,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<CheckOpt
     let mut bin_args = Vec::new();
     let mut slow_path = "/sleep".to_string();
     let mut fast_path = "/".to_string();
+    let defaults = check::Options::default();
+    let mut cpu_path = defaults.cpu_path;
+    let mut block_path = defaults.block_path;
     let mut slow_ms = None;
     let mut allow_remote = false;
     let mut parser = lexopt::Parser::from_args(args);
@@ -82,6 +91,8 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<CheckOpt
             Long("bin") => bin = Some(PathBuf::from(parser.value().map_err(|e| e.to_string())?)),
             Long("slow-path") => slow_path = path(value_text(&mut parser)?)?,
             Long("fast-path") => fast_path = path(value_text(&mut parser)?)?,
+            Long("cpu-path") => cpu_path = path(value_text(&mut parser)?)?,
+            Long("block-path") => block_path = path(value_text(&mut parser)?)?,
             Long("slow-ms") => {
                 let value = value_text(&mut parser)?;
                 let ms = value
@@ -115,6 +126,8 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<CheckOpt
         server,
         slow_path,
         fast_path,
+        cpu_path,
+        block_path,
         slow_ms,
         allow_remote,
     }))
@@ -150,6 +163,8 @@ pub fn run(options: CheckOptions) -> ExitCode {
     let mut probe = check::Options {
         slow_path: options.slow_path.clone(),
         fast_path: options.fast_path.clone(),
+        cpu_path: options.cpu_path.clone(),
+        block_path: options.block_path.clone(),
         slow: options.slow_ms.map(Duration::from_millis),
         ..Default::default()
     };
@@ -245,12 +260,17 @@ mod tests {
 
     #[test]
     fn addr_with_foreign_paths() {
-        let options = parse_words("--addr localhost:8000 --slow-path /slow --fast-path /health")
-            .expect("valid")
-            .expect("not help");
+        let options = parse_words(
+            "--addr localhost:8000 --slow-path /slow --fast-path /health --cpu-path /fib/30 \
+             --block-path /busy",
+        )
+        .expect("valid")
+        .expect("not help");
         assert_eq!(options.server, Server::Addr("localhost:8000".into()));
         assert_eq!(options.slow_path, "/slow");
         assert_eq!(options.fast_path, "/health");
+        assert_eq!(options.cpu_path, "/fib/30");
+        assert_eq!(options.block_path, "/busy");
         assert_eq!(options.slow_ms, None);
     }
 

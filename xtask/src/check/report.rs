@@ -477,6 +477,7 @@ mod tests {
                 what: "GET / gets 200 with Content-Type, Content-Length and a body".into(),
                 outcome: Err("got 500".into()),
             }],
+            model_after: None,
             stopped: Some(Stopped::Exited {
                 status: exit_status_101(),
                 last_words: vec!["cannot parse: giving up".into()],
