@@ -12,6 +12,7 @@
 //! - For classroom workshops: [`check`] (measure any server's model from outside),
 //!   [`workshop`] (the guided exercises) and [`doctor`] (the day before a workshop: is this
 //!   laptop ready?).
+//! - [`busy`]: a command beside busy loops, to test the tools on a busy machine.
 //!
 //! Shared: [`args`] (option values, stage and runtime lists), [`cargo`] (the one way to run
 //! cargo: find the workspace, build binaries), [`error`] (the one error type), [`stop`]
@@ -20,6 +21,7 @@
 mod args;
 mod bench;
 mod book;
+mod busy;
 mod cargo;
 mod check;
 mod demo;
@@ -52,6 +54,7 @@ Commands:
   workshop guided exercises and find-the-bug servers (list, start, check, watch, hint)
   doctor   check this laptop is ready for a workshop (toolchain, offline crates, port, build)
   lab      the demo live in a browser: bars grow as requests wait (see --help)
+  busy     run a command beside busy loops, as on a busy laptop (see --help)
   help     print this help
 
 Options:
@@ -69,6 +72,7 @@ enum Command {
     Workshop(workshop::Action),
     Doctor(doctor::DoctorOptions),
     Lab(lab::LabOptions),
+    Busy(busy::BusyOptions),
 }
 
 /// A command, or a request for help or the version.
@@ -150,6 +154,7 @@ fn parse(mut args: impl Iterator<Item = OsString>) -> Result<Parsed, Error> {
             Command::Doctor,
         ),
         Some("lab") => command("lab", lab::LAB_HELP, lab::parse(args), Command::Lab),
+        Some("busy") => command("busy", busy::BUSY_HELP, busy::parse(args), Command::Busy),
         _ => Err(Error::UnknownCommand(name.to_string_lossy().into_owned())),
     }
 }
@@ -165,6 +170,7 @@ fn run(command: Command) -> ExitCode {
         Command::Workshop(action) => workshop::run(action, &root),
         Command::Doctor(options) => doctor::run(options, &root),
         Command::Lab(options) => lab::run(options),
+        Command::Busy(options) => busy::run(options),
     }
 }
 

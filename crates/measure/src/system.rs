@@ -259,6 +259,41 @@ fn spare_cores_within(threads: usize, span: Duration) -> f64 {
     together as f64 / alone.max(1) as f64
 }
 
+/// Threads of this process that only compute, each keeping a core busy as another program
+/// would (a build, an indexing editor): the load beside which the tools are tested. They stop
+/// when this is dropped, or after `at_most` whatever happens.
+pub struct BusyLoops {
+    done: Arc<AtomicBool>,
+    loops: Vec<JoinHandle<()>>,
+}
+
+impl BusyLoops {
+    pub fn start(count: usize, at_most: Duration) -> BusyLoops {
+        let done = Arc::new(AtomicBool::new(false));
+        let loops = (0..count)
+            .map(|_| {
+                let done = Arc::clone(&done);
+                thread::spawn(move || {
+                    let started = Instant::now();
+                    while !done.load(Ordering::Relaxed) && started.elapsed() < at_most {
+                        compute_for(Duration::from_millis(5));
+                    }
+                })
+            })
+            .collect();
+        BusyLoops { done, loops }
+    }
+}
+
+impl Drop for BusyLoops {
+    fn drop(&mut self) {
+        self.done.store(true, Ordering::Relaxed);
+        for busy in self.loops.drain(..) {
+            let _ = busy.join();
+        }
+    }
+}
+
 /// Computes for `span` of wall time, and returns how many rounds of work it did.
 fn compute_for(span: Duration) -> u64 {
     let started = Instant::now();
