@@ -126,14 +126,17 @@ impl Guard {
 
     /// The names the lab answers to, with its port, for a sentence.
     fn names_in_words(&self) -> String {
-        let with_port = |name: &String| {
-            if self.port == 80 {
-                name.clone()
-            } else {
-                format!("{name}:{}", self.port)
-            }
-        };
-        let mut words: Vec<String> = self.names.iter().map(with_port).collect();
+        let with_port = |name: &String| format!("{name}:{}", self.port);
+        let own = self
+            .own_url
+            .trim_start_matches("http://")
+            .trim_end_matches('/');
+        let mut words: Vec<String> = self
+            .names
+            .iter()
+            .map(with_port)
+            .filter(|name| name != own)
+            .collect();
         if self.any_address {
             words.push(format!("any address of this machine with :{}", self.port));
         }

@@ -64,9 +64,10 @@ pub const MAX_EVENT_STREAMS: usize = MAX_CONNECTIONS / 2;
 const _: () = assert!(MAX_EVENT_STREAMS < MAX_CONNECTIONS);
 const _: () = assert!(MAX_REQUESTS_PER_SERVER <= MAX_REQUESTS_IN_ALL);
 
-/// Connections past [`MAX_CONNECTIONS`] that are told so (with a 503 and a sentence) at once;
-/// past these, a connection is closed at once without a word, so refusing cannot itself use
-/// up the descriptors.
+/// Connections past [`MAX_CONNECTIONS`] that are told so (with a 503 and a sentence) and then
+/// closed gracefully, at once; past these, a connection gets the same answer in one write
+/// that does not wait, and is closed at once, so refusing cannot itself use up the
+/// descriptors.
 const MAX_BEING_REFUSED: usize = 32;
 
 /// How long a refused connection is given to read its refusal.
@@ -301,15 +302,22 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits) -> io:
                     drop(permit);
                 });
             }
-            Err(_) => {
-                if let Ok(permit) = Arc::clone(&being_refused).try_acquire_owned() {
+            Err(_) => match Arc::clone(&being_refused).try_acquire_owned() {
+                Ok(permit) => {
                     let refusal = Arc::clone(&refusal);
                     tokio::spawn(async move {
                         refuse(stream, &refusal).await;
                         drop(permit);
                     });
                 }
-            }
+                // Too many being refused already (idle connections hold their places for
+                // REFUSAL_TIME): the refusal goes out in one write that does not wait, into
+                // the socket's empty buffer, and the connection is closed at once. A client
+                // that had sent its request may see a reset after the answer.
+                Err(_) => {
+                    let _ = stream.try_write(&refusal);
+                }
+            },
         }
     }
 }
