@@ -195,6 +195,14 @@ pub fn run(options: LabOptions) -> ExitCode {
         let _ = writeln!(stdout, "Lab at {url}");
         let _ = stdout.flush();
     }
+    if !addr.ip().is_loopback() {
+        // Only with --allow-remote (mod.rs refuses the rest): say what it opens, every time.
+        eprintln!(
+            "warning: --allow-remote: anyone who can reach {url} can open the lab, and start \
+             runs and servers on this machine (within its caps); it has no login. Use it on a \
+             network you trust."
+        );
+    }
     eprintln!("Ctrl-C stops the lab and every server it started.");
     if options.open {
         // Opening is a convenience: the URL is printed above.
@@ -454,10 +462,14 @@ async fn start_run(State(lab): State<Arc<Lab>>, headers: HeaderMap, body: String
 
 /// The instructor notes on browsers, from the workspace: the page's link works offline.
 async fn chapter() -> Response {
+    chapter_in(&crate::workspace_root())
+}
+
+fn chapter_in(workspace_root: &std::path::Path) -> Response {
     // Named from the workspace's root in the error: the absolute path would tell any page
     // where the checkout is, and the user's name with it.
     const CHAPTER: &str = "docs/src/instructor-notes.md";
-    match std::fs::read_to_string(crate::workspace_root().join(CHAPTER)) {
+    match std::fs::read_to_string(workspace_root.join(CHAPTER)) {
         Ok(text) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response(),
         Err(err) => problem(
             StatusCode::NOT_FOUND,
@@ -767,6 +779,25 @@ mod tests {
         );
         assert_eq!(status, 404, "{body}");
         assert!(body.contains("server 1 is not running"), "{body}");
+    }
+
+    #[test]
+    fn the_chapters_error_names_no_absolute_path() {
+        let root = std::env::temp_dir().join("no-checkout-here");
+        let response = chapter_in(&root);
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let body = futures_util::FutureExt::now_or_never(axum::body::to_bytes(
+            response.into_body(),
+            usize::MAX,
+        ))
+        .expect("a body in memory")
+        .expect("its bytes");
+        let text = String::from_utf8_lossy(&body);
+        assert!(
+            text.contains("cannot read docs/src/instructor-notes.md in the workspace"),
+            "{text}"
+        );
+        assert!(!text.contains("no-checkout-here"), "{text}");
     }
 
     #[test]
