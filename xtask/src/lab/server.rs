@@ -231,7 +231,8 @@ pub fn run(options: LabOptions) -> ExitCode {
         listener.set_nonblocking(true)?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
         tokio::spawn(watch_pages(Arc::clone(&lab)));
-        limits::serve(listener, router(lab, guard), Limits::DEFAULT).await
+        let limits = lab.caps.limits;
+        limits::serve(listener, router(lab, guard), limits).await
     });
     match served {
         Ok(()) => ExitCode::SUCCESS,
