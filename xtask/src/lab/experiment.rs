@@ -44,23 +44,50 @@ pub fn binary_named(name: &str) -> Option<Binary> {
 }
 
 /// Reads `{"scenario": "slow", "binaries": ["stage-1", "5"], "slow_ms": 2000, "fast": 10,
-/// "guesses": {"stage-1": "wait"}}`; everything but `binaries` may be left out.
+/// "guesses": {"stage-1": "wait"}}`; everything but `binaries` may be left out. A field of
+/// the wrong type or out of its range is refused with its name and range, never replaced by
+/// its default: a run of other settings than asked for would teach the wrong thing.
 pub fn parse(body: &str) -> Result<Experiment, String> {
     let value: Value =
         serde_json::from_str(body).map_err(|err| format!("the request is not JSON: {err}"))?;
-    let scenario = match value["scenario"].as_str() {
+    if !value.is_object() {
+        return Err(format!(
+            "the request is a JSON object such as {{\"binaries\": [\"1\", \"5\"]}}, not {value}"
+        ));
+    }
+    let scenario_names = || {
+        Scenario::ALL
+            .iter()
+            .map(|s| s.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let scenario = match value.get("scenario") {
         None => Scenario::Slow,
-        Some(name) => Scenario::from_name(name).ok_or_else(|| {
-            let names: Vec<&str> = Scenario::ALL.iter().map(|s| s.name()).collect();
-            format!("unknown scenario {name:?}: one of {}", names.join(", "))
-        })?,
+        Some(Value::String(name)) => Scenario::from_name(name)
+            .ok_or_else(|| format!("unknown scenario {name:?}: one of {}", scenario_names()))?,
+        Some(other) => {
+            return Err(format!(
+                "scenario: a name, one of {}, not {other}",
+                scenario_names()
+            ));
+        }
+    };
+    let names = match value.get("binaries") {
+        Some(Value::Array(names)) => names,
+        None => return Err("pick at least one binary".to_string()),
+        Some(other) => {
+            return Err(format!(
+                "binaries: a list of stage numbers or names such as [\"1\", \"stage-4-tokio\"], \
+                 not {other}"
+            ));
+        }
     };
     let mut binaries = Vec::new();
-    for name in value["binaries"].as_array().into_iter().flatten() {
-        let name = name.as_str().unwrap_or_default();
-        let binary = binary_named(name).ok_or_else(|| {
+    for name in names {
+        let binary = name.as_str().and_then(binary_named).ok_or_else(|| {
             format!(
-                "unknown binary {name:?}: a stage number (1 to 5) or a name such as stage-4-tokio"
+                "unknown binary {name}: a stage number (1 to 5) or a name such as stage-4-tokio"
             )
         })?;
         if !binaries.contains(&binary) {
@@ -72,25 +99,42 @@ pub fn parse(body: &str) -> Result<Experiment, String> {
     }
     // In the order of the progression, as the demo runs them.
     binaries.sort_by_key(|binary| BINARIES.iter().position(|b| b == binary));
-    let slow_ms = value["slow_ms"].as_u64().unwrap_or(DEFAULT_SLOW_MS);
-    if !(MIN_SLOW_MS..=MAX_SLOW_MS).contains(&slow_ms) {
-        return Err(format!(
-            "the delay takes {MIN_SLOW_MS} to {MAX_SLOW_MS} ms, not {slow_ms}"
-        ));
-    }
-    let fast = value["fast"].as_u64().map_or(Ok(DEFAULT_FAST), |n| {
-        usize::try_from(n)
-            .ok()
-            .filter(|n| (1..=MAX_FAST).contains(n))
-            .ok_or_else(|| format!("fast requests: 1 to {MAX_FAST}, not {n}"))
-    })?;
+    let slow_ms = whole_number(
+        &value,
+        "slow_ms",
+        "the delay of /sleep and /block, in ms,",
+        MIN_SLOW_MS..=MAX_SLOW_MS,
+    )?
+    .unwrap_or(DEFAULT_SLOW_MS);
+    let fast = whole_number(
+        &value,
+        "fast",
+        "the number of fast requests",
+        1..=MAX_FAST as u64,
+    )?
+    .map_or(DEFAULT_FAST, |fast| {
+        usize::try_from(fast).unwrap_or(MAX_FAST)
+    });
     let mut guesses = Vec::new();
-    if let Some(map) = value["guesses"].as_object() {
-        for (name, guess) in map {
-            let guess = guess.as_str().and_then(Guess::from_name);
-            if let (Some(binary), Some(guess)) = (binaries.iter().find(|b| b.name == name), guess) {
-                guesses.push((binary.name, guess));
+    match value.get("guesses") {
+        None => {}
+        Some(Value::Object(map)) => {
+            for (name, guess) in map {
+                let guess = guess.as_str().and_then(Guess::from_name).ok_or_else(|| {
+                    format!(
+                        "guesses: \"wait\" or \"no-wait\" for each binary, not {guess} for {name}"
+                    )
+                })?;
+                // A guess for a binary that does not run is dropped.
+                if let Some(binary) = binaries.iter().find(|b| b.name == name) {
+                    guesses.push((binary.name, guess));
+                }
             }
+        }
+        Some(other) => {
+            return Err(format!(
+                "guesses: an object such as {{\"stage-1\": \"wait\"}}, not {other}"
+            ));
         }
     }
     Ok(Experiment {
@@ -103,6 +147,42 @@ pub fn parse(body: &str) -> Result<Experiment, String> {
         },
         guesses,
     })
+}
+
+/// The whole number in `field` of `value`, if there is one, within `range`: `None` when it is
+/// left out. A string, a fraction, a negative number or one out of range is refused with
+/// the field's name and range (`1.5e6` and `2000.0` are numbers too; the first is out of range).
+fn whole_number(
+    value: &Value,
+    field: &str,
+    what: &str,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<Option<u64>, String> {
+    let Some(given) = value.get(field) else {
+        return Ok(None);
+    };
+    let refused = || {
+        format!(
+            "{field}: {what} is a whole number from {} to {}, not {given}",
+            range.start(),
+            range.end()
+        )
+    };
+    let number = match given {
+        Value::Number(number) => number,
+        _ => return Err(refused()),
+    };
+    let whole = number.as_u64().or_else(|| {
+        number
+            .as_f64()
+            .filter(|float| float.fract() == 0.0 && *float >= 0.0 && *float <= u64::MAX as f64)
+            // Exact: a whole float of at most 2^64 converts without rounding.
+            .map(|float| float as u64)
+    });
+    match whole {
+        Some(whole) if range.contains(&whole) => Ok(Some(whole)),
+        _ => Err(refused()),
+    }
 }
 
 /// Runs `experiment` as run number `run`, streaming every step to the lab's pages, and
@@ -260,6 +340,12 @@ mod tests {
             Duration::from_millis(DEFAULT_SLOW_MS)
         );
         assert_eq!(defaults.settings.fast, DEFAULT_FAST);
+
+        // A whole number written as a float is the number.
+        let float =
+            parse(r#"{"binaries": ["1"], "slow_ms": 1000.0, "fast": 3e0}"#).expect("whole floats");
+        assert_eq!(float.settings.delay, Duration::from_millis(1000));
+        assert_eq!(float.settings.fast, 3);
     }
 
     #[test]
@@ -274,6 +360,35 @@ mod tests {
             ),
             (r#"{"binaries": ["1"], "slow_ms": 5}"#, "100 to 20000"),
             (r#"{"binaries": ["1"], "fast": 0}"#, "1 to 100"),
+            // Wrong types and numbers out of range, once replaced by the defaults.
+            (r#"{"binaries": ["1"], "slow_ms": 1e12}"#, "slow_ms:"),
+            (
+                r#"{"binaries": ["1"], "slow_ms": "1000000000000"}"#,
+                "100 to 20000",
+            ),
+            (r#"{"binaries": ["1"], "slow_ms": 1500.5}"#, "whole number"),
+            (r#"{"binaries": ["1"], "slow_ms": null}"#, "not null"),
+            (
+                r#"{"binaries": ["1"], "fast": -5}"#,
+                "fast: the number of fast",
+            ),
+            (
+                r#"{"binaries": ["1"], "fast": 1.5e6}"#,
+                "1 to 100, not 1500000.0",
+            ),
+            (r#"{"binaries": ["1"], "fast": "3"}"#, "not \"3\""),
+            (r#"{"binaries": "1"}"#, "binaries: a list"),
+            (r#"{"binaries": [1]}"#, "unknown binary 1"),
+            (r#"{"binaries": ["1"], "scenario": 3}"#, "scenario: a name"),
+            (
+                r#"{"binaries": ["1"], "guesses": ["wait"]}"#,
+                "guesses: an object",
+            ),
+            (
+                r#"{"binaries": ["1"], "guesses": {"stage-1": "maybe"}}"#,
+                "\"wait\" or \"no-wait\"",
+            ),
+            ("[1]", "a JSON object"),
         ] {
             let err = parse(body).expect_err(body);
             assert!(err.contains(says), "{body}: {err}");

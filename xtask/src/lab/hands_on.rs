@@ -11,6 +11,7 @@ use measure::scenario::{Role, Sent};
 
 use crate::cargo::{self, BinTarget};
 use crate::lab::events::{Ending, Event, Lane, LiveMarks, last_lines};
+use crate::lab::limits::RequestSlot;
 use crate::lab::server::Lab;
 use crate::stop::TrackedServer;
 
@@ -119,7 +120,8 @@ pub fn start(lab: &Arc<Lab>, binaries: &[Binary], delay: Duration) {
 }
 
 /// Sends one request to hands-on server `id`, on a thread of its own; its events stream.
-pub fn send(lab: &Arc<Lab>, id: u64, what: Button) -> Result<(), String> {
+/// `slot` counts it under the lab's caps of requests in flight until the thread ends.
+pub fn send(lab: &Arc<Lab>, id: u64, what: Button, slot: RequestSlot) -> Result<(), String> {
     let (role, path) = what.role_and_path();
     let (lane, addr, index, at, timeout) = {
         let mut servers = lab.hands_on();
@@ -174,6 +176,7 @@ pub fn send(lab: &Arc<Lab>, id: u64, what: Button) -> Result<(), String> {
             ending: Ending::of(&sent, letter),
         });
         reap_crashed(&lab);
+        drop(slot);
     });
     Ok(())
 }

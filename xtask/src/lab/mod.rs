@@ -22,7 +22,11 @@ mod events;
 #[cfg(feature = "lab")]
 mod experiment;
 #[cfg(feature = "lab")]
+mod guard;
+#[cfg(feature = "lab")]
 mod hands_on;
+#[cfg(feature = "lab")]
+mod limits;
 #[cfg(feature = "lab")]
 mod server;
 
@@ -44,8 +48,9 @@ Options:
                     (loopback only, unless --allow-remote)
   --port PORT       the port; 0 picks a free one                [default: 7880]
   --no-open         do not open a browser; open the printed URL yourself
-  --allow-remote    allow a --host that is not loopback (anyone who can reach it
-                    can start servers and runs on this machine)
+  --allow-remote    allow a --host that is not loopback, and answer to that name
+                    (anyone who can reach it can start servers and runs on this
+                    machine)
   -h, --help        print this help
 
 The first line printed is `Lab at http://HOST:PORT/`. A URL can name an
@@ -56,6 +61,13 @@ experiment, which then runs when the page loads, for bookmarks:
 `slow` is the delay in ms, `fast` the number of fast requests, `guess` the
 class's guesses (guess=1:wait,5:no-wait). `once=1` closes the page's live
 connection after that run, for a headless browser's --dump-dom or --screenshot.
+When a link on another web site opened the URL, the page fills in the experiment
+and waits for a click on Run instead.
+
+The lab answers only requests addressed to it (http://127.0.0.1:PORT/,
+localhost:PORT, [::1]:PORT, or the --host given with --allow-remote), refuses
+POSTs from other sites' pages, and caps what requests can start: see the
+README's Security section.
 
 Ctrl-C stops every server the lab started. When no page has been open for 60 s,
 the lab stops the hands-on servers it is running, and waits for a page.
@@ -67,6 +79,9 @@ pub const DEFAULT_PORT: u16 = 7880;
 #[derive(Debug, PartialEq, Eq)]
 pub struct LabOptions {
     pub addr: SocketAddr,
+    /// `--host` as given: with `--allow-remote`, a name the lab answers to besides loopback.
+    pub host: String,
+    pub allow_remote: bool,
     pub open: bool,
     /// The arguments as given, for the on-demand build to pass on.
     pub raw: Vec<OsString>,
@@ -98,7 +113,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<LabOptio
         }
     }
     let addr = resolve(&host, port, allow_remote)?;
-    Ok(Some(LabOptions { addr, open, raw }))
+    Ok(Some(LabOptions {
+        addr,
+        host,
+        allow_remote,
+        open,
+        raw,
+    }))
 }
 
 /// The address to serve on, refusing one that is not loopback unless allowed: whoever
