@@ -19,6 +19,7 @@ use server_core::{HELLO_HTML, MAX_HEAD_BYTES, NOT_FOUND_HTML};
 
 use measure::ServerProcess;
 use measure::catalogue::{Binary, Expected};
+use measure::check::{Cpu, Model};
 use measure::client::{self, Exchange, Request};
 use measure::verdicts;
 
@@ -886,6 +887,41 @@ fn the_check_finds_the_stage_model_alone(target: &Target) {
     };
     let report = measure::check::check_process(&mut server, &options);
     assert_check_finds(&report, target.expectation);
+}
+
+/// Beside two busy loops (as on a laptop that is building something), the check's verdict on
+/// parallelism may be "cannot tell", never the wrong one: a parallel server is never called
+/// one thread, a one-thread server never parallel. The model itself (concurrent) holds.
+pub fn the_check_beside_busy_loops_never_misjudges(target: &Target) {
+    measure::check::alone(|| {
+        let mut server = target.start();
+        let options = measure::check::Options {
+            slow: Some(delay()),
+            ..Default::default()
+        };
+        let busy = measure::system::BusyLoops::start(2, Duration::from_secs(60));
+        let report = measure::check::check_process(&mut server, &options);
+        drop(busy);
+        println!("{report:#?}");
+        assert!(
+            matches!(report.model, Model::Concurrent { .. }),
+            "{:?}",
+            report.model
+        );
+        let wrong = match target.expectation {
+            Expected::Parallel => matches!(report.cpu, Cpu::OneThread(_)),
+            Expected::ConcurrentOnOneThread => matches!(report.cpu, Cpu::Parallel(_)),
+            other => panic!("{other:?} has no CPU verdict to misjudge"),
+        };
+        assert!(
+            !wrong,
+            "beside busy loops, {:?} was judged {:?}",
+            target.expectation, report.cpu
+        );
+        if matches!(report.cpu, Cpu::Busy(_)) {
+            println!("beside busy loops: cannot tell, as it should say when it cannot");
+        }
+    });
 }
 
 /// A limit on requests at once is measured as a pool of that size: `--workers 3` in stage 2,

@@ -62,3 +62,13 @@ fn fixes_the_bugs_made_from_it() {
     );
     assert_eq!(graded.len(), 5, "bugs 4, 5, 6, 7 (and 8), 9 (and 10)");
 }
+
+/// Beside two busy loops, the check may say "cannot tell", never the wrong verdict (the
+/// default runtime only: each run holds the cores it loads for several seconds).
+#[test]
+fn the_check_beside_busy_loops_never_misjudges() {
+    harness::suite::the_check_beside_busy_loops_never_misjudges(&harness::suite::target(
+        "stage-5",
+        env!("CARGO_BIN_EXE_stage-5"),
+    ));
+}
