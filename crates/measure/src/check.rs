@@ -11,7 +11,10 @@
 //! 3. The ramp: slow requests are sent one by one, and after each, a fast one. The first fast
 //!    request that waits until a slow one finished tells how many requests the server serves
 //!    at once: 1 is one at a time, N a pool of N; none waiting up to a bound is concurrent.
-//! 4. `/cpu` requests at once against one alone: parallel across cores, or taking turns.
+//! 4. `/cpu` requests at once against one alone: parallel across cores, taking turns on one
+//!    thread, or "cannot tell: the machine was busy". Load can only hide parallelism, never
+//!    fake it, so parallelism needs a proof and one thread needs cores that were free; where
+//!    the batches cannot tell, two blocking requests at once can ([`BlockedPair`]).
 //! 5. The contract: an unknown path, `POST`, then bad input (garbage, a huge head, an empty
 //!    connection), each followed by a `GET /` that must still be answered.
 //! 6. At an address alone, where the process cannot be watched for a panic: a pool is
