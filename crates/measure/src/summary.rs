@@ -299,7 +299,7 @@ mod tests {
             assert!(!cannot_tell.matches(Lesson::ManyCores), "{cannot_tell:?}");
             assert_eq!(cannot_tell.name(), "cannot-tell-busy");
         }
-        // Beside busy loops, a parallel server still shows its speed-up.
-        assert!(with_spare(1.5, 2.0, 1.5).matches(Lesson::ManyCores));
+        // Beside busy loops, a speed-up is no proof: a server on one thread has shown one.
+        assert!(!with_spare(1.5, 2.0, 1.5).matches(Lesson::ManyCores));
     }
 }
