@@ -473,7 +473,8 @@ fn start(executable: &std::path::Path, args: &[String]) -> Result<TrackedServer,
         Err(_) => ServerProcess::start(executable, &args),
     };
     let server = server.map_err(|err| err.to_string())?;
-    let server = TrackedServer::new(server);
+    // Stopped at once if Ctrl-C has begun stopping everything.
+    let server = TrackedServer::register(server).map_err(|err| err.to_string())?;
     let root = measure::client::get_request("/");
     let warm = measure::client::exchange(
         server.addr,
