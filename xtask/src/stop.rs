@@ -11,8 +11,6 @@
 //!   [`spawn_build`]). So a process is either started before the handler takes the lock (and
 //!   the handler then finds and stops it) or refused after (it never exists). A run thread that
 //!   goes on to its next binary after Ctrl-C gets an error instead of a server.
-//!   A server started elsewhere and handed in ([`TrackedServer::register`]) is killed at once
-//!   if the registry is already stopping.
 //! - Where the OS allows, the processes also die with this one when it is killed outright
 //!   (SIGKILL, a crash), which no handler sees: see [`parent_death`].
 
@@ -118,12 +116,22 @@ pub fn install_ctrl_c_handler() -> Result<(), String> {
 /// the moment it exists (refused once stopping has begun), set to die with this process where
 /// the OS allows, and waits for its `Listening on` line.
 pub fn start_server(bin: &Path, args: &[&str]) -> io::Result<TrackedServer> {
+    start_server_logging_to(bin, args, None)
+}
+
+/// Like [`start_server`], with the server's stderr (its request log) going to `log` if given,
+/// as [`ServerProcess::start_logging_to`] does, instead of into this process's memory.
+pub fn start_server_logging_to(
+    bin: &Path,
+    args: &[&str],
+    log: Option<std::fs::File>,
+) -> io::Result<TrackedServer> {
     let mut command = Command::new(bin);
     command.args(["--port", "0"]).args(args);
     parent_death::kill_with_parent(&mut command);
     let (id, (pid, first_line)) = spawn_registered(|| {
         let (server, first_line) =
-            ServerProcess::spawn_command(command, bin, None, parent_death::spawn)?;
+            ServerProcess::spawn_command(command, bin, log, parent_death::spawn)?;
         let pid = server.pid();
         Ok((Running::Server(server), (pid, first_line)))
     })?;
@@ -161,23 +169,6 @@ pub struct TrackedServer {
 }
 
 impl TrackedServer {
-    /// Registers a server started elsewhere (the bench's, whose command sets a limit first).
-    /// Once stopping has begun it is refused: the server is stopped at once and the error is
-    /// [`STOPPING`].
-    pub fn register(server: ServerProcess) -> io::Result<TrackedServer> {
-        let (addr, pid) = (server.addr(), server.pid());
-        let mut registry = registry();
-        if registry.stopping {
-            drop(registry);
-            drop(server);
-            return Err(io::Error::new(io::ErrorKind::Interrupted, STOPPING));
-        }
-        let id = registry.next_id;
-        registry.next_id += 1;
-        registry.running.push((id, Running::Server(server)));
-        Ok(TrackedServer { id, addr, pid })
-    }
-
     /// Runs `f` on the server, if it has not been stopped yet.
     pub fn with<T>(&self, f: impl FnOnce(&mut ServerProcess) -> T) -> Option<T> {
         let mut registry = registry();
