@@ -57,8 +57,10 @@ experiment, which then runs when the page loads, for bookmarks:
 class's guesses (guess=1:wait,5:no-wait). `once=1` closes the page's live
 connection after that run, for a headless browser's --dump-dom or --screenshot.
 
-Ctrl-C stops every server the lab started. When no page has been open for 60 s,
-the lab stops the hands-on servers it is running, and waits for a page.
+Ctrl-C stops every server the lab started, and none starts after it; on Linux
+they also die if the lab is killed outright (kill -9). When no page has been
+open for 60 s, the lab stops the hands-on servers it is running, and waits for
+a page.
 ";
 
 /// The lab's default port: beside the servers' 7878, and not it.
