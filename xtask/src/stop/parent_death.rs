@@ -71,12 +71,12 @@ pub fn spawn(command: Command) -> io::Result<Child> {
         )
     })?;
     let (reply, child) = mpsc::channel();
-    spawner
-        .send((command, reply))
-        .map_err(|_| io::Error::other("the thread that starts servers has stopped"))?;
-    child
-        .recv()
-        .map_err(|_| io::Error::other("the thread that starts servers gave no answer"))?
+    spawner.send((command, reply)).map_err(|_| {
+        io::Error::other("the thread that starts servers has stopped (a bug): start again")
+    })?;
+    child.recv().map_err(|_| {
+        io::Error::other("the thread that starts servers gave no answer (a bug): start again")
+    })?
 }
 
 /// The spawner thread's queue, started on first use; `None` if the thread could not start.
