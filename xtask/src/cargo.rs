@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use crate::demo::results::{Failure, Phase};
 use crate::progress::Progress;
-use crate::stop::TrackedChild;
+use crate::stop;
 
 /// A binary target to build: its cargo package and its name. The stages' come from the
 /// catalogue; the bench adds its reference server.
@@ -370,12 +370,10 @@ fn cargo_build(workspace: &Workspace, binaries: &[&BinTarget], progress: &Progre
         command.args(["--bin", binary.name]);
     }
     let mut report = BuildReport::default();
-    let mut child = match command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-    {
-        Ok(child) => child,
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    // Registered as it starts, so Ctrl-C stops it, and refused once Ctrl-C has begun.
+    let (tracked, stdout, stderr) = match stop::spawn_build(command) {
+        Ok(spawned) => spawned,
         Err(err) => {
             report.stderr_errors.push(format!(
                 "cannot run {}: {err}",
@@ -387,7 +385,7 @@ fn cargo_build(workspace: &Workspace, binaries: &[&BinTarget], progress: &Progre
 
     // Cargo's status lines ("Compiling tokio v1.48.0") go to stderr: show the latest one.
     let stderr_errors = Arc::new(Mutex::new(Vec::new()));
-    let stderr_reader = child.stderr.take().map(|stderr| {
+    let stderr_reader = stderr.map(|stderr| {
         let errors = Arc::clone(&stderr_errors);
         let detail = progress_setter(progress);
         thread::spawn(move || {
@@ -402,8 +400,6 @@ fn cargo_build(workspace: &Workspace, binaries: &[&BinTarget], progress: &Progre
             }
         })
     });
-    let stdout = child.stdout.take();
-    let tracked = TrackedChild::new(child);
 
     if let Some(stdout) = stdout {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {

@@ -1,13 +1,25 @@
-//! Ctrl-C stops every process the demo (or the lab) started.
+//! Ctrl-C stops every process the demo (or the lab) started, and none is started after it.
 //!
 //! Every server (and the cargo build) is registered here while it runs. Normally its owner
 //! stops it when done, by dropping it (`ServerProcess` kills its process by PID and reaps it).
-//! On Ctrl-C the handler stops whatever is still registered, then ends the demo.
+//! On Ctrl-C (or SIGTERM, SIGHUP) the handler marks the registry as stopping, takes whatever
+//! is registered, stops it, and ends the process.
+//!
+//! No orphans, by construction:
+//! - Stopping is a state of the one registry, set under the lock that registers processes,
+//!   and the servers and builds are *spawned* while that lock is held ([`start_server`],
+//!   [`spawn_build`]). So a process is either started before the handler takes the lock (and
+//!   the handler then finds and stops it) or refused after (it never exists). A run thread that
+//!   goes on to its next binary after Ctrl-C gets an error instead of a server.
+//! - Where the OS allows, the processes also die with this one when it is killed outright
+//!   (SIGKILL, a crash), which no handler sees: see [`parent_death`].
 
-use std::io::Write;
-use std::process::{self, Child};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+mod parent_death;
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::{self, Child, ChildStderr, ChildStdout, Command};
+use std::sync::{Mutex, MutexGuard};
 
 use measure::ServerProcess;
 
@@ -30,33 +42,61 @@ impl Running {
     }
 }
 
-static RUNNING: Mutex<Vec<(u64, Running)>> = Mutex::new(Vec::new());
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// The one registry: what runs, and whether stopping has begun.
+struct Registry {
+    /// Set once, by the Ctrl-C handler, under this lock: nothing is registered after it.
+    stopping: bool,
+    running: Vec<(u64, Running)>,
+    next_id: u64,
+}
 
-fn running() -> std::sync::MutexGuard<'static, Vec<(u64, Running)>> {
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    stopping: false,
+    running: Vec::new(),
+    next_id: 1,
+});
+
+/// The error of a start refused because Ctrl-C (or SIGTERM) has begun stopping everything.
+pub const STOPPING: &str =
+    "not started: stopping (Ctrl-C or a termination signal), every process it started is stopped";
+
+fn registry() -> MutexGuard<'static, Registry> {
     // A panic while holding the lock must not keep us from stopping servers.
-    RUNNING
+    REGISTRY
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn register(item: Running) -> u64 {
-    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    running().push((id, item));
-    id
+/// Runs `spawn` and registers what it started, both under the registry's lock, unless stopping
+/// has begun: then nothing is spawned and the error is [`STOPPING`]. `spawn` must be quick
+/// (start a process, not wait for it): the Ctrl-C handler waits for this lock.
+fn spawn_registered<T>(spawn: impl FnOnce() -> io::Result<(Running, T)>) -> io::Result<(u64, T)> {
+    let mut registry = registry();
+    if registry.stopping {
+        return Err(io::Error::new(io::ErrorKind::Interrupted, STOPPING));
+    }
+    let (item, extra) = spawn()?;
+    let id = registry.next_id;
+    registry.next_id += 1;
+    registry.running.push((id, item));
+    Ok((id, extra))
 }
 
 fn unregister(id: u64) -> Option<Running> {
-    let mut running = running();
-    let index = running.iter().position(|(key, _)| *key == id)?;
-    Some(running.remove(index).1)
+    let mut registry = registry();
+    let index = registry.running.iter().position(|(key, _)| *key == id)?;
+    Some(registry.running.remove(index).1)
 }
 
 /// Installs the Ctrl-C handler. If it cannot be installed, the demo still runs: the terminal
 /// sends Ctrl-C to the servers too, so they stop with it.
 pub fn install_ctrl_c_handler() -> Result<(), String> {
     ctrlc::set_handler(|| {
-        let items: Vec<_> = running().drain(..).collect();
+        let items: Vec<_> = {
+            let mut registry = registry();
+            registry.stopping = true;
+            registry.running.drain(..).collect()
+        };
         let count = items.len();
         for (_, item) in items {
             item.stop();
@@ -72,6 +112,55 @@ pub fn install_ctrl_c_handler() -> Result<(), String> {
     .map_err(|err| format!("cannot catch Ctrl-C ({err}); servers stop with the terminal's Ctrl-C"))
 }
 
+/// Starts the server `bin --port 0 ARGS…` as [`ServerProcess::start`] does, registered from
+/// the moment it exists (refused once stopping has begun), set to die with this process where
+/// the OS allows, and waits for its `Listening on` line.
+pub fn start_server(bin: &Path, args: &[&str]) -> io::Result<TrackedServer> {
+    start_server_logging_to(bin, args, None)
+}
+
+/// Like [`start_server`], with the server's stderr (its request log) going to `log` if given,
+/// as [`ServerProcess::start_logging_to`] does, instead of into this process's memory.
+pub fn start_server_logging_to(
+    bin: &Path,
+    args: &[&str],
+    log: Option<std::fs::File>,
+) -> io::Result<TrackedServer> {
+    let mut command = Command::new(bin);
+    command.args(["--port", "0"]).args(args);
+    parent_death::kill_with_parent(&mut command);
+    let (id, (pid, first_line)) = spawn_registered(|| {
+        let (server, first_line) =
+            ServerProcess::spawn_command(command, bin, log, parent_death::spawn)?;
+        let pid = server.pid();
+        Ok((Running::Server(server), (pid, first_line)))
+    })?;
+    let mut tracked = TrackedServer {
+        id,
+        addr: std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
+        pid,
+    };
+    // Waited for outside the lock (up to 30 s): Ctrl-C meanwhile stops the server, and the
+    // wait then ends with the closed pipe. On an error, dropping `tracked` stops it.
+    tracked.addr = first_line.wait()?;
+    Ok(tracked)
+}
+
+/// Spawns a `cargo build` (its stdout and stderr as `command` sets them), registered from the
+/// moment it exists (refused once stopping has begun), set to die with this process where the
+/// OS allows; returns it with its pipes, taken out for the caller to read.
+pub fn spawn_build(
+    mut command: Command,
+) -> io::Result<(TrackedChild, Option<ChildStdout>, Option<ChildStderr>)> {
+    parent_death::kill_with_parent(&mut command);
+    let (id, (stdout, stderr)) = spawn_registered(|| {
+        let mut child = parent_death::spawn(command)?;
+        let pipes = (child.stdout.take(), child.stderr.take());
+        Ok((Running::Build(child), pipes))
+    })?;
+    Ok((TrackedChild { id }, stdout, stderr))
+}
+
 /// A running server, stopped (by its PID) when this is dropped or on Ctrl-C.
 pub struct TrackedServer {
     id: u64,
@@ -80,19 +169,16 @@ pub struct TrackedServer {
 }
 
 impl TrackedServer {
-    pub fn new(server: ServerProcess) -> TrackedServer {
-        let (addr, pid) = (server.addr(), server.pid());
-        let id = register(Running::Server(server));
-        TrackedServer { id, addr, pid }
-    }
-
     /// Runs `f` on the server, if it has not been stopped yet.
     pub fn with<T>(&self, f: impl FnOnce(&mut ServerProcess) -> T) -> Option<T> {
-        let mut running = running();
-        let server = running.iter_mut().find_map(|(key, item)| match item {
-            Running::Server(server) if *key == self.id => Some(server),
-            _ => None,
-        })?;
+        let mut registry = registry();
+        let server = registry
+            .running
+            .iter_mut()
+            .find_map(|(key, item)| match item {
+                Running::Server(server) if *key == self.id => Some(server),
+                _ => None,
+            })?;
         Some(f(server))
     }
 }
@@ -111,12 +197,6 @@ pub struct TrackedChild {
 }
 
 impl TrackedChild {
-    pub fn new(child: Child) -> TrackedChild {
-        TrackedChild {
-            id: register(Running::Build(child)),
-        }
-    }
-
     /// Takes the child back to wait for it.
     pub fn take(self) -> Option<Child> {
         let item = unregister(self.id);

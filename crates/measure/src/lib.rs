@@ -41,7 +41,7 @@ pub mod system;
 pub mod verdicts;
 
 pub use client::{Exchange, Response, Timing};
-pub use process::ServerProcess;
+pub use process::{FirstLine, ServerProcess};
 
 /// How many threads can run at once on this machine: whether parallelism can be shown here.
 pub fn available_cores() -> usize {

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -15,7 +15,8 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// A running server binary. Dropping it kills the process (by its PID) and reaps it.
 pub struct ServerProcess {
     child: Child,
-    addr: SocketAddr,
+    /// Set once, by [`FirstLine::wait`].
+    addr: Arc<OnceLock<SocketAddr>>,
     stderr: Arc<Mutex<Vec<u8>>>,
     /// The thread that reads stderr: it ends when the process has closed it (by exiting).
     stderr_reader: Option<thread::JoinHandle<()>>,
@@ -49,22 +50,39 @@ impl ServerProcess {
     /// limit first, say), and waits for its `Listening on` line; its stderr goes to `log` if
     /// given, else it is kept for [`ServerProcess::stderr_text`].
     pub fn start_command(
-        mut command: Command,
+        command: Command,
         bin: &Path,
         log: Option<std::fs::File>,
     ) -> io::Result<ServerProcess> {
+        let (server, first_line) =
+            ServerProcess::spawn_command(command, bin, log, |mut command| command.spawn())?;
+        // On an error the server is dropped here: killed and reaped.
+        first_line.wait()?;
+        Ok(server)
+    }
+
+    /// The first half of [`ServerProcess::start_command`]: `spawn` starts the process (the
+    /// caller's way: on a thread of its choice, or while it holds a lock that registers the
+    /// process), and this returns at once, with the line to wait for. The process is owned,
+    /// and stopped when dropped, from this moment on; its [`ServerProcess::addr`] is known
+    /// once [`FirstLine::wait`] has read it.
+    pub fn spawn_command(
+        mut command: Command,
+        bin: &Path,
+        log: Option<std::fs::File>,
+        spawn: impl FnOnce(Command) -> io::Result<Child>,
+    ) -> io::Result<(ServerProcess, FirstLine)> {
         let stderr_to = match log {
             Some(file) => Stdio::from(file),
             None => Stdio::piped(),
         };
-        let mut child = command
+        command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(stderr_to)
-            .spawn()
-            .map_err(|err| {
-                io::Error::new(err.kind(), format!("cannot start {}: {err}", bin.display()))
-            })?;
+            .stderr(stderr_to);
+        let mut child = spawn(command).map_err(|err| {
+            io::Error::new(err.kind(), format!("cannot start {}: {err}", bin.display()))
+        })?;
 
         // Keep all of stderr (the request log) so tests can read it, and so the server never
         // blocks on a full pipe.
@@ -83,49 +101,43 @@ impl ServerProcess {
         }
 
         // Read the first stdout line on a thread, so a server that never prints cannot hang us.
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or_else(|| io::Error::other("no stdout pipe"))?;
+        let stdout = child.stdout.take();
         let (line_tx, line_rx) = mpsc::channel();
-        thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            let mut line = String::new();
-            let _ = line_tx.send(reader.read_line(&mut line).map(|_| line));
-            // Keep draining stdout until the server exits.
-            let _ = io::copy(&mut reader, &mut io::sink());
-        });
+        if let Some(stdout) = stdout {
+            thread::spawn(move || {
+                let mut reader = BufReader::new(stdout);
+                let mut line = String::new();
+                let _ = line_tx.send(reader.read_line(&mut line).map(|_| line));
+                // Keep draining stdout until the server exits.
+                let _ = io::copy(&mut reader, &mut io::sink());
+            });
+        } else {
+            let _ = line_tx.send(Err(io::Error::other("no stdout pipe")));
+        }
 
-        let mut server = ServerProcess {
+        let addr = Arc::new(OnceLock::new());
+        let first_line = FirstLine {
+            line: line_rx,
+            bin: bin.to_path_buf(),
+            stderr: Arc::clone(&stderr),
+            addr: Arc::clone(&addr),
+        };
+        let server = ServerProcess {
             child,
-            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            addr,
             stderr,
             stderr_reader,
         };
-        let line = match line_rx.recv_timeout(START_TIMEOUT) {
-            Ok(Ok(line)) => line,
-            Ok(Err(err)) => return Err(err),
-            Err(_) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("{} printed nothing within {START_TIMEOUT:?}", bin.display()),
-                ));
-            }
-        };
-        server.addr = parse_listening_line(&line).ok_or_else(|| {
-            let log = server.stderr_text();
-            io::Error::other(format!(
-                "{} did not print `Listening on http://HOST:PORT` first; it printed {line:?}, \
-                 and on stderr: {log:?}",
-                bin.display()
-            ))
-        })?;
-        Ok(server)
+        Ok((server, first_line))
     }
 
-    /// The address the server really listens on.
+    /// The address the server really listens on (`0.0.0.0:0` until its `Listening on` line
+    /// has been read, which [`ServerProcess::start`] always waits for).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+            .get()
+            .copied()
+            .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)))
     }
 
     /// The process ID, for the demo's output.
@@ -215,6 +227,47 @@ impl ServerProcess {
 impl Drop for ServerProcess {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// The `Listening on http://HOST:PORT` line a server spawned by
+/// [`ServerProcess::spawn_command`] is to print first.
+pub struct FirstLine {
+    line: mpsc::Receiver<io::Result<String>>,
+    bin: std::path::PathBuf,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    addr: Arc<OnceLock<SocketAddr>>,
+}
+
+impl FirstLine {
+    /// Waits for the line, up to 30 s, and returns (and records in the server) the address
+    /// it names; an error says what the server printed instead, with its stderr.
+    pub fn wait(self) -> io::Result<SocketAddr> {
+        let bin = self.bin.display();
+        let line = match self.line.recv_timeout(START_TIMEOUT) {
+            Ok(Ok(line)) => line,
+            Ok(Err(err)) => return Err(err),
+            Err(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("{bin} printed nothing within {START_TIMEOUT:?}"),
+                ));
+            }
+        };
+        let addr = parse_listening_line(&line).ok_or_else(|| {
+            let bytes = self
+                .stderr
+                .lock()
+                .map(|log| log.clone())
+                .unwrap_or_default();
+            let log = String::from_utf8_lossy(&bytes);
+            io::Error::other(format!(
+                "{bin} did not print `Listening on http://HOST:PORT` first; it printed {line:?}, \
+                 and on stderr: {log:?}"
+            ))
+        })?;
+        let _ = self.addr.set(addr);
+        Ok(addr)
     }
 }
 

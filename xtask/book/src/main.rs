@@ -5,9 +5,10 @@
 //!
 //! ```text
 //! book build DOCS                   the book in DOCS/book.toml, built into its build-dir
-//! book serve DOCS [--host H] [--port N]
+//! book serve DOCS [--host H] [--port N] [--allow-remote]
 //!                                   builds it, then serves the built pages on loopback,
-//!                                   rebuilding when a source changed before a page is sent
+//!                                   rebuilding when a source changed before a page is sent;
+//!                                   a --host that is not loopback needs --allow-remote
 //! ```
 
 mod serve;
@@ -19,7 +20,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 const USAGE: &str = "\
 Usage: book build DOCS
-       book serve DOCS [--host HOST] [--port PORT]
+       book serve DOCS [--host HOST] [--port PORT] [--allow-remote]
+
+--host is loopback only (127.0.0.1, ::1, localhost) unless --allow-remote:
+then anyone who can reach HOST can read the book.
 
 Run it through `cargo xtask book` (see cargo xtask book --help).
 ";
@@ -37,6 +41,7 @@ enum Command {
         docs: PathBuf,
         host: String,
         port: u16,
+        allow_remote: bool,
     },
     Help,
 }
@@ -60,7 +65,12 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Ok(Command::Serve { docs, host, port }) => serve::run(&docs, &host, port),
+        Ok(Command::Serve {
+            docs,
+            host,
+            port,
+            allow_remote,
+        }) => serve::run(&docs, &host, port, allow_remote),
         Err(err) => {
             eprintln!("error: {err}\n\n{USAGE}");
             ExitCode::from(2)
@@ -76,6 +86,7 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
     let mut docs: Option<PathBuf> = None;
     let mut host = DEFAULT_HOST.to_string();
     let mut port = DEFAULT_PORT;
+    let mut allow_remote = false;
     while let Some(arg) = parser.next().map_err(|err| err.to_string())? {
         match arg {
             Short('h') | Long("help") => return Ok(Command::Help),
@@ -98,6 +109,7 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
                         )
                     })?;
             }
+            Long("allow-remote") if command.as_deref() == Some("serve") => allow_remote = true,
             Value(value) if command.is_none() => {
                 let name = value.to_string_lossy().into_owned();
                 if name != "build" && name != "serve" {
@@ -112,7 +124,12 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
     let docs = docs.ok_or("which book? give the folder that holds book.toml")?;
     match command.as_deref() {
         Some("build") => Ok(Command::Build { docs }),
-        Some("serve") => Ok(Command::Serve { docs, host, port }),
+        Some("serve") => Ok(Command::Serve {
+            docs,
+            host,
+            port,
+            allow_remote,
+        }),
         _ => Err("build or serve?".into()),
     }
 }
@@ -121,6 +138,7 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
 /// only logs (an `{{#include}}` of a missing file, for one) fails the build too, so a broken
 /// include is never published silently.
 pub fn build(docs: &Path) -> Result<PathBuf, String> {
+    refuse_links_out(docs, Path::new("src"))?;
     let book = mdbook::MDBook::load(docs)
         .map_err(|err| format!("cannot load the book in {}: {err:#}", docs.display()))?;
     let errors_before = LOGGER.errors.load(Ordering::Relaxed);
@@ -134,6 +152,65 @@ pub fn build(docs: &Path) -> Result<PathBuf, String> {
         ));
     }
     Ok(book.build_dir_for("html"))
+}
+
+/// The most entries [`refuse_links_out`] looks at: the book has about a hundred files; a
+/// folder this big is not a book's sources, and the check stops rather than take minutes.
+const MAX_SOURCE_ENTRIES: usize = 100_000;
+
+/// Refuses a symbolic link under `docs/src_dir` that leads outside that folder (or nowhere):
+/// mdBook would copy what it points to into the built pages, and serve it, such as a fork's
+/// committed link to a file of the reader's home. The error names the link by its path
+/// under `docs`. Links that stay inside the folder are fine.
+fn refuse_links_out(docs: &Path, src_dir: &Path) -> Result<(), String> {
+    let src = docs.join(src_dir);
+    let Ok(real_src) = std::fs::canonicalize(&src) else {
+        // No sources folder: mdBook says so, in its own words.
+        return Ok(());
+    };
+    let mut folders = vec![src_dir.to_path_buf()];
+    let mut seen = 0usize;
+    while let Some(folder) = folders.pop() {
+        let entries = std::fs::read_dir(docs.join(&folder))
+            .map_err(|err| format!("cannot read {}: {err}", folder.display()))?;
+        for entry in entries.flatten() {
+            seen += 1;
+            if seen > MAX_SOURCE_ENTRIES {
+                return Err(format!(
+                    "{} holds more than {MAX_SOURCE_ENTRIES} files and folders: not a book's \
+                     sources; move what is not the book out of it",
+                    src_dir.display()
+                ));
+            }
+            let relative = folder.join(entry.file_name());
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_symlink() {
+                match std::fs::canonicalize(entry.path()) {
+                    Ok(target) if target.starts_with(&real_src) => {}
+                    Ok(_) => {
+                        return Err(format!(
+                            "{} is a symbolic link that leads out of {}: the book would copy \
+                             what it points to into its pages, so it is refused. Replace it \
+                             with the file itself, or remove it",
+                            relative.display(),
+                            src_dir.display()
+                        ));
+                    }
+                    Err(_) => {
+                        return Err(format!(
+                            "{} is a symbolic link that leads nowhere; remove it",
+                            relative.display()
+                        ));
+                    }
+                }
+            } else if kind.is_dir() {
+                folders.push(relative);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// mdBook reports problems through the `log` crate: they go to stderr, and errors are counted.
@@ -188,9 +265,17 @@ mod tests {
             Ok(Command::Serve {
                 docs: PathBuf::from("docs"),
                 host: "::1".into(),
-                port: 0
+                port: 0,
+                allow_remote: false,
             })
         );
+        assert!(matches!(
+            parse_strs(&["serve", "docs", "--host", "192.0.2.1", "--allow-remote"]),
+            Ok(Command::Serve {
+                allow_remote: true,
+                ..
+            })
+        ));
         assert_eq!(parse_strs(&["serve", "--help"]), Ok(Command::Help));
     }
 
@@ -200,5 +285,57 @@ mod tests {
         assert!(parse_strs(&["publish", "docs"]).is_err());
         assert!(parse_strs(&["build", "docs", "--port", "1"]).is_err());
         assert!(parse_strs(&["serve", "docs", "--port", "70000"]).is_err());
+        assert!(parse_strs(&["build", "docs", "--allow-remote"]).is_err());
+    }
+
+    #[test]
+    fn serve_refuses_a_host_that_is_not_loopback_without_allow_remote() {
+        let err = serve::listen_address("192.0.2.1", 3000, false).expect_err("not loopback");
+        assert!(
+            err.contains("--allow-remote") && !err.contains('\n'),
+            "{err}"
+        );
+        let err = serve::listen_address("0.0.0.0", 3000, false).expect_err("every address");
+        assert!(err.contains("--allow-remote"), "{err}");
+        assert!(serve::listen_address("192.0.2.1", 3000, true).is_ok());
+        assert!(serve::listen_address("::1", 0, false).is_ok());
+        assert!(serve::listen_address("localhost", 0, false).is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_out_of_the_sources_is_refused_by_its_path() {
+        use std::os::unix::fs::symlink;
+        let docs = std::env::temp_dir().join(format!("book-links-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&docs);
+        std::fs::create_dir_all(docs.join("src/chapter")).expect("a temporary folder");
+        std::fs::write(docs.join("src/intro.md"), "# Intro").expect("write a chapter");
+        std::fs::write(docs.join("secret.txt"), "outside").expect("write a file");
+        // A link that stays inside the sources is fine.
+        symlink(docs.join("src/intro.md"), docs.join("src/chapter/again.md")).expect("a link");
+        assert_eq!(refuse_links_out(&docs, Path::new("src")), Ok(()));
+
+        symlink(docs.join("secret.txt"), docs.join("src/chapter/leak.md")).expect("a link");
+        let err = refuse_links_out(&docs, Path::new("src")).expect_err("a link out");
+        assert!(
+            err.starts_with("src/chapter/leak.md is a symbolic link that leads out of src"),
+            "{err}"
+        );
+        assert!(
+            !err.contains(&*docs.to_string_lossy()),
+            "no absolute path: {err}"
+        );
+        // The build refuses it before mdBook copies anything.
+        let err = build(&docs).expect_err("refused");
+        assert!(err.contains("src/chapter/leak.md"), "{err}");
+        std::fs::remove_file(docs.join("src/chapter/leak.md")).expect("remove the link");
+
+        symlink(docs.join("nothing-here"), docs.join("src/dangling.md")).expect("a link");
+        let err = refuse_links_out(&docs, Path::new("src")).expect_err("a link to nothing");
+        assert!(
+            err.contains("src/dangling.md") && err.contains("nowhere"),
+            "{err}"
+        );
+        let _ = std::fs::remove_dir_all(&docs);
     }
 }

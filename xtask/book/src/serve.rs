@@ -3,29 +3,121 @@
 //! builder's first build for a live reload; this rebuilds instead when a source has changed
 //! since the last build and a page is asked for, so reloading the page in the browser shows
 //! the edit.
+//!
+//! It runs on laptops that also browse the web, so it answers only what names it: a `Host`
+//! header of the loopback names with its port (or the `--host` given with `--allow-remote`),
+//! else 403, which is what stops a DNS-rebinding page from reading the book's files through
+//! the browser. It caps the connections served at once (503 past it), gives a client
+//! [`HEAD_TIMEOUT`] for its whole request head, never serves a file that a symbolic link
+//! places outside the built book, and may not be framed by another site.
 
 use std::fs;
 use std::io::{self, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
-/// A browser sends its request at once; a client that does not is closed after this.
-const READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// A browser sends its whole request head at once; a client that has not within this, however
+/// it drips the bytes, is closed (a slow-loris client would otherwise hold a thread forever).
+const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 /// A request head longer than this is refused (the pages need a short GET, nothing more).
 const MAX_HEAD: usize = 8 * 1024;
+/// Connections served at once, each on a thread of its own; past it a connection gets a 503.
+/// A browser opens about 6 to one server; a few tabs and a reload stay well under this.
+const MAX_CONNECTIONS: usize = 64;
+/// How long an answer may take to be written to a client that does not read it.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The headers on every answer: no other site may frame the pages (clickjacking), and the
+/// browser takes each file as the type it is sent as.
+const SAFETY_HEADERS: &str = "X-Frame-Options: DENY\r\n\
+     Content-Security-Policy: frame-ancestors 'none'\r\n\
+     X-Content-Type-Options: nosniff\r\n";
 
 /// The book being served: where its sources are, where its pages are, and when they were built.
 struct Site {
     docs: PathBuf,
     out: PathBuf,
     built: Mutex<SystemTime>,
+    /// The `Host` header values it answers, lower case: see [`allowed_hosts`].
+    hosts: Vec<String>,
+    limits: Limits,
 }
 
-pub fn run(docs: &Path, host: &str, port: u16) -> ExitCode {
+/// What one client may take: [`HEAD_TIMEOUT`] and [`MAX_CONNECTIONS`] (smaller in the tests).
+#[derive(Clone, Copy)]
+struct Limits {
+    head_timeout: Duration,
+    max_connections: usize,
+}
+
+const LIMITS: Limits = Limits {
+    head_timeout: HEAD_TIMEOUT,
+    max_connections: MAX_CONNECTIONS,
+};
+
+/// The address to listen on, refusing one that is not loopback unless `allow_remote`, as
+/// `cargo xtask lab` does: whoever reaches the server reads every file of the book (and its
+/// rebuilds run on this machine). The error is one line that says what to do.
+pub fn listen_address(host: &str, port: u16, allow_remote: bool) -> Result<SocketAddr, String> {
+    let addr = match host.parse::<IpAddr>() {
+        Ok(ip) => SocketAddr::new(ip, port),
+        Err(_) => (host, port)
+            .to_socket_addrs()
+            .map_err(|err| format!("cannot resolve --host {host:?}: {err}"))?
+            .next()
+            .ok_or_else(|| format!("--host {host:?} resolves to no address"))?,
+    };
+    if !addr.ip().is_loopback() && !allow_remote {
+        return Err(format!(
+            "--host {host} is not loopback: anyone who can reach it could read the book and \
+             make this machine rebuild it, so the book is served only on 127.0.0.1 or ::1 \
+             unless you add --allow-remote"
+        ));
+    }
+    Ok(addr)
+}
+
+/// The `Host` header values the server answers, lower case: the loopback names and addresses
+/// with its port (and without it on port 80, where browsers leave it out), and `remote_host`,
+/// the `--host` given with `--allow-remote`, the same way. Anything else is a page that is
+/// not this book's, such as a DNS-rebinding attacker's, and gets a 403.
+fn allowed_hosts(port: u16, remote_host: Option<&str>) -> Vec<String> {
+    let mut names = vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        "[::1]".to_string(),
+    ];
+    if let Some(host) = remote_host {
+        let host = host.to_ascii_lowercase();
+        // An IPv6 address is written in brackets in a Host header.
+        let host = if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]")
+        } else {
+            host
+        };
+        if !names.contains(&host) {
+            names.push(host);
+        }
+    }
+    let mut hosts: Vec<String> = names.iter().map(|name| format!("{name}:{port}")).collect();
+    if port == 80 {
+        hosts.extend(names);
+    }
+    hosts
+}
+
+pub fn run(docs: &Path, host: &str, port: u16, allow_remote: bool) -> ExitCode {
+    let addr = match listen_address(host, port, allow_remote) {
+        Ok(addr) => addr,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
     let started = SystemTime::now();
     let out = match crate::build(docs) {
         Ok(out) => out,
@@ -34,7 +126,7 @@ pub fn run(docs: &Path, host: &str, port: u16) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let listener = match TcpListener::bind((host, port)) {
+    let listener = match TcpListener::bind(addr) {
         Ok(listener) => listener,
         Err(err) if err.kind() == io::ErrorKind::AddrInUse => {
             eprintln!(
@@ -49,49 +141,137 @@ pub fn run(docs: &Path, host: &str, port: u16) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match listener.local_addr() {
-        Ok(addr) => println!("Serving the book at http://{addr}/ (Ctrl-C stops it)"),
+    let bound = match listener.local_addr() {
+        Ok(bound) => bound,
         Err(err) => {
             eprintln!("error: listening, but cannot read the local address: {err}");
             return ExitCode::FAILURE;
         }
-    }
+    };
+    println!("Serving the book at http://{bound}/ (Ctrl-C stops it)");
     println!(
         "Edit a chapter in {} and reload the page: it is rebuilt first.",
         docs.join("src").display()
     );
+    let remote_host = (allow_remote && !addr.ip().is_loopback()).then_some(host);
     let site = Arc::new(Site {
         docs: docs.to_path_buf(),
         out,
         built: Mutex::new(started),
+        hosts: allowed_hosts(bound.port(), remote_host),
+        limits: LIMITS,
     });
+    serve(&listener, &site);
+    ExitCode::SUCCESS
+}
+
+/// Counts a connection being served while it lives.
+struct Serving(Arc<AtomicUsize>);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Accepts connections until the process ends, each answered on a thread of its own, at most
+/// [`MAX_CONNECTIONS`] at once.
+fn serve(listener: &TcpListener, site: &Arc<Site>) {
+    let serving = Arc::new(AtomicUsize::new(0));
+    let limit = site.limits.max_connections;
     for stream in listener.incoming() {
         match stream {
             Ok(stream) => {
-                let site = Arc::clone(&site);
-                thread::spawn(move || {
+                if serving.fetch_add(1, Ordering::Relaxed) >= limit {
+                    serving.fetch_sub(1, Ordering::Relaxed);
+                    refuse_busy(stream, limit);
+                    continue;
+                }
+                let guard = Serving(Arc::clone(&serving));
+                let site = Arc::clone(site);
+                let spawned = thread::Builder::new().spawn(move || {
+                    let _guard = guard;
                     if let Err(err) = answer(&site, stream) {
                         eprintln!("a connection failed: {err}");
                     }
                 });
+                if let Err(err) = spawned {
+                    eprintln!("cannot start a thread for a connection ({err}); it was closed");
+                }
             }
             // One failed accept (a client that reset at once) is skipped; running out of
-            // descriptors is not expected from one reader's browser, so a pause is enough.
+            // descriptors is not expected with the cap, so a pause is enough.
             Err(err) => {
                 eprintln!("accept failed: {err}");
                 thread::sleep(Duration::from_millis(100));
             }
         }
     }
-    ExitCode::SUCCESS
+}
+
+/// The 503 of a connection past the cap, written without reading its request (it is small
+/// and fits the socket's buffer; a client that does not read it loses it), then closed.
+fn refuse_busy(mut stream: TcpStream, limit: usize) {
+    let body = format!(
+        "503 Service Unavailable: this book server already serves {limit} \
+         connections at once, its limit; close some tabs or wait a moment, then reload.\n"
+    );
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+    let _ = stream.write_all(answer_head(503, "text/plain; charset=utf-8", body.len()).as_bytes());
+    let _ = stream.write_all(body.as_bytes());
+    let _ = stream.shutdown(Shutdown::Write);
+    // A request already here is read and dropped, so that closing does not reset the
+    // connection (which can lose the answer); without waiting, which would stall accepting.
+    if stream.set_nonblocking(true).is_ok() {
+        let _ = stream.read(&mut [0u8; 4096]);
+    }
+}
+
+/// Closes after an answer sent before the whole request was read: says the end first, then
+/// reads and drops what the client still sends for a moment, so the close does not reset the
+/// connection before the client has read the answer.
+fn close_gently(mut stream: TcpStream) {
+    let _ = stream.shutdown(Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
+    let deadline = Instant::now() + Duration::from_millis(500);
+    let mut chunk = [0u8; 4096];
+    // At most 500 ms and 16 reads: the client's bytes are dropped, not served.
+    for _ in 0..16 {
+        if Instant::now() >= deadline || matches!(stream.read(&mut chunk), Ok(0) | Err(_)) {
+            break;
+        }
+    }
+}
+
+/// The status line and headers of an answer of `length` bytes, ending with the blank line.
+fn answer_head(status: u16, content_type: &str, length: usize) -> String {
+    let reason = String::from_utf8_lossy(&status_text(status)).into_owned();
+    format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\n\
+         Content-Length: {length}\r\nCache-Control: no-cache\r\n{SAFETY_HEADERS}\
+         Connection: close\r\n\r\n"
+    )
 }
 
 /// Reads one request and answers it, then closes the connection.
 fn answer(site: &Site, mut stream: TcpStream) -> io::Result<()> {
-    stream.set_read_timeout(Some(READ_TIMEOUT))?;
-    let head = match read_head(&mut stream)? {
-        Some(head) => head,
-        None => return Ok(()), // Closed or timed out before a whole head: nothing to answer.
+    stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+    let limit = site.limits.head_timeout;
+    let head = match read_head(&mut stream, limit)? {
+        Head::Complete(head) => head,
+        Head::TimedOut => {
+            let body = format!(
+                "408 Request Timeout: the request head did not arrive within {} ms\n",
+                limit.as_millis()
+            );
+            stream
+                .write_all(answer_head(408, "text/plain; charset=utf-8", body.len()).as_bytes())?;
+            stream.write_all(body.as_bytes())?;
+            stream.flush()?;
+            close_gently(stream);
+            return Ok(());
+        }
+        Head::Closed => return Ok(()), // Closed before a whole head: nothing to answer.
     };
     let (status, content_type, body, head_only) = match parse_request_line(&head) {
         Err(status) => (
@@ -100,42 +280,103 @@ fn answer(site: &Site, mut stream: TcpStream) -> io::Result<()> {
             status_text(status),
             false,
         ),
-        Ok(request) => {
-            let file = resolve(&site.out, &request.path);
-            if file.as_deref().is_some_and(is_page) {
-                rebuild_if_changed(site);
-            }
-            match file.map(|file| fs::read(&file).map(|bytes| (file, bytes))) {
-                Some(Ok((file, bytes))) => (200, content_type(&file), bytes, request.head_only),
-                _ => {
-                    let page =
-                        fs::read(site.out.join("404.html")).unwrap_or_else(|_| status_text(404));
-                    (404, "text/html; charset=utf-8", page, request.head_only)
+        Ok(request) => match host_refusal(&head, &site.hosts) {
+            Some(refusal) => (
+                403,
+                "text/plain; charset=utf-8",
+                refusal.into_bytes(),
+                request.head_only,
+            ),
+            None => match resolve(&site.out, &request.path) {
+                Served::File(file) => {
+                    if is_page(&file) {
+                        rebuild_if_changed(site);
+                    }
+                    match fs::read(&file) {
+                        Ok(bytes) => (200, content_type(&file), bytes, request.head_only),
+                        Err(_) => not_found(site, request.head_only),
+                    }
                 }
-            }
-        }
+                Served::OutsideLink => {
+                    let body = format!(
+                        "403 Forbidden: {} is a symbolic link that leads out of the built book; \
+                         the book server serves only files inside it. Replace the link with \
+                         the file itself.\n",
+                        request.path
+                    );
+                    (
+                        403,
+                        "text/plain; charset=utf-8",
+                        body.into_bytes(),
+                        request.head_only,
+                    )
+                }
+                Served::Missing => not_found(site, request.head_only),
+            },
+        },
     };
-    let reason = String::from_utf8_lossy(&status_text(status)).into_owned();
-    let header = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\n\
-         Content-Length: {}\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(header.as_bytes())?;
+    stream.write_all(answer_head(status, content_type, body.len()).as_bytes())?;
     if !head_only {
         stream.write_all(&body)?;
     }
     stream.flush()
 }
 
-/// The bytes up to the end of the request head, or `None` if the client closed or went quiet
-/// first. A head over [`MAX_HEAD`] is cut there: its request line is all that is read.
-fn read_head(stream: &mut TcpStream) -> io::Result<Option<String>> {
+fn not_found(site: &Site, head_only: bool) -> (u16, &'static str, Vec<u8>, bool) {
+    let page = fs::read(site.out.join("404.html")).unwrap_or_else(|_| status_text(404));
+    (404, "text/html; charset=utf-8", page, head_only)
+}
+
+/// Why a request's `Host` header is refused, as the 403's body, or `None` if it names this
+/// server (one of `hosts`, case aside).
+fn host_refusal(head: &str, hosts: &[String]) -> Option<String> {
+    let values: Vec<&str> = head
+        .split("\r\n")
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .filter(|(name, _)| name.trim().eq_ignore_ascii_case("host"))
+        .map(|(_, value)| value.trim())
+        .collect();
+    let welcome = hosts.first().map_or("127.0.0.1", String::as_str);
+    let why = match values.as_slice() {
+        [one] if hosts.iter().any(|host| host.eq_ignore_ascii_case(one)) => return None,
+        [] => "the request has no Host header".to_string(),
+        [one] => format!("the request is for Host {one:?}, not this server's name"),
+        _ => "the request has more than one Host header".to_string(),
+    };
+    Some(format!(
+        "403 Forbidden: {why}. This book server answers only requests for its own address \
+         (http://{welcome}/ and the other loopback names with its port), so that a web page \
+         from elsewhere cannot read the book through a name pointed at this machine. Open \
+         http://{welcome}/, or serve with --host NAME --allow-remote to be reached as NAME.\n",
+        welcome = welcome.replace("localhost", "127.0.0.1"),
+    ))
+}
+
+/// How reading a request head ended.
+enum Head {
+    Complete(String),
+    /// The whole head did not arrive within the time limit.
+    TimedOut,
+    /// The client closed (or reset) first.
+    Closed,
+}
+
+/// The bytes up to the end of the request head, read within `limit` in all (not per read: a
+/// client that drips a byte at a time gets no more time). A head over [`MAX_HEAD`] is cut
+/// there: its request line is all that is read.
+fn read_head(stream: &mut TcpStream, limit: Duration) -> io::Result<Head> {
+    let deadline = Instant::now() + limit;
     let mut head = Vec::new();
     let mut chunk = [0u8; 1024];
     while !head.windows(4).any(|window| window == b"\r\n\r\n") && head.len() < MAX_HEAD {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(Head::TimedOut);
+        }
+        stream.set_read_timeout(Some(left))?;
         match stream.read(&mut chunk) {
-            Ok(0) => return Ok(None),
+            Ok(0) => return Ok(Head::Closed),
             Ok(count) => head.extend_from_slice(&chunk[..count]),
             Err(err)
                 if matches!(
@@ -143,12 +384,13 @@ fn read_head(stream: &mut TcpStream) -> io::Result<Option<String>> {
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) =>
             {
-                return Ok(None);
+                return Ok(Head::TimedOut);
             }
+            Err(err) if err.kind() == io::ErrorKind::ConnectionReset => return Ok(Head::Closed),
             Err(err) => return Err(err),
         }
     }
-    Ok(Some(String::from_utf8_lossy(&head).into_owned()))
+    Ok(Head::Complete(String::from_utf8_lossy(&head).into_owned()))
 }
 
 /// What a request asks for.
@@ -199,16 +441,33 @@ fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// The file under `root` that `url_path` names (a folder's `index.html`), or `None` when there
-/// is none or the path tries to leave `root` (`..`, a drive, a backslash trick).
-fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
-    let relative = relative_file(url_path)?;
-    let file = root.join(relative);
+/// What a URL path names under the built book.
+#[derive(Debug, PartialEq, Eq)]
+enum Served {
+    File(PathBuf),
+    /// A file there, but reached through a symbolic link that leads out of the book.
+    OutsideLink,
+    /// Nothing, or a path that tries to leave the book (`..`, a drive, a backslash trick).
+    Missing,
+}
+
+/// The file under `root` that `url_path` names (a folder's `index.html`), if it is really
+/// inside `root` once every symbolic link on the way is followed.
+fn resolve(root: &Path, url_path: &str) -> Served {
+    let Some(relative) = relative_file(url_path) else {
+        return Served::Missing;
+    };
+    let mut file = root.join(relative);
     if file.is_dir() {
-        let index = file.join("index.html");
-        index.is_file().then_some(index)
-    } else {
-        file.is_file().then_some(file)
+        file = file.join("index.html");
+    }
+    if !file.is_file() {
+        return Served::Missing;
+    }
+    match (fs::canonicalize(root), fs::canonicalize(&file)) {
+        (Ok(root), Ok(real)) if real.starts_with(&root) => Served::File(file),
+        (Ok(_), Ok(_)) => Served::OutsideLink,
+        _ => Served::Missing,
     }
 }
 
@@ -302,8 +561,11 @@ fn status_text(status: u16) -> Vec<u8> {
     match status {
         200 => "OK",
         400 => "Bad Request",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        503 => "Service Unavailable",
         _ => "Error",
     }
     .as_bytes()
@@ -353,12 +615,12 @@ mod tests {
         fs::create_dir_all(&chapter).expect("a temporary folder");
         fs::write(root.join("index.html"), "home").expect("write a file");
         fs::write(chapter.join("index.html"), "chapter").expect("write a file");
-        assert_eq!(resolve(&root, "/"), Some(root.join("index.html")));
+        assert_eq!(resolve(&root, "/"), Served::File(root.join("index.html")));
         assert_eq!(
             resolve(&root, "/chapter/"),
-            Some(chapter.join("index.html"))
+            Served::File(chapter.join("index.html"))
         );
-        assert_eq!(resolve(&root, "/nothing.html"), None);
+        assert_eq!(resolve(&root, "/nothing.html"), Served::Missing);
         assert!(newest_change(&root, &chapter).is_some());
         let _ = fs::remove_dir_all(&root);
     }
@@ -373,5 +635,234 @@ mod tests {
         assert_eq!(content_type(Path::new("x")), "application/octet-stream");
         assert!(is_page(Path::new("a/b.html")));
         assert!(!is_page(Path::new("a/b.css")));
+    }
+}
+
+/// The attacks of issue 25, over real sockets: a foreign Host, too many connections, a head
+/// dripped slowly, a symbolic link out of the book.
+#[cfg(test)]
+mod socket_tests {
+    use super::*;
+
+    /// A built book in a temporary folder: `index.html`, and `leak.txt`, a symbolic link
+    /// (on Unix) to a file outside it. Removed when dropped.
+    struct TempBook {
+        root: PathBuf,
+    }
+
+    impl TempBook {
+        fn new(name: &str) -> TempBook {
+            let root = std::env::temp_dir()
+                .join(format!("book-serve-socket-{name}-{}", std::process::id()));
+            let _ = fs::remove_dir_all(&root);
+            fs::create_dir_all(root.join("book")).expect("a temporary folder");
+            fs::write(root.join("book/index.html"), "<p>the book</p>").expect("write a page");
+            fs::write(root.join("secret.txt"), "outside the book").expect("write a file");
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(root.join("secret.txt"), root.join("book/leak.txt"))
+                .expect("make a symbolic link");
+            TempBook { root }
+        }
+    }
+
+    impl Drop for TempBook {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.root);
+        }
+    }
+
+    /// Serves `book` on a free loopback port, on a thread of its own, with `limits`.
+    fn serve_book(book: &TempBook, limits: Limits) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().expect("its address");
+        let site = Arc::new(Site {
+            docs: book.root.clone(),
+            out: book.root.join("book"),
+            // Nothing changes after this: no rebuild is tried.
+            built: Mutex::new(SystemTime::now() + Duration::from_secs(3600)),
+            hosts: allowed_hosts(addr.port(), None),
+            limits,
+        });
+        thread::spawn(move || serve(&listener, &site));
+        addr
+    }
+
+    const TEST_LIMITS: Limits = Limits {
+        head_timeout: Duration::from_millis(1500),
+        max_connections: 4,
+    };
+
+    /// Sends `request` and reads the whole answer (the server closes after it).
+    fn exchange(addr: SocketAddr, request: &str) -> String {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("a timeout");
+        stream.write_all(request.as_bytes()).expect("send");
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer
+    }
+
+    fn get(addr: SocketAddr, path: &str, host: Option<&str>) -> String {
+        let host = host.map_or(String::new(), |host| format!("Host: {host}\r\n"));
+        exchange(addr, &format!("GET {path} HTTP/1.1\r\n{host}\r\n"))
+    }
+
+    #[test]
+    fn only_a_host_that_names_the_server_is_answered() {
+        let book = TempBook::new("host");
+        let addr = serve_book(&book, TEST_LIMITS);
+        let port = addr.port();
+        for host in [
+            format!("127.0.0.1:{port}"),
+            format!("localhost:{port}"),
+            format!("LocalHost:{port}"),
+            format!("[::1]:{port}"),
+        ] {
+            let answer = get(addr, "/", Some(&host));
+            assert!(
+                answer.starts_with("HTTP/1.1 200 OK\r\n"),
+                "{host}: {answer}"
+            );
+            assert!(answer.contains("X-Frame-Options: DENY\r\n"), "{answer}");
+            assert!(
+                answer.contains("Content-Security-Policy: frame-ancestors 'none'\r\n"),
+                "{answer}"
+            );
+            assert!(answer.ends_with("<p>the book</p>"), "{answer}");
+        }
+        for (host, says) in [
+            (
+                Some(format!("evil.example:{port}")),
+                "not this server's name",
+            ),
+            (Some("127.0.0.1".to_string()), "not this server's name"),
+            (
+                Some(format!("127.0.0.1:{}", port ^ 1)),
+                "not this server's name",
+            ),
+            (
+                Some(format!("localhost.evil.example:{port}")),
+                "not this server's name",
+            ),
+            (None, "no Host header"),
+        ] {
+            let answer = get(addr, "/", host.as_deref());
+            assert!(
+                answer.starts_with("HTTP/1.1 403 Forbidden\r\n"),
+                "{host:?}: {answer}"
+            );
+            assert!(answer.contains(says), "{host:?}: {answer}");
+            assert!(answer.contains("Open http://127.0.0.1:"), "{answer}");
+            assert!(answer.contains("X-Frame-Options: DENY\r\n"), "{answer}");
+            assert!(!answer.contains("the book</p>"), "{answer}");
+        }
+        let two = exchange(
+            addr,
+            &format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nHost: evil.example\r\n\r\n"),
+        );
+        assert!(two.contains("more than one Host header"), "{two}");
+    }
+
+    #[test]
+    fn connections_past_the_cap_get_a_503_and_the_server_recovers() {
+        let book = TempBook::new("cap");
+        let addr = serve_book(&book, TEST_LIMITS);
+        // Idle connections that send nothing, each holding a thread until its head time runs out.
+        let held: Vec<TcpStream> = (0..TEST_LIMITS.max_connections)
+            .map(|_| TcpStream::connect(addr).expect("connect"))
+            .collect();
+        // Accepted in order: once the server has taken them all, the next is over the cap.
+        thread::sleep(Duration::from_millis(200));
+        // Read without sending: the 503 comes before any request is read.
+        let mut extra = TcpStream::connect(addr).expect("connect");
+        extra
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("a timeout");
+        let mut refused = String::new();
+        let _ = extra.read_to_string(&mut refused);
+        assert!(
+            refused.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+            "{refused}"
+        );
+        assert!(
+            refused.contains("already serves 4 connections at once"),
+            "{refused}"
+        );
+        for stream in &held {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        drop(held);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let answer = get(addr, "/", Some(&format!("127.0.0.1:{}", addr.port())));
+            if answer.starts_with("HTTP/1.1 200 OK\r\n") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "still refused: {answer}");
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    #[test]
+    fn a_head_dripped_slowly_is_closed_at_the_time_limit() {
+        let book = TempBook::new("slow");
+        let addr = serve_book(&book, TEST_LIMITS);
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .expect("a timeout");
+        let started = Instant::now();
+        stream.write_all(b"GET / HTTP/1.1\r\n").expect("send");
+        // A header byte every 300 ms: each read is quick, the whole head never ends.
+        let mut answer = Vec::new();
+        let mut chunk = [0u8; 1024];
+        let closed_at = loop {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "still open after 10 s"
+            );
+            let _ = stream.write_all(b"X");
+            match stream.read(&mut chunk) {
+                Ok(0) => break started.elapsed(),
+                Ok(count) => answer.extend_from_slice(&chunk[..count]),
+                Err(err) if err.kind() == io::ErrorKind::ConnectionReset => {
+                    break started.elapsed();
+                }
+                Err(_) => thread::sleep(Duration::from_millis(200)),
+            }
+        };
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(
+            answer.starts_with("HTTP/1.1 408 Request Timeout\r\n"),
+            "{answer}"
+        );
+        assert!(
+            closed_at >= TEST_LIMITS.head_timeout
+                && closed_at < TEST_LIMITS.head_timeout + Duration::from_secs(2),
+            "closed after {closed_at:?}, the limit is {:?}",
+            TEST_LIMITS.head_timeout
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_out_of_the_book_is_not_served() {
+        let book = TempBook::new("link");
+        let addr = serve_book(&book, TEST_LIMITS);
+        let host = format!("127.0.0.1:{}", addr.port());
+        let answer = get(addr, "/leak.txt", Some(&host));
+        assert!(answer.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{answer}");
+        assert!(answer.contains("/leak.txt is a symbolic link"), "{answer}");
+        assert!(!answer.contains("outside the book"), "{answer}");
+        // A link that stays inside the book is served.
+        std::os::unix::fs::symlink(
+            book.root.join("book/index.html"),
+            book.root.join("book/home.html"),
+        )
+        .expect("make a symbolic link");
+        let answer = get(addr, "/home.html", Some(&host));
+        assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
     }
 }

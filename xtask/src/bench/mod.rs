@@ -27,7 +27,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use measure::ServerProcess;
 use serde_json::{Value, json};
 
 use crate::args::value_text;
@@ -468,12 +467,10 @@ fn machine_line(cores: usize) -> String {
 fn start(executable: &std::path::Path, args: &[String]) -> Result<TrackedServer, String> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let log = std::env::temp_dir().join(format!("xtask-bench-{}.log", std::process::id()));
-    let server = match File::create(&log) {
-        Ok(file) => ServerProcess::start_logging_to(executable, &args, file),
-        Err(_) => ServerProcess::start(executable, &args),
-    };
-    let server = server.map_err(|err| err.to_string())?;
-    let server = TrackedServer::new(server);
+    // Registered as it starts, so Ctrl-C stops it, and refused once Ctrl-C has begun; on Linux
+    // it dies with the bench.
+    let server = stop::start_server_logging_to(executable, &args, File::create(&log).ok())
+        .map_err(|err| err.to_string())?;
     let root = measure::client::get_request("/");
     let warm = measure::client::exchange(
         server.addr,

@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use measure::ServerProcess;
 use measure::catalogue::{self, Binary, WORKERS};
 use measure::client::{self, Request};
 use measure::scenario::{self, Scenario, Settings};
@@ -318,9 +317,9 @@ pub fn run_binary(
     let read_timeout_ms = scenario.server_read_timeout(settings).map(as_ms);
     let args = binary.args(as_ms(settings.delay), read_timeout_ms);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    // Registered as it starts, so Ctrl-C stops it, and refused once Ctrl-C has begun.
     let server =
-        ServerProcess::start(executable, &args).map_err(|err| start_failed(err.to_string()))?;
-    let server = TrackedServer::new(server);
+        stop::start_server(executable, &args).map_err(|err| start_failed(err.to_string()))?;
     started(&server);
 
     // One request first, so the scenario measures serving, not a process starting up.

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use measure::ServerProcess;
 use measure::catalogue::Binary;
 use measure::client::{self, Request};
 use measure::scenario::{Role, Sent};
@@ -96,9 +95,9 @@ pub fn start(lab: &Arc<Lab>, binaries: &[Binary], delay: Duration) {
         };
         let args = binary.args(sleep_ms, None);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        match ServerProcess::start(executable, &args) {
+        // Registered as it starts, so Ctrl-C stops it, and refused once Ctrl-C has begun.
+        match crate::stop::start_server(executable, &args) {
             Ok(server) => {
-                let server = TrackedServer::new(server);
                 lab.emit(&Event::BinaryStarted {
                     lane,
                     pid: server.pid,

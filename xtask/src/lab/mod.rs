@@ -69,8 +69,10 @@ localhost:PORT, [::1]:PORT, or the --host given with --allow-remote), refuses
 POSTs from other sites' pages, and caps what requests can start: see the
 README's Security section.
 
-Ctrl-C stops every server the lab started. When no page has been open for 60 s,
-the lab stops the hands-on servers it is running, and waits for a page.
+Ctrl-C stops every server the lab started, and none starts after it; on Linux
+they also die if the lab is killed outright (kill -9). When no page has been
+open for 60 s, the lab stops the hands-on servers it is running, and waits for
+a page.
 ";
 
 /// The lab's default port: beside the servers' 7878, and not it.
