@@ -215,14 +215,90 @@ impl ServerProcess {
         })
     }
 
-    /// Kills the process and waits for it to end.
+    /// Kills the process, and every process it started (a wrapper script's server, say, which
+    /// would otherwise keep the port), and waits for it to end. The family is found before the
+    /// kill: after it, the children belong to init. Linux and macOS; on Windows, the process
+    /// alone.
     pub fn stop(&mut self) {
         if self.exit_status().is_none() {
+            let family = descendants(self.pid());
             let _ = self.child.kill();
+            kill_all(&family);
         }
         let _ = self.child.wait();
     }
 }
+
+/// Every process that `pid` started, and that they started, as the OS tells it now.
+fn descendants(pid: u32) -> Vec<u32> {
+    let parents = parent_of_each_process();
+    let mut family = vec![pid];
+    let mut next = 0;
+    while next < family.len() {
+        let parent = family[next];
+        family.extend(
+            parents
+                .iter()
+                .filter(|&&(_, of)| of == parent)
+                .map(|&(child, _)| child),
+        );
+        next += 1;
+    }
+    family.remove(0);
+    family
+}
+
+/// (process, its parent) for every process: from `/proc/*/stat` on Linux, `ps` on macOS;
+/// none elsewhere.
+fn parent_of_each_process() -> Vec<(u32, u32)> {
+    #[cfg(target_os = "linux")]
+    {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter_map(|pid| {
+                let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+                // After the name, which may hold spaces and parentheses: state, then parent.
+                let after_name = &stat[stat.rfind(')')? + 1..];
+                let parent = after_name.split_whitespace().nth(1)?.parse().ok()?;
+                Some((pid, parent))
+            })
+            .collect()
+    }
+    #[cfg(target_os = "macos")]
+    {
+        let Ok(output) = Command::new("ps").args(["-A", "-o", "pid=,ppid="]).output() else {
+            return Vec::new();
+        };
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| {
+                let mut numbers = line.split_whitespace().map(|n| n.parse::<u32>().ok());
+                Some((numbers.next()??, numbers.next()??))
+            })
+            .collect()
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
+    {
+        Vec::new()
+    }
+}
+
+#[cfg(unix)]
+fn kill_all(pids: &[u32]) {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    for &pid in pids {
+        if let Ok(pid) = i32::try_from(pid) {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn kill_all(_pids: &[u32]) {}
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {

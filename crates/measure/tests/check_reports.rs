@@ -277,3 +277,26 @@ fn point<'a>(report: &'a check::Report, what: &str) -> Result<&'a str, &'a str> 
         .unwrap_or_else(|| panic!("no point {what:?} in {:#?}", report.contract));
     point.outcome.as_deref().map_err(String::as_str)
 }
+
+/// `check --bin` on a wrapper script that starts the server as its own child: stopping the
+/// wrapper stops the server too, so nothing stays on the port.
+#[cfg(unix)]
+#[test]
+fn stopping_a_wrapper_stops_the_server_it_started() {
+    let bin = env!("CARGO_BIN_EXE_broken-server");
+    let mut command = std::process::Command::new("sh");
+    // Not `exec`: the shell stays, as a wrapper that sets something up first would.
+    command.args(["-c", "\"$0\" \"$@\"; exit $?", bin, "--port", "0"]);
+    command.args(["--broken", "every-path-200"]);
+    let server = ServerProcess::start_command(command, std::path::Path::new(bin), None)
+        .expect("the wrapper starts the server");
+    let addr = server.addr();
+    assert_eq!(measure::client::get(addr, "/").status(), 200);
+    drop(server);
+    let after = measure::client::get(addr, "/");
+    assert!(
+        after.response.is_err(),
+        "the wrapper's server still answers on {addr}: {:?}",
+        after.response
+    );
+}
