@@ -192,7 +192,7 @@ pub enum Cpu {
     /// blocking requests held at once on two threads ([`CpuFinding::proof`]).
     Parallel(CpuFinding),
     /// Taking turns on one thread: batches without a speed-up while the machine had cores to
-    /// spare, or two blocking requests answered one after the other by one thread.
+    /// spare.
     OneThread(CpuFinding),
     /// Cannot tell, because the machine was busy: no batch had a speed-up, and the calibration
     /// beside each found no cores to spare to show one. The best attempt's numbers.
@@ -259,21 +259,6 @@ impl BlockedPair {
             _ => false,
         };
         both_blocked && threads_differ
-    }
-
-    /// The second waited for the first to unblock, and one thread answered both: one thread.
-    pub fn in_turn(&self) -> bool {
-        let (first, last) = (
-            self.took[0].min(self.took[1]),
-            self.took[0].max(self.took[1]),
-        );
-        let same_thread = match &self.threads {
-            [Some(a), Some(b)] => a == b,
-            _ => false,
-        };
-        first >= verdicts::waited_floor(self.slow)
-            && last >= verdicts::blocked_in_turn(self.slow)
-            && same_thread
     }
 }
 
@@ -692,6 +677,10 @@ const CPU_BATCH: usize = 4;
 /// At most this many `/cpu` batches are sent; two must agree.
 const CPU_ATTEMPTS: usize = 5;
 const PARALLEL_ATTEMPTS_NEEDED: usize = 2;
+/// At most this many pairs of blocking requests are sent when the batches could not tell.
+const BLOCKED_PAIRS: usize = 2;
+/// After this many batches in a row that could not tell, the probe stops sending batches.
+const UNCLEAR_IN_A_ROW: usize = 3;
 /// No new batch is sent after this long: a slow debug build on a busy machine still ends.
 const CPU_PROBE_BUDGET: Duration = Duration::from_secs(30);
 /// A CPU-bound route answered faster than this computes nothing worth measuring (the
@@ -993,7 +982,7 @@ fn full_at(count: usize, waited: Duration, slow: Duration, fastest_at_each: &[Du
     }
 }
 
-/// `/cpu` alone, then [`CPU_BATCH`] at once, up to [`CPU_ATTEMPTS`] times. Whether the machine
+/// `/cpu` alone, then [`CPU_BATCH`] at once, up to [`CPU_ATTEMPTS`] times (fewer once [`UNCLEAR_IN_A_ROW`] could not tell). Whether the machine
 /// had cores to spare is measured by its idle time during the batch (where the OS counts it)
 /// and by a calibration of the check's own right after ([`system::spare_cores`]); where the
 /// server is the check's child (`pid`), the OS's count of its CPU time during the batch is
@@ -1024,6 +1013,7 @@ fn measure_cpu(
     let (mut parallel, mut one_thread) = (Vec::new(), Vec::new());
     let mut best_unclear: Option<CpuBatch> = None;
     let mut fastest_alone = Duration::MAX;
+    let mut unclear_in_a_row = 0;
     let mut tries = 0;
     let started = Instant::now();
     while tries < CPU_ATTEMPTS && started.elapsed() < CPU_PROBE_BUDGET {
@@ -1086,9 +1076,16 @@ fn measure_cpu(
         };
         match measured.parallelism() {
             Parallelism::Parallel(Proof::CpuTime) => return Cpu::Parallel(finding(measured)),
-            Parallelism::Parallel(_) => parallel.push(measured),
-            Parallelism::OneThread => one_thread.push(measured),
+            Parallelism::Parallel(_) => {
+                parallel.push(measured);
+                unclear_in_a_row = 0;
+            }
+            Parallelism::OneThread => {
+                one_thread.push(measured);
+                unclear_in_a_row = 0;
+            }
             Parallelism::CannotTell => {
+                unclear_in_a_row += 1;
                 let better = |best: CpuBatch| {
                     (measured.is_plausible(), measured.speedup)
                         > (best.is_plausible(), best.speedup)
@@ -1097,6 +1094,11 @@ fn measure_cpu(
                     best_unclear = Some(measured);
                 }
             }
+        }
+        // A machine busy for that long is busy for a while (a build): the blocking requests
+        // below can still tell, and more batches would only make the check longer.
+        if unclear_in_a_row == UNCLEAR_IN_A_ROW {
+            break;
         }
         if parallel.len() == PARALLEL_ATTEMPTS_NEEDED {
             return Cpu::Parallel(finding(measured));
@@ -1128,7 +1130,18 @@ fn measure_cpu(
         let size = CPU_BATCH;
         return Cpu::CannotTell(NoCpu::BatchUnanswered { path, size });
     };
-    let blocked = blocked_pair(addr, &options.block_path, slow);
+    // Only one way: one pair taking turns is no proof of one thread (a multi-threaded tokio
+    // runtime can leave the second task queued behind the worker that blocks, as measured on
+    // stage-5-tokio: both answered by one worker, 1.0 s and 2.0 s), so a second pair is
+    // tried, and without a pair at once the verdict stays "cannot tell".
+    let mut blocked = None;
+    for _ in 0..BLOCKED_PAIRS {
+        blocked = blocked_pair(addr, &options.block_path, slow);
+        if !blocked.as_ref().is_some_and(BlockedPair::at_once) {
+            continue;
+        }
+        break;
+    }
     let finding = CpuFinding {
         batch,
         tries,
@@ -1136,7 +1149,6 @@ fn measure_cpu(
     };
     match blocked {
         Some(pair) if pair.at_once() => Cpu::Parallel(finding),
-        Some(pair) if pair.in_turn() => Cpu::OneThread(finding),
         _ => Cpu::Busy(finding),
     }
 }
@@ -1144,7 +1156,8 @@ fn measure_cpu(
 /// Two requests to the blocking route at the same moment; `None` if it does not answer 200
 /// to both (a server without such a route).
 fn blocked_pair(addr: SocketAddr, block_path: &str, slow: Duration) -> Option<BlockedPair> {
-    let timeout = slow * 3 + PROBE_TIMEOUT;
+    // No longer than a pair at once can take: a later answer shows nothing more.
+    let timeout = verdicts::blocked_at_once(slow);
     let sent = Instant::now();
     let pair: Vec<_> = (0..2)
         .map(|_| {
@@ -1158,7 +1171,15 @@ fn blocked_pair(addr: SocketAddr, block_path: &str, slow: Duration) -> Option<Bl
     let [first, second] = &exchanges[..] else {
         return None;
     };
-    (first.status() == 200 && second.status() == 200).then(|| BlockedPair {
+    // A route that answers another status (a server without one) shows nothing; one still
+    // blocked when the time ran out was not held at the same moment as the other.
+    let answered_or_late = |exchange: &Exchange| match &exchange.response {
+        Ok(response) => response.status == 200,
+        Err(err) => Failure::of(err) == Failure::TimedOut,
+    };
+    let answered = |exchange: &Exchange| exchange.status() == 200;
+    let usable = answered_or_late(first) && answered_or_late(second);
+    (usable && (answered(first) || answered(second))).then(|| BlockedPair {
         path: block_path.to_string(),
         slow,
         took: [first.latency(), second.latency()],

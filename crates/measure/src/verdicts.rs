@@ -108,18 +108,9 @@ pub fn answered_too_early(took: Duration, delay: Duration) -> bool {
 /// second only after twice the delay. 1.5 is halfway, for a busy machine's stalls.
 pub const BLOCKED_AT_ONCE: f64 = 1.5;
 
-/// ...and one after the other when the later came at least this share of the delay after the
-/// send: the first delay, then [`WAITED`] of the second.
-pub const BLOCKED_IN_TURN: f64 = 1.0 + WAITED;
-
 /// How long two blocking requests at once may take and still have been held at the same time.
 pub fn blocked_at_once(delay: Duration) -> Duration {
     delay.mul_f64(BLOCKED_AT_ONCE)
-}
-
-/// How long the later of two blocking requests must take to have waited for the first.
-pub fn blocked_in_turn(delay: Duration) -> Duration {
-    delay.mul_f64(BLOCKED_IN_TURN)
 }
 
 /// What a request's latency says about waiting behind a request that takes `delay`.

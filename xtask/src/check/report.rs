@@ -107,14 +107,6 @@ fn cpu_evidence(cpu: &Cpu, finding: &CpuFinding) -> Vec<String> {
             lines
         }
         (Cpu::Parallel(_), _) => vec![format!("{did}: they ran in parallel on several cores")],
-        (Cpu::OneThread(_), _) if finding.blocked.is_some() => {
-            let mut lines = blocked_lines(finding.blocked.as_ref());
-            lines.push(format!(
-                "(the CPU-bound batches could not tell: {})",
-                busy_words(batch)
-            ));
-            lines
-        }
         (Cpu::OneThread(_), _) => vec![format!(
             "{} CPU-bound requests at once did only {:.2}× the work per second of one alone, \
              while this machine had cores to spare ({}): they took turns on one thread",
@@ -202,10 +194,9 @@ fn blocked_lines(pair: Option<&BlockedPair>) -> Vec<String> {
     );
     let meaning = if pair.at_once() {
         "they blocked two threads at the same time: handlers run on several threads at once"
-    } else if pair.in_turn() {
-        "the second waited for the first to unblock its thread: one thread"
     } else {
-        "which shows neither"
+        "which shows neither: one thread, or a runtime that left the second waiting behind the \
+         blocked one"
     };
     vec![format!("{took}: {meaning}")]
 }
