@@ -168,10 +168,72 @@ fn the_book_and_the_answer_key_give_the_table_s_hints() {
     );
 }
 
+/// The README, the answer key and the book count the bugs as the table does, and list each.
+#[test]
+fn the_readme_the_answer_key_and_the_book_count_every_bug() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let read = |file: &str| {
+        let path = root.join(file);
+        words(
+            &std::fs::read_to_string(&path)
+                .unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display())),
+        )
+    };
+    let count = BUGS.len();
+    let word = "one two three four five six seven eight nine ten eleven twelve thirteen \
+                fourteen fifteen sixteen seventeen eighteen nineteen twenty"
+        .split(' ')
+        .nth(count - 1)
+        .expect("at most twenty bugs: name the next number here");
+    let capital = format!("{}{}", word[..1].to_uppercase(), &word[1..]);
+    let (readme, key) = (read("README.md"), read("crates/workshop/bugs/README.md"));
+    let (index, summary) = (
+        read("docs/src/find-the-bug/index.md"),
+        read("docs/src/SUMMARY.md"),
+    );
+    let mut missing = Vec::new();
+    let mut expect = |file: &str, text: &str, wanted: String| {
+        if !text.contains(&wanted) {
+            missing.push(format!("{file}: \"{wanted}\""));
+        }
+    };
+    expect(
+        "README.md",
+        &readme,
+        format!("{capital} more servers, `bug-1` to `bug-{count}`"),
+    );
+    expect(
+        "bugs/README.md",
+        &key,
+        format!("{capital} servers that look right"),
+    );
+    expect(
+        "find-the-bug/index.md",
+        &index,
+        format!("This part is {word} such servers"),
+    );
+    for bug in &BUGS {
+        let (number, name) = (bug.number, bug.name());
+        expect("bugs/README.md", &key, format!("| `{name}` |"));
+        expect(
+            "find-the-bug/index.md",
+            &index,
+            format!("| [{number}]({name}.md) |"),
+        );
+        expect("SUMMARY.md", &summary, format!("(find-the-bug/{name}.md)"));
+    }
+    assert!(
+        missing.is_empty(),
+        "the bugs are counted or listed wrong:\n{}",
+        missing.join("\n")
+    );
+}
+
 /// Grades the untouched bug `number` and asserts its diagnosis: the table's, except where
 /// this machine cannot show the symptom (one core; no Unix signals; no /proc).
 fn assert_untouched_fails(number: u8, bin: &str) {
-    let bug: &Bug = workshop_course::bug(number).expect("bugs 1 to 10 exist");
+    let bug: &Bug = workshop_course::bug(number).expect("bugs 1 to 11 exist");
     // Not `measure::check::alone`: these grades run beside each other. Other measurements
     // beside a grade can only make a server look slower or less parallel than it is, and
     // an untouched starting point or bug is graded for what it lacks, so it fails anyway.
@@ -226,4 +288,5 @@ untouched_bugs_fail! {
     untouched_bug_8_is_not_parallel: 8, "bug-8";
     untouched_bug_9_does_not_answer: 9, "bug-9";
     untouched_bug_10_is_not_parallel: 10, "bug-10";
+    untouched_bug_11_never_answers: 11, "bug-11";
 }

@@ -33,7 +33,7 @@ Guided exercises: you write each next stage yourself. STEP is the step's number:
   2  stage 2 -> 3  async, and still one at a time
   3  stage 3 -> 4  concurrent connections on one task
   4  stage 4 -> 5  a task per connection, on many threads
-Find the bug: bug-1 to bug-10 are real stages with one mistake each; fix them.
+Find the bug: bug-1 to bug-11 are real stages with one mistake each; fix them.
 
 Commands:
   list                 the steps and the bugs, and which you started, passed and fixed
@@ -60,7 +60,7 @@ pub enum Exercise {
 }
 
 impl Exercise {
-    /// `1` to `4` for a step, `bug-1` to `bug-10` for a bug.
+    /// `1` to `4` for a step, `bug-1` to `bug-11` for a bug.
     pub fn parse(word: &str) -> Result<Exercise, String> {
         let unknown = || {
             format!(
@@ -226,7 +226,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<Action>,
     }
     let named = |word: Option<&String>| -> Result<Exercise, String> {
         let word =
-            word.ok_or("which step or bug? give a step's number, 1 to 4, or bug-1 to bug-10")?;
+            word.ok_or("which step or bug? give a step's number, 1 to 4, or bug-1 to bug-11")?;
         Exercise::parse(word)
     };
     let maybe_named = |word: Option<&String>| word.map(|word| Exercise::parse(word)).transpose();
@@ -976,7 +976,7 @@ mod tests {
     }
 
     fn bug(number: u8) -> Exercise {
-        Exercise::Bug(workshop::bug(number).expect("bugs 1 to 10 exist"))
+        Exercise::Bug(workshop::bug(number).expect("bugs 1 to 11 exist"))
     }
 
     /// A folder of its own under the temporary one, empty.
@@ -1080,7 +1080,7 @@ mod tests {
     fn bad_words_are_explained() {
         let err = |words: &str| parse_words(words).expect_err(words);
         assert!(err("start 5").contains("1 to 4"), "{}", err("start 5"));
-        assert!(err("start bug-11").contains("bug-1 to bug-10"));
+        assert!(err("start bug-12").contains("bug-1 to bug-11"));
         assert!(err("start bug-x").contains("no step or bug"));
         assert!(err("start").contains("which step or bug"));
         assert!(err("reset").contains("which step or bug"));

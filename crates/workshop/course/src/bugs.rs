@@ -25,7 +25,9 @@ pub enum FoundBy {
     /// The `/cpu` probe: concurrent, but CPU-bound requests take turns on one thread (needs a
     /// machine with two cores or more).
     Cpu,
-    /// Ctrl-C with a request in flight: the model is right, the shutdown is not (Unix).
+    /// Ctrl-C with a request in flight (Unix), after the model: the model is right and the
+    /// shutdown is not (bugs 3 and 6), or the model is wrong too and a fix of half the bug
+    /// would still not stop at Ctrl-C (bug 11).
     CtrlC,
     /// The server's thread count while clients wait: a thread per client.
     Threads,
@@ -96,7 +98,7 @@ impl Bug {
     }
 }
 
-/// The bug numbered `number` (1 to 10).
+/// The bug numbered `number` (1 to 11).
 pub fn bug(number: u8) -> Option<&'static Bug> {
     BUGS.iter().find(|bug| bug.number == number)
 }
@@ -286,7 +288,7 @@ fn threads_stay(grade: &mut Grade, bin: &Path, flags: &[&str]) {
     }
 }
 
-pub const BUGS: [Bug; 10] = [
+pub const BUGS: [Bug; 11] = [
     Bug {
         number: 1,
         stage: Stage::Two,
@@ -511,5 +513,34 @@ pub const BUGS: [Bug; 10] = [
         ],
         most_changed: 2,
         changed_code: "smol::spawn(handle_connection(stream, config)).detach()",
+    },
+    Bug {
+        number: 11,
+        stage: Stage::Five,
+        runtime: Runtime::Tokio,
+        title: "accepted, and never served",
+        symptom: "Connections are accepted at once, and no request is ever answered, not even \
+             when more clients connect; the server logs nothing about them, and its process \
+             keeps running.",
+        flags: &[],
+        found_by: FoundBy::CtrlC,
+        diagnosis: Diagnosis::NotAnswered,
+        hints: &[
+            "Every client connects at once and waits for ever: no answer, no log line, no \
+             error, and the process has not crashed. Press Ctrl-C: the log counts every one \
+             of those connections as in flight. Each was spawned as a task, and not one task \
+             has run.",
+            "This runtime has one thread (`new_current_thread()`): the accept loop and every \
+             task take turns on it, and a task runs only while the loop waits at an \
+             `.await`. Where does this loop wait for the next client?",
+            "In `accept`, inside `std::net::TcpListener`'s `incoming()`: it blocks the thread \
+             until a client connects, and `stream::iter` only makes it look like a stream. \
+             Use the runtime's listener, `tokio::net::TcpListener` (`bind(..).await`, then \
+             `TcpListenerStream::new(listener)`), whose accept waits at `.await` and lends \
+             the thread to the tasks; and stage 5's runtime, `stage_3::on_tokio::runtime()`, \
+             with a worker per core (on one thread it is bug 8).",
+        ],
+        most_changed: 27,
+        changed_code: "stream::iter(listener.incoming())",
     },
 ];

@@ -11,7 +11,7 @@ use std::time::Duration;
 use measure::ServerProcess;
 use measure::available_cores;
 use measure::catalogue::{Expected, Stage};
-use measure::check::{self, ContractPoint, Cpu, Model, Process, Report, Stopped};
+use measure::check::{self, ContractPoint, Cpu, Failure, Model, Process, Report, Stopped};
 use measure::probes::{self, ProbeError};
 
 pub mod bugs;
@@ -327,14 +327,20 @@ pub(crate) fn run_check(
                 Process::StillRunning => "; the process is still running",
                 Process::NotWatched => "", // Not so here: the grading starts the server.
             };
+            let unanswered_how = match unanswered.failure {
+                // The client gave up: each connection was accepted and held open, silent.
+                Failure::TimedOut => "leaves them open without an answer (or answers a few)",
+                _ => "does not answer them (or only a few)",
+            };
             grade.fail(
                 format!("GET / is answered ({started_as})"),
                 Seen::Words(format!("{failure}{running}")),
                 Diagnosis::NotAnswered,
-                "Your server accepts connections and does not answer them (or only a few), \
-                 and it has not crashed: a connection's handler never runs to its end. \
-                 Nothing else can be measured until every `GET /` gets its answer."
-                    .into(),
+                format!(
+                    "Your server accepts connections and {unanswered_how}, and it has not \
+                     crashed: a connection's handler never runs to its end. Nothing else can be \
+                     measured until every `GET /` gets its answer."
+                ),
             );
             return Some(report);
         }

@@ -1,0 +1,61 @@
+//! Find the bug: a task per connection, on a tokio runtime.
+//!
+//! Each connection is spawned as a task of its own, and the accept loop goes straight back
+//! to accepting.
+
+use futures_util::StreamExt;
+use server_core::{AcceptErrors, Config, Flags, announce, shutdown};
+use stage_3::on_tokio::handle_connection;
+use std::net::TcpListener;
+
+fn main() {
+    let config = Config::from_args(
+        "bug-11",
+        "find the bug: a task per connection (tokio)",
+        Flags::WithMaxConnections,
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|err| {
+            eprintln!("error: cannot start the tokio runtime: {err}");
+            std::process::exit(1)
+        });
+    runtime.block_on(async {
+        let listener =
+            TcpListener::bind(config.address()).unwrap_or_else(|err| config.exit_bind_failed(err));
+        announce(listener.local_addr());
+        // On Ctrl-C, the stream of connections ends. Spawned tasks are on their own, so we
+        // wait for them below.
+        shutdown::install(config, None);
+
+        // ANCHOR: accept_loop
+        let mut accept_errors = AcceptErrors::new();
+        futures_util::stream::iter(listener.incoming())
+            // Each accepted connection is handed to the runtime's I/O, which wants it
+            // non-blocking.
+            .map(|accepted| {
+                accepted.and_then(|stream| {
+                    stream.set_nonblocking(true)?;
+                    tokio::net::TcpStream::from_std(stream)
+                })
+            })
+            // A failed accept is dropped here. Out of file descriptors, it first pauses (10 ms,
+            // doubling to 1 s) on the runtime's timer, because the next accept would fail at
+            // once, forever; the log gets a line a second at most. (Stage 1 says more.)
+            .filter_map(|stream| accept_errors.sift(stream, tokio::time::sleep))
+            .take_until(shutdown::requested())
+            .for_each(|stream| async move {
+                // Its own task, on the runtime. Dropping the handle detaches the task:
+                // it runs to the end without us waiting for it.
+                drop(tokio::spawn(handle_connection(stream, config)));
+                // Backpressure: at --max-connections in flight, accept no more until one
+                // finishes. New clients wait in the kernel's listen queue meanwhile.
+                shutdown::wait_for_room(config.max_connections).await;
+            })
+            .await;
+        // ANCHOR_END: accept_loop
+        shutdown::all_done().await;
+    });
+    shutdown::finished();
+}
