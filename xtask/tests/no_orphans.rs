@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 /// The environment variable that marks the processes of one xtask started here.
 const TAG_VARIABLE: &str = "XTASK_NO_ORPHANS_TAG";
 /// Long enough for a run to be under way when signalled; short enough to keep the test short.
-const SLOW_MS: &str = "1500";
+const SLOW_MS: &str = "1000";
 /// How long one xtask may take to reach a moment (the first build of the stages can take
 /// minutes on a laptop; usually they are built already), and to exit after a signal.
 const REACH_TIMEOUT: Duration = Duration::from_secs(300);
@@ -430,7 +430,7 @@ mod lab {
         measure::client::send(addr, request.as_bytes()).status()
     }
 
-    const TWO: &str = r#"{"binaries": ["1", "2"], "slow_ms": 1500, "fast": 2}"#;
+    const TWO: &str = r#"{"binaries": ["1", "2"], "slow_ms": 1000, "fast": 2}"#;
 
     #[test]
     fn ctrl_c_and_sigkill_of_the_lab_during_hands_on_leave_no_server() {

@@ -501,7 +501,7 @@ pub fn check_process(server: &mut ServerProcess, options: &Options) -> Report {
     let mut watched = |unanswered: Option<Unanswered>| {
         // A server that stopped answering may still be exiting: give it a moment to finish.
         let status = if unanswered.is_some() {
-            server.wait_for_exit(Duration::from_secs(2))
+            server.wait_for_exit(EXITING)
         } else {
             server.exit_status()
         };
@@ -583,7 +583,7 @@ fn check_with(addr: SocketAddr, options: &Options, watch: Watch) -> Report {
 
     // 1. A fast request alone: without an answer, nothing else can be measured.
     let watched = watch.pid.is_some();
-    let fast = request(addr, &options.fast_path, PROBE_TIMEOUT);
+    let fast = request(addr, &options.fast_path, FIRST_ANSWER_TIMEOUT);
     if let Err(failure) = fast_answer_point(&mut report, &options.fast_path, &fast, watched) {
         report.stopped = (watch.stopped)(Some(Unanswered {
             after: None,
@@ -666,6 +666,13 @@ fn model_kept_point(before: &Model, after: &Model) -> ContractPoint {
     ContractPoint { what, outcome }
 }
 
+/// How long the first `GET` may take: a server that accepts and never answers (find-the-bug
+/// 9 and 11) is reported after this, and any server answers a first page on loopback in far
+/// less, even a debug build on a busy laptop.
+const FIRST_ANSWER_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a server that stopped answering is given to finish exiting, if it is exiting:
+/// the close that the client saw is among the last things a process does.
+const EXITING: Duration = Duration::from_secs(1);
 /// How long any one probe request may take beyond the slow route's delay.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest slow route the ramp accepts: longer would make the check take minutes.
