@@ -514,6 +514,9 @@ pub fn check_process(server: &mut ServerProcess, options: &Options) -> Report {
                 unanswered,
             });
         }
+        // A worker that panicked on the last bad input may not have written its last words
+        // yet, or they may not have been read yet, on a busy machine.
+        server.wait_for_log("panicked", LAST_WORDS);
         let log = server.stderr_text();
         if let Some(line) = panic_message(&log) {
             return Some(Stopped::Panicked { line, unanswered });
@@ -673,6 +676,10 @@ const FIRST_ANSWER_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long a server that stopped answering is given to finish exiting, if it is exiting:
 /// the close that the client saw is among the last things a process does.
 const EXITING: Duration = Duration::from_secs(1);
+/// How long the check waits for a panic's line in the log of a server that still answers: a
+/// thread that panicked on the last bad input writes it a moment later, and beside two busy
+/// loops that moment was once longer than the check's last `GET`.
+const LAST_WORDS: Duration = Duration::from_millis(100);
 /// How long any one probe request may take beyond the slow route's delay.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest slow route the ramp accepts: longer would make the check take minutes.
