@@ -19,6 +19,12 @@ fn assert_fails_with(number: u8, bin: &str, expected: Diagnosis) {
         "the untouched exercise {number} passed its check"
     );
     let (diagnosis, hint) = grade.diagnosis.expect("a failed grade has a diagnosis");
+    if diagnosis == Diagnosis::MachineBusy && expected == Diagnosis::NotParallel {
+        // Not passed, as it must not be; but that it takes turns on one thread could not be
+        // shown on a machine this busy.
+        println!("NOT MEASURED: exercise {number} on one thread: {hint}");
+        return;
+    }
     assert_eq!(diagnosis, expected, "hint: {hint}");
 }
 
