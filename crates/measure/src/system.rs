@@ -246,7 +246,7 @@ pub fn spare_cores(threads: usize) -> f64 {
 
 /// How long each half of [`spare_cores`] computes: long enough for a scheduler to share the
 /// cores out (its slices are a few milliseconds), short beside a batch of CPU-bound requests.
-pub const CALIBRATION_SPAN: Duration = Duration::from_millis(50);
+pub const CALIBRATION_SPAN: Duration = Duration::from_millis(30);
 
 fn spare_cores_within(threads: usize, span: Duration) -> f64 {
     let alone = compute_for(span);
