@@ -306,7 +306,7 @@ pub struct Run {
 /// the machine had cores to spare, and the CPU time the server used.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct BesideBatch {
-    /// The calibration's speed-up right after the batch ([`crate::system::spare_cores`]).
+    /// The calibration's speed-up just before and right after the batch, the lower ([`crate::system::spare_cores`]).
     pub spare: Option<f64>,
     /// The server's CPU time during the batch's phase, where its process is known.
     pub server_cpu: Option<Duration>,
@@ -363,6 +363,8 @@ pub fn run_watched(
     let mut beside_batch = BesideBatch::default();
     for phase in &plan.phases {
         let batch_size = phase.iter().filter(|p| p.role == Role::Batch).count();
+        // The calibration brackets the batch (before its phase is scheduled, and after it).
+        let spare_before = (batch_size > 0).then(|| system::spare_cores(threads_for(batch_size)));
         let phase_start = Instant::now() + LEAD;
         let run_start = *start.get_or_insert(phase_start);
         let handles: Vec<_> = phase
@@ -430,8 +432,8 @@ pub fn run_watched(
             if let (Some(before), Some(after)) = (idle_before, system::idle_time()) {
                 beside_batch.idle = Some(after.saturating_sub(before));
             }
-            let threads = crate::available_cores().min(batch_size);
-            beside_batch.spare = Some(system::spare_cores(threads));
+            let spare = system::spare_cores(threads_for(batch_size));
+            beside_batch.spare = Some(spare_before.map_or(spare, |before| before.min(spare)));
         }
     }
     Run {
@@ -439,6 +441,11 @@ pub fn run_watched(
         requests,
         beside_batch,
     }
+}
+
+/// How many threads the calibration beside a batch of `size` computes on.
+fn threads_for(size: usize) -> usize {
+    crate::available_cores().min(size)
 }
 
 fn sleep_until(moment: Instant) {

@@ -49,10 +49,11 @@ pub const PLAUSIBLE_PER_CORE: f64 = 1.25;
 /// The evidence is asymmetric: one thread can never do more than one core's work per second,
 /// so a speed-up proves parallelism however busy the machine is, but a missing speed-up
 /// proves nothing unless the machine had cores to spare at that moment. The check measures
-/// that with a calibration of its own right after each batch: a few threads of its own that
-/// only compute, alone and then together ([`crate::system::spare_cores`]). Their speed-up is
+/// that with a calibration of its own just before and right after each batch (the lower of
+/// the two): a few threads of its own that only compute, alone and then together
+/// ([`crate::system::spare_cores`]). Their speed-up is
 /// what a perfectly parallel server could have shown then: about 2.0 on an idle 2-core
-/// machine, about 1.5 beside two busy loops. Only at or above this is a batch without a
+/// machine, 1.1 to 1.5 beside two busy loops (once 2.04, hence two of them). Only at or above this is a batch without a
 /// speed-up evidence of one thread; below it, the verdict is "cannot tell: the machine was
 /// busy". 1.7 is well above what two busy loops leave (1.5), and below an idle machine's.
 pub const SPARE_CORES_FOR_ONE_THREAD: f64 = 1.7;
@@ -153,7 +154,7 @@ pub struct CpuBatch {
     /// where it was not measured (the server is not the tools' child, or this OS has no cheap
     /// way to ask).
     pub server_cpu: Option<Duration>,
-    /// The speed-up a calibration of the tools' own got right after the batch: what a
+    /// The speed-up a calibration of the tools' own got just before and right after the batch (the lower): what a
     /// perfectly parallel server could have shown at that moment. `None` where not measured.
     pub spare: Option<f64>,
     /// The machine's idle CPU time during the batch, all cores together, where the OS tells
@@ -288,7 +289,7 @@ impl CpuBatch {
     /// changes from one moment to the next: beside two busy loops, a server on one thread was
     /// measured at 1.41× and 1.45×, with answers close enough together, in 3 checks of 10. So
     /// where the server's CPU time is counted, that is the proof, and the clock is not; where
-    /// it is not counted, the clock counts only if the calibration right after the batch found
+    /// it is not counted, the clock counts only if the calibration beside the batch found
     /// the machine quiet ([`SPARE_CORES_FOR_ONE_THREAD`]).
     pub fn speed_up_is_evidence(&self) -> bool {
         match (self.server_cpu, self.spare) {
