@@ -996,11 +996,12 @@ fn full_at(count: usize, waited: Duration, slow: Duration, fastest_at_each: &[Du
     }
 }
 
-/// `/cpu` alone, then [`CPU_BATCH`] at once, up to [`CPU_ATTEMPTS`] times (fewer once [`UNCLEAR_IN_A_ROW`] could not tell). Whether the machine
-/// had cores to spare is measured by its idle time during the batch (where the OS counts it)
-/// and by a calibration of the check's own just before and right after the batch (the lower of the two) ([`system::spare_cores`]); where the
-/// server is the check's child (`pid`), the OS's count of its CPU time during the batch is
-/// read too. Each batch is judged by
+/// `/cpu` alone, then [`CPU_BATCH`] at once, up to [`CPU_ATTEMPTS`] times (fewer once
+/// [`UNCLEAR_IN_A_ROW`] could not tell). Whether the machine had cores to spare is measured
+/// by its idle time during the batch (where the OS counts it) and by a calibration of the
+/// check's own just before and right after the batch, the lower of the two
+/// ([`system::spare_cores`]); where the server is the check's child (`pid`), the OS's count of
+/// its CPU time during the batch is read too. Each batch is judged by
 /// [`CpuBatch::parallelism`]:
 ///
 /// - the server's CPU time above one core proves parallelism at once;

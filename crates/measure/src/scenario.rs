@@ -306,7 +306,8 @@ pub struct Run {
 /// the machine had cores to spare, and the CPU time the server used.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct BesideBatch {
-    /// The calibration's speed-up just before and right after the batch, the lower ([`crate::system::spare_cores`]).
+    /// The calibration's speed-up just before and right after the batch, the lower
+    /// ([`crate::system::spare_cores`]).
     pub spare: Option<f64>,
     /// The server's CPU time during the batch's phase, where its process is known.
     pub server_cpu: Option<Duration>,

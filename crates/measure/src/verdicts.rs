@@ -155,8 +155,9 @@ pub struct CpuBatch {
     /// where it was not measured (the server is not the tools' child, or this OS has no cheap
     /// way to ask).
     pub server_cpu: Option<Duration>,
-    /// The speed-up a calibration of the tools' own got just before and right after the batch (the lower): what a
-    /// perfectly parallel server could have shown at that moment. `None` where not measured.
+    /// The speed-up a calibration of the tools' own got just before and right after the batch
+    /// (the lower): what a perfectly parallel server could have shown at that moment. `None`
+    /// where not measured.
     pub spare: Option<f64>,
     /// The machine's idle CPU time during the batch, all cores together, where the OS tells
     /// it ([`crate::system::idle_time`]).
