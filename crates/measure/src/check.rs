@@ -998,10 +998,10 @@ fn full_at(count: usize, waited: Duration, slow: Duration, fastest_at_each: &[Du
 
 /// `/cpu` alone, then [`CPU_BATCH`] at once, up to [`CPU_ATTEMPTS`] times (fewer once
 /// [`UNCLEAR_IN_A_ROW`] could not tell). Whether the machine had cores to spare is measured
-/// by its idle time during the batch (where the OS counts it) and by a calibration of the
+/// by its idle time during the batch (where the OS counts it), or else by a calibration of the
 /// check's own just before and right after the batch, the lower of the two
-/// ([`system::spare_cores`]); where the server is the check's child (`pid`), the OS's count of
-/// its CPU time during the batch is read too. Each batch is judged by
+/// ([`system::needs_calibration`]); where the server is the check's child (`pid`), the OS's
+/// count of its CPU time during the batch is read too. Each batch is judged by
 /// [`CpuBatch::parallelism`]:
 ///
 /// - the server's CPU time above one core proves parallelism at once;
@@ -1052,9 +1052,11 @@ fn measure_cpu(
             let took = fastest_alone;
             return Cpu::CannotTell(NoCpu::NoWork { path, took, fast });
         }
-        // The calibration brackets the batch: beside busy loops one of them alone sometimes
-        // reads as an idle machine (2.04× once, where 1.1 to 1.5 is usual), both rarely.
-        let spare_before = system::spare_cores(cores.min(CPU_BATCH));
+        // Where it is needed, the calibration brackets the batch: beside busy loops one of
+        // them alone sometimes reads as an idle machine (2.04× once, where 1.1 to 1.5 is
+        // usual), both rarely.
+        let calibrate = || system::spare_cores(cores.min(CPU_BATCH));
+        let spare_before = system::needs_calibration(pid).then(calibrate);
         let cpu_before = pid.and_then(system::cpu_time);
         let idle_before = system::idle_time();
         let sent = Instant::now();
@@ -1073,9 +1075,9 @@ fn measure_cpu(
         let together = sent.elapsed();
         let cpu_after = pid.and_then(system::cpu_time);
         let idle_after = system::idle_time();
-        let spare = system::spare_cores(cores.min(CPU_BATCH)).min(spare_before);
+        let spare = spare_before.map(|before| calibrate().min(before));
         let mut measured = match CpuBatch::measure(alone, &latencies, together, cores) {
-            Some(measured) if latencies.len() == CPU_BATCH => measured.with_spare(spare),
+            Some(measured) if latencies.len() == CPU_BATCH => measured,
             _ => {
                 let size = CPU_BATCH;
                 return Cpu::CannotTell(NoCpu::BatchUnanswered { path, size });
@@ -1086,6 +1088,9 @@ fn measure_cpu(
         }
         if let (Some(before), Some(after)) = (idle_before, idle_after) {
             measured = measured.with_idle(after.saturating_sub(before));
+        }
+        if let Some(spare) = spare {
+            measured = measured.with_spare(spare);
         }
         let finding = |batch| CpuFinding {
             batch,

@@ -364,8 +364,10 @@ pub fn run_watched(
     let mut beside_batch = BesideBatch::default();
     for phase in &plan.phases {
         let batch_size = phase.iter().filter(|p| p.role == Role::Batch).count();
-        // The calibration brackets the batch (before its phase is scheduled, and after it).
-        let spare_before = (batch_size > 0).then(|| system::spare_cores(threads_for(batch_size)));
+        // Where it is needed, the calibration brackets the batch (before its phase is
+        // scheduled, and after it).
+        let calibrate = batch_size > 0 && system::needs_calibration(pid);
+        let spare_before = calibrate.then(|| system::spare_cores(threads_for(batch_size)));
         let phase_start = Instant::now() + LEAD;
         let run_start = *start.get_or_insert(phase_start);
         let handles: Vec<_> = phase
@@ -433,8 +435,8 @@ pub fn run_watched(
             if let (Some(before), Some(after)) = (idle_before, system::idle_time()) {
                 beside_batch.idle = Some(after.saturating_sub(before));
             }
-            let spare = system::spare_cores(threads_for(batch_size));
-            beside_batch.spare = Some(spare_before.map_or(spare, |before| before.min(spare)));
+            beside_batch.spare =
+                spare_before.map(|before| system::spare_cores(threads_for(batch_size)).min(before));
         }
     }
     Run {

@@ -234,6 +234,15 @@ fn parse_proc_stat_idle(text: &str) -> Option<Duration> {
     Some(Duration::from_millis((idle + iowait) * 10))
 }
 
+/// Whether a batch beside the server `pid` needs the calibration ([`spare_cores`]) at all.
+/// Where the OS counts both the server's CPU time and the machine's idle time (Linux, for a
+/// server the tools started), those say during the batch what the calibration can only say
+/// beside it, and more steadily: beside two busy loops a calibration read 1.1 to 1.5×, and
+/// once 2.04×. Elsewhere (macOS, Windows, a server at an address), the calibration decides.
+pub fn needs_calibration(pid: Option<u32>) -> bool {
+    pid.and_then(cpu_time).is_none() || idle_time().is_none()
+}
+
 /// How many cores this machine has free right now, measured by doing what a perfectly
 /// parallel server would: one thread computes for `span` alone, then `threads` threads compute
 /// for `span` together, and the result is how many times the work of one alone they did (about

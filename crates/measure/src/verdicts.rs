@@ -48,15 +48,15 @@ pub const PLAUSIBLE_PER_CORE: f64 = 1.25;
 
 /// The evidence is asymmetric: one thread can never do more than one core's work per second,
 /// so a speed-up proves parallelism however busy the machine is, but a missing speed-up
-/// proves nothing unless the machine had cores to spare at that moment. The check measures
-/// that with a calibration of its own just before and right after each batch (the lower of
-/// the two): a few threads of its own that only compute, alone and then together
-/// ([`crate::system::spare_cores`]). Their speed-up is
-/// what a perfectly parallel server could have shown then: about 2.0 on an idle 2-core
-/// machine, 1.1 to 1.5 beside two busy loops (once 2.04, hence two of them). Only at or above
-/// this is a batch without a speed-up evidence of one thread; below it, the verdict is
-/// "cannot tell: the machine was busy". 1.7 is well above what two busy loops leave (1.5),
-/// and below an idle machine's.
+/// proves nothing unless the machine had cores to spare at that moment. Where the OS does not
+/// count that during the batch ([`IDLE_CORES_FOR_ONE_THREAD`]), the tools measure it with a
+/// calibration of their own just before and right after each batch (the lower of the two): a
+/// few threads that only compute, alone and then together ([`crate::system::spare_cores`]).
+/// Their speed-up is what a perfectly parallel server could have shown then: about 2.0 on an
+/// idle 2-core machine, 1.1 to 1.5 beside two busy loops (once 2.04, hence two of them). Only
+/// at or above this is a batch without a speed-up evidence of one thread; below it, the
+/// verdict is "cannot tell: the machine was busy". 1.7 is well above what two busy loops leave
+/// (1.5), and below an idle machine's.
 pub const SPARE_CORES_FOR_ONE_THREAD: f64 = 1.7;
 
 /// Where the OS counts the machine's idle time during the batch (Linux), at least this many

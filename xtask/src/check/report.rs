@@ -7,7 +7,7 @@ use std::time::Duration;
 use measure::check::{
     BlockedPair, Cpu, CpuFinding, Failure, Model, NoCpu, Process, Report, Stopped, Unknown,
 };
-use measure::verdicts::{CpuBatch, Proof};
+use measure::verdicts::{self, CpuBatch, Proof};
 
 use crate::style::{Color, Style};
 
@@ -177,20 +177,23 @@ fn blocked_lines(pair: Option<&BlockedPair>) -> Vec<String> {
     let Some(pair) = pair else {
         return Vec::new();
     };
-    let thread = |index: usize| {
-        pair.threads[index]
-            .as_deref()
-            .unwrap_or("an unnamed thread")
+    // One not answered when the time for a pair at once ran out has no thread to name.
+    let answer = |index: usize| match pair.threads[index].as_deref() {
+        Some(thread) => format!("answered in {} by {thread}", seconds(pair.took[index])),
+        None if pair.took[index] >= verdicts::blocked_at_once(pair.slow) => {
+            format!("not answered within {}", seconds(pair.took[index]))
+        }
+        None => format!(
+            "answered in {} by a thread it did not name",
+            seconds(pair.took[index])
+        ),
     };
     let took = format!(
-        "two GET {} at once (each blocks its thread for {}) were answered in {} by {} and in \
-         {} by {}",
+        "two GET {} at once (each blocks its thread for {}): one {}, the other {}",
         pair.path,
         seconds(pair.slow),
-        seconds(pair.took[0]),
-        thread(0),
-        seconds(pair.took[1]),
-        thread(1)
+        answer(0),
+        answer(1)
     );
     let meaning = if pair.at_once() {
         "they blocked two threads at the same time: handlers run on several threads at once"
@@ -439,9 +442,9 @@ mod tests {
         assert_eq!(model_name(&model, &parallel), "concurrent and parallel");
         assert_eq!(
             evidence(&model, &parallel)[2],
-            "two GET /block at once (each blocks its thread for 1.00 s) were answered in 1.00 s \
-             by worker #1 and in 1.01 s by worker #2: they blocked two threads at the same \
-             time: handlers run on several threads at once"
+            "two GET /block at once (each blocks its thread for 1.00 s): one answered in 1.00 s \
+             by worker #1, the other answered in 1.01 s by worker #2: they blocked two threads \
+             at the same time: handlers run on several threads at once"
         );
         let by_cpu_time = Cpu::Parallel(CpuFinding {
             batch: batch.with_server_cpu(ms(900)),
