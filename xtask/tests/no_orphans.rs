@@ -7,8 +7,10 @@
 //! one whose environment holds that tag and whose program is named `stage-…`. Only those
 //! processes (started by this test's xtask) are ever signalled, by PID.
 //!
-//! The demo's tests run without the lab; the lab's (hands-on servers and a run started over
-//! its HTTP API) need `cargo test -p xtask --features lab --test no_orphans`.
+//! All of them run with `cargo test -p xtask --features lab --test no_orphans`, as `.ci/run`
+//! does: the lab's (hands-on servers and a run started over its HTTP API) need the lab, and
+//! the demo's are ignored in a plain `cargo test`, which must stay short on a student's laptop
+//! (they take about 4 s of demo runs).
 
 #![cfg(target_os = "linux")]
 
@@ -318,6 +320,10 @@ fn ctrl_c_at(moment: &str, reach: impl Fn(&mut Tagged)) {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "lab"),
+    ignore = "seconds of demo runs; .ci/run runs them (--features lab)"
+)]
 fn ctrl_c_while_building_leaves_no_server() {
     // cargo metadata and the release build (a no-op when built) take longer than this.
     ctrl_c_at("while building", |_| {
@@ -326,6 +332,10 @@ fn ctrl_c_while_building_leaves_no_server() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "lab"),
+    ignore = "seconds of demo runs; .ci/run runs them (--features lab)"
+)]
 fn ctrl_c_while_the_first_server_starts_leaves_no_server() {
     ctrl_c_at("while the first server starts", |demo| {
         demo.wait_until("stage-1 started", |s| running(s, "stage-1").is_some());
@@ -333,6 +343,10 @@ fn ctrl_c_while_the_first_server_starts_leaves_no_server() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "lab"),
+    ignore = "seconds of demo runs; .ci/run runs them (--features lab)"
+)]
 fn ctrl_c_the_moment_either_server_starts_leaves_no_server() {
     // The moment is short, and a start that is not yet registered is the race the registry
     // closes (on main at 9991ffc this left the server running on the first attempt). Once
@@ -355,6 +369,10 @@ fn ctrl_c_the_moment_either_server_starts_leaves_no_server() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "lab"),
+    ignore = "seconds of demo runs; .ci/run runs them (--features lab)"
+)]
 fn ctrl_c_during_the_first_run_leaves_no_server() {
     ctrl_c_at("during the first run", |demo| {
         demo.wait_until("stage-1 started", |s| running(s, "stage-1").is_some());
@@ -363,6 +381,10 @@ fn ctrl_c_during_the_first_run_leaves_no_server() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "lab"),
+    ignore = "seconds of demo runs; .ci/run runs them (--features lab)"
+)]
 fn ctrl_c_between_the_two_servers_leaves_no_server() {
     ctrl_c_at("as the second server starts", |demo| {
         demo.wait_until("stage-1 started", |s| running(s, "stage-1").is_some());
@@ -372,6 +394,10 @@ fn ctrl_c_between_the_two_servers_leaves_no_server() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "lab"),
+    ignore = "seconds of demo runs; .ci/run runs them (--features lab)"
+)]
 fn ctrl_c_during_the_second_run_leaves_no_server() {
     ctrl_c_at("during the second run", |demo| {
         demo.wait_until("stage-2 started", |s| running(s, "stage-2").is_some());
@@ -380,6 +406,10 @@ fn ctrl_c_during_the_second_run_leaves_no_server() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "lab"),
+    ignore = "seconds of demo runs; .ci/run runs them (--features lab)"
+)]
 fn sigterm_during_a_run_leaves_no_server() {
     let mut demo = two_binary_demo();
     demo.wait_until("stage-1 started", |s| running(s, "stage-1").is_some());
@@ -388,6 +418,10 @@ fn sigterm_during_a_run_leaves_no_server() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "lab"),
+    ignore = "seconds of demo runs; .ci/run runs them (--features lab)"
+)]
 fn sigkill_during_a_run_leaves_no_server() {
     let mut demo = two_binary_demo();
     demo.wait_until("stage-1 started", |s| running(s, "stage-1").is_some());
