@@ -40,7 +40,7 @@ use crate::available_cores;
 use crate::catalogue::Expected;
 use crate::client::{self, Exchange, ReadUntil, Request};
 use crate::process::ServerProcess;
-use crate::system;
+use crate::system::BatchWatch;
 use crate::verdicts::{self, CpuBatch, Parallelism, Proof};
 
 /// What to probe, and how.
@@ -1000,9 +1000,9 @@ fn full_at(count: usize, waited: Duration, slow: Duration, fastest_at_each: &[Du
 /// [`UNCLEAR_IN_A_ROW`] could not tell). Whether the machine had cores to spare is measured
 /// by its idle time during the batch (where the OS counts it), or else by a calibration of the
 /// check's own just before and right after the batch, the lower of the two
-/// ([`system::needs_calibration`]); where the server is the check's child (`pid`), the OS's
-/// count of its CPU time during the batch is read too. Each batch is judged by
-/// [`CpuBatch::parallelism`]:
+/// ([`crate::system::needs_calibration`]); where the server is the check's child (`pid`), the
+/// OS's count of its CPU time during the batch is read too ([`BatchWatch`]). Each batch is
+/// judged by [`cpu_attempt`], the same [`CpuBatch::parallelism`] the demo judges by:
 ///
 /// - the server's CPU time above one core proves parallelism at once;
 /// - a speed-up proves it when [`PARALLEL_ATTEMPTS_NEEDED`] batches agree (a stall while
@@ -1055,10 +1055,7 @@ fn measure_cpu(
         // Where it is needed, the calibration brackets the batch: beside busy loops one of
         // them alone sometimes reads as an idle machine (2.04× once, where 1.1 to 1.5 is
         // usual), both rarely.
-        let calibrate = || system::spare_cores(cores.min(CPU_BATCH));
-        let spare_before = system::needs_calibration(pid).then(calibrate);
-        let cpu_before = pid.and_then(system::cpu_time);
-        let idle_before = system::idle_time();
+        let watch = BatchWatch::calibrated(pid, cores.min(CPU_BATCH)).start();
         let sent = Instant::now();
         let batch: Vec<_> = (0..CPU_BATCH)
             .map(|_| {
@@ -1073,25 +1070,14 @@ fn measure_cpu(
             .map(|exchange| exchange.latency())
             .collect();
         let together = sent.elapsed();
-        let cpu_after = pid.and_then(system::cpu_time);
-        let idle_after = system::idle_time();
-        let spare = spare_before.map(|before| calibrate().min(before));
-        let mut measured = match CpuBatch::measure(alone, &latencies, together, cores) {
-            Some(measured) if latencies.len() == CPU_BATCH => measured,
+        let beside = watch.finish();
+        let measured = match cpu_attempt(alone, &latencies, together) {
+            Some(measured) if latencies.len() == CPU_BATCH => measured.beside(beside),
             _ => {
                 let size = CPU_BATCH;
                 return Cpu::CannotTell(NoCpu::BatchUnanswered { path, size });
             }
         };
-        if let (Some(before), Some(after)) = (cpu_before, cpu_after) {
-            measured = measured.with_server_cpu(after.saturating_sub(before));
-        }
-        if let (Some(before), Some(after)) = (idle_before, idle_after) {
-            measured = measured.with_idle(after.saturating_sub(before));
-        }
-        if let Some(spare) = spare {
-            measured = measured.with_spare(spare);
-        }
         let finding = |batch| CpuFinding {
             batch,
             tries,
@@ -1160,10 +1146,9 @@ fn measure_cpu(
     let mut blocked = None;
     for _ in 0..BLOCKED_PAIRS {
         blocked = blocked_pair(addr, &options.block_path, slow);
-        if !blocked.as_ref().is_some_and(BlockedPair::at_once) {
-            continue;
+        if blocked.as_ref().is_some_and(BlockedPair::at_once) {
+            break;
         }
-        break;
     }
     let finding = CpuFinding {
         batch,

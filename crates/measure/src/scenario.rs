@@ -19,7 +19,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::client::{self, Exchange, Request, Timing};
-use crate::system;
+use crate::system::{BatchWatch, BesideBatch};
 
 /// What a request is for in its scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -302,19 +302,6 @@ pub struct Run {
     pub beside_batch: BesideBatch,
 }
 
-/// Measured beside a batch of CPU-bound requests, for [`crate::verdicts::CpuBatch`]: whether
-/// the machine had cores to spare, and the CPU time the server used.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct BesideBatch {
-    /// The calibration's speed-up just before and right after the batch, the lower
-    /// ([`crate::system::spare_cores`]).
-    pub spare: Option<f64>,
-    /// The server's CPU time during the batch's phase, where its process is known.
-    pub server_cpu: Option<Duration>,
-    /// The machine's idle time during the batch's phase, where the OS counts it.
-    pub idle: Option<Duration>,
-}
-
 impl Run {
     /// When a request was scheduled, counted from the start of the run.
     pub fn offset(&self, sent: &Sent) -> Duration {
@@ -366,8 +353,8 @@ pub fn run_watched(
         let batch_size = phase.iter().filter(|p| p.role == Role::Batch).count();
         // Where it is needed, the calibration brackets the batch (before its phase is
         // scheduled, and after it).
-        let calibrate = batch_size > 0 && system::needs_calibration(pid);
-        let spare_before = calibrate.then(|| system::spare_cores(threads_for(batch_size)));
+        let batch_watch = (batch_size > 0)
+            .then(|| BatchWatch::calibrated(pid, crate::available_cores().min(batch_size)));
         let phase_start = Instant::now() + LEAD;
         let run_start = *start.get_or_insert(phase_start);
         let handles: Vec<_> = phase
@@ -405,12 +392,10 @@ pub fn run_watched(
             })
             .collect();
         // A batch's CPU time and the machine's idle time are read from the moment it is due.
-        let (cpu_before, idle_before) = if batch_size > 0 {
+        let batch_watch = batch_watch.map(|batch_watch| {
             sleep_until(phase_start);
-            (pid.and_then(system::cpu_time), system::idle_time())
-        } else {
-            (None, None)
-        };
+            batch_watch.start()
+        });
         for (planned, scheduled, handle) in handles {
             // A client thread only panics on a bug; record that as a failed request.
             let sent = handle.join().unwrap_or_else(|_| Sent {
@@ -427,16 +412,8 @@ pub fn run_watched(
             });
             requests.push(sent);
         }
-        if batch_size > 0 {
-            let cpu_after = pid.and_then(system::cpu_time);
-            if let (Some(before), Some(after)) = (cpu_before, cpu_after) {
-                beside_batch.server_cpu = Some(after.saturating_sub(before));
-            }
-            if let (Some(before), Some(after)) = (idle_before, system::idle_time()) {
-                beside_batch.idle = Some(after.saturating_sub(before));
-            }
-            beside_batch.spare =
-                spare_before.map(|before| system::spare_cores(threads_for(batch_size)).min(before));
+        if let Some(batch_watch) = batch_watch {
+            beside_batch = batch_watch.finish();
         }
     }
     Run {
@@ -444,11 +421,6 @@ pub fn run_watched(
         requests,
         beside_batch,
     }
-}
-
-/// How many threads the calibration beside a batch of `size` computes on.
-fn threads_for(size: usize) -> usize {
-    crate::available_cores().min(size)
 }
 
 fn sleep_until(moment: Instant) {

@@ -163,19 +163,10 @@ pub fn summarize(
         if let (Some(alone), Some(together), true) =
             (summary.slow, summary.batch, errors.is_empty())
         {
-            if let Some(mut measured) =
+            if let Some(measured) =
                 CpuBatch::measure(alone, &latencies(Role::Batch), together, machine_cores)
             {
-                if let Some(spare) = run.beside_batch.spare {
-                    measured = measured.with_spare(spare);
-                }
-                if let Some(cpu) = run.beside_batch.server_cpu {
-                    measured = measured.with_server_cpu(cpu);
-                }
-                if let Some(idle) = run.beside_batch.idle {
-                    measured = measured.with_idle(idle);
-                }
-                summary.outcome = Outcome::Cpu(measured);
+                summary.outcome = Outcome::Cpu(measured.beside(run.beside_batch));
             }
         }
     } else {

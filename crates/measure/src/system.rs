@@ -234,6 +234,70 @@ fn parse_proc_stat_idle(text: &str) -> Option<Duration> {
     Some(Duration::from_millis((idle + iowait) * 10))
 }
 
+/// What the tools measure beside a batch of CPU-bound requests, for
+/// [`crate::verdicts::CpuBatch::beside`]: whether the machine had cores to spare, and the CPU
+/// time the server used.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct BesideBatch {
+    /// The calibration's speed-up just before and right after the batch, the lower
+    /// ([`spare_cores`]); `None` where it is not needed ([`needs_calibration`]).
+    pub spare: Option<f64>,
+    /// The server's CPU time during the batch, where its process is known and counted.
+    pub server_cpu: Option<Duration>,
+    /// The machine's idle time during the batch, where the OS counts it.
+    pub idle: Option<Duration>,
+}
+
+/// The readings around one batch, taken in three steps so that none of them overlaps it:
+/// [`BatchWatch::calibrated`] before the batch is scheduled (the calibration computes on the
+/// cores the batch will use), [`BatchWatch::start`] the moment it is due, and
+/// [`BatchWatch::finish`] right after its last answer.
+pub struct BatchWatch {
+    pid: Option<u32>,
+    threads: usize,
+    spare_before: Option<f64>,
+    cpu_before: Option<Duration>,
+    idle_before: Option<Duration>,
+}
+
+impl BatchWatch {
+    /// Calibrates on `threads` threads where it is needed, for the server `pid` (if known).
+    pub fn calibrated(pid: Option<u32>, threads: usize) -> BatchWatch {
+        BatchWatch {
+            pid,
+            threads,
+            spare_before: needs_calibration(pid).then(|| spare_cores(threads)),
+            cpu_before: None,
+            idle_before: None,
+        }
+    }
+
+    /// Reads the server's CPU time and the machine's idle time so far: the batch starts now.
+    pub fn start(self) -> BatchWatch {
+        BatchWatch {
+            cpu_before: self.pid.and_then(cpu_time),
+            idle_before: idle_time(),
+            ..self
+        }
+    }
+
+    /// Reads them again, and calibrates again where it did before: the batch has ended.
+    pub fn finish(self) -> BesideBatch {
+        let since =
+            |before: Option<Duration>, now: Option<Duration>| Some(now?.saturating_sub(before?));
+        let server_cpu = since(self.cpu_before, self.pid.and_then(cpu_time));
+        let idle = since(self.idle_before, idle_time());
+        let spare = self
+            .spare_before
+            .map(|before| spare_cores(self.threads).min(before));
+        BesideBatch {
+            spare,
+            server_cpu,
+            idle,
+        }
+    }
+}
+
 /// Whether a batch beside the server `pid` needs the calibration ([`spare_cores`]) at all.
 /// Where the OS counts both the server's CPU time and the machine's idle time (Linux, for a
 /// server the tools started), those say during the batch what the calibration can only say

@@ -216,6 +216,14 @@ impl CpuBatch {
         })
     }
 
+    /// With what was measured beside the batch: each reading that was taken.
+    pub fn beside(mut self, beside: crate::system::BesideBatch) -> CpuBatch {
+        self.spare = beside.spare.or(self.spare);
+        self.server_cpu = beside.server_cpu.or(self.server_cpu);
+        self.idle = beside.idle.or(self.idle);
+        self
+    }
+
     /// With the server's CPU time during the batch.
     pub fn with_server_cpu(mut self, cpu: Duration) -> CpuBatch {
         self.server_cpu = Some(cpu);
