@@ -201,16 +201,6 @@ pub enum Cpu {
     CannotTell(NoCpu),
 }
 
-impl Cpu {
-    /// The finding, where batches were measured.
-    pub fn finding(&self) -> Option<&CpuFinding> {
-        match self {
-            Cpu::Parallel(finding) | Cpu::OneThread(finding) | Cpu::Busy(finding) => Some(finding),
-            Cpu::CannotTell(_) => None,
-        }
-    }
-}
-
 /// The evidence behind a CPU verdict.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CpuFinding {

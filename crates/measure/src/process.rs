@@ -260,9 +260,11 @@ fn parent_of_each_process() -> Vec<(u32, u32)> {
             .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
             .filter_map(|pid| {
                 let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-                // After the name, which may hold spaces and parentheses: state, then parent.
-                let after_name = &stat[stat.rfind(')')? + 1..];
-                let parent = after_name.split_whitespace().nth(1)?.parse().ok()?;
+                // The state, then the parent.
+                let parent = crate::system::proc_stat_fields(&stat)?
+                    .nth(1)?
+                    .parse()
+                    .ok()?;
                 Some((pid, parent))
             })
             .collect()

@@ -188,15 +188,20 @@ pub fn cpu_time(_pid: u32) -> Option<Duration> {
 }
 
 /// utime and stime, fields 14 and 15 of `/proc/PID/stat`, in ticks of 1/100 s (`USER_HZ`,
-/// which Linux fixes at 100 for what it shows in /proc). The name (field 2) may hold spaces
-/// and parentheses, so the fields are counted after its last `)`.
+/// which Linux fixes at 100 for what it shows in /proc).
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn parse_proc_stat_cpu(text: &str) -> Option<Duration> {
-    let after_name = &text[text.rfind(')')? + 1..];
-    let mut fields = after_name.split_whitespace().skip(11); // Field 3 is the first here.
+    let mut fields = proc_stat_fields(text)?.skip(11); // Field 3 is the first here.
     let user: u64 = fields.next()?.parse().ok()?;
     let system: u64 = fields.next()?.parse().ok()?;
     Some(Duration::from_millis((user + system) * 10))
+}
+
+/// The fields of a `/proc/PID/stat` line from the third (the state) on. The name, the second,
+/// may hold spaces and parentheses, so they are counted after its last `)`.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+pub(crate) fn proc_stat_fields(text: &str) -> Option<std::str::SplitWhitespace<'_>> {
+    Some(text[text.rfind(')')? + 1..].split_whitespace())
 }
 
 /// `ps -o time=` on macOS: `M:SS.CC`, or `H:MM:SS.CC` past an hour.
