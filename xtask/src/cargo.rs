@@ -86,10 +86,7 @@ pub fn metadata(cargo: &OsStr, manifest: &Path) -> Result<Value, String> {
 
 /// The workspace this xtask belongs to.
 pub fn workspace() -> Result<Workspace, String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
+    let root = crate::checkout::workspace_root()?;
     let manifest = root.join("Cargo.toml");
     let cargo = cargo();
     let metadata = metadata(&cargo, &manifest)?;
@@ -265,7 +262,13 @@ pub fn exec_release_xtask(
     use std::process::ExitCode;
 
     let cargo = cargo();
-    let manifest = crate::workspace_root().join("Cargo.toml");
+    let manifest = match crate::checkout::workspace_root() {
+        Ok(root) => root.join("Cargo.toml"),
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
     let features: Vec<&str> = feature.map_or(Vec::new(), |feature| vec!["--features", feature]);
     let shown = feature.map_or(String::new(), |feature| format!(" --features {feature}"));
     eprintln!("building {what} (xtask{shown}, release; the first time a minute or two)");

@@ -15,7 +15,7 @@
 //! - [`busy`]: a command beside busy loops, to test the tools on a busy machine.
 //!
 //! Shared: [`args`] (option values, stage and runtime lists), [`cargo`] (the one way to run
-//! cargo: find the workspace, build binaries), [`error`] (the one error type), [`stop`]
+//! cargo: find the workspace, build binaries), [`checkout`] (which clone xtask runs in), [`error`] (the one error type), [`stop`]
 //! (Ctrl-C stops every server started), [`progress`], [`style`] and [`units`].
 
 mod args;
@@ -24,6 +24,7 @@ mod book;
 mod busy;
 mod cargo;
 mod check;
+mod checkout;
 mod demo;
 mod diff;
 mod doctor;
@@ -37,7 +38,6 @@ mod units;
 mod workshop;
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::error::Error;
@@ -89,7 +89,11 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(Parsed::Version) => {
-            println!("cargo xtask {}", env!("CARGO_PKG_VERSION"));
+            // The checkout too: with a target directory shared between clones, which clone a
+            // run works on is worth seeing.
+            let checkout = checkout::workspace_root()
+                .map_or_else(|err| err, |root| root.display().to_string());
+            println!("cargo xtask {} ({checkout})", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
         Ok(Parsed::Run(command)) => run(command),
@@ -160,7 +164,13 @@ fn parse(mut args: impl Iterator<Item = OsString>) -> Result<Parsed, Error> {
 }
 
 fn run(command: Command) -> ExitCode {
-    let root = workspace_root();
+    let root = match checkout::workspace_root() {
+        Ok(root) => root,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
     match command {
         Command::Demo(options) => demo::run(options),
         Command::Diff(options) => diff::run(options, &root),
@@ -172,12 +182,6 @@ fn run(command: Command) -> ExitCode {
         Command::Lab(options) => lab::run(options),
         Command::Busy(options) => busy::run(options),
     }
-}
-
-/// The workspace's root folder: the parent of this crate's.
-fn workspace_root() -> PathBuf {
-    let xtask = Path::new(env!("CARGO_MANIFEST_DIR"));
-    xtask.parent().unwrap_or(xtask).to_path_buf()
 }
 
 #[cfg(test)]

@@ -232,7 +232,9 @@ mod tests {
             return;
         };
         let dir = std::env::temp_dir().join(format!("xtask-nginx-test-{}", std::process::id()));
-        let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared-assets");
+        let assets = crate::checkout::workspace_root()
+            .expect("the checkout")
+            .join("shared-assets");
         let nginx = Nginx::start(&nginx_path, &dir, &assets).expect("nginx starts");
         let answer = measure::client::get(nginx.addr, "/");
         let response = answer.response.expect("nginx answers");

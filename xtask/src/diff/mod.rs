@@ -182,7 +182,7 @@ mod tests {
     use super::*;
 
     fn root() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+        crate::checkout::workspace_root().expect("the checkout")
     }
 
     fn code_diff(from: u8, to: u8, runtime: &str) -> String {

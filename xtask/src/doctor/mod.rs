@@ -792,7 +792,7 @@ rust-version = \"1.85\"
 
     #[test]
     fn the_real_manifest_has_a_rust_version() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let root = crate::checkout::workspace_root().expect("the checkout");
         let text = fs::read_to_string(root.join("Cargo.toml")).expect("the root Cargo.toml");
         let version = workspace_rust_version(&text).expect("a rust-version");
         assert!(parse_version(&version).is_some(), "{version:?}");

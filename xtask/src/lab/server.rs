@@ -463,7 +463,14 @@ async fn start_run(State(lab): State<Arc<Lab>>, headers: HeaderMap, body: String
 
 /// The instructor notes on browsers, from the workspace: the page's link works offline.
 async fn chapter() -> Response {
-    chapter_in(&crate::workspace_root())
+    match crate::checkout::workspace_root() {
+        Ok(root) => chapter_in(&root),
+        // Without the error's text, which names a folder on this machine (as below).
+        Err(_) => problem(
+            StatusCode::NOT_FOUND,
+            "cannot find the project's checkout to read the notes from",
+        ),
+    }
 }
 
 fn chapter_in(workspace_root: &std::path::Path) -> Response {

@@ -1118,8 +1118,8 @@ mod tests {
     /// A workspace root with just the starting point of `exercise` in it.
     fn root_with_starting_point(name: &str, exercise: Exercise) -> PathBuf {
         let root = scratch(name);
-        let source = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
+        let source = crate::checkout::workspace_root()
+            .expect("the checkout")
             .join(exercise.starting_point());
         let copy = root.join(exercise.starting_point());
         fs::create_dir_all(copy.parent().expect("a parent")).expect("a folder");
@@ -1174,7 +1174,7 @@ mod tests {
     /// `crates/workshop/src/bin/` a bin, and git ignores them all.
     #[test]
     fn the_students_files_are_bins_that_git_ignores() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let root = crate::checkout::workspace_root().expect("the checkout");
         let gitignore = fs::read_to_string(root.join(".gitignore")).expect(".gitignore");
         assert!(
             gitignore
