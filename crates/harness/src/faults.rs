@@ -8,6 +8,13 @@
 //! logs and retries a failing `accept` at once spins a core and writes megabytes a second
 //! (see `server_core::accept`). Unix only: elsewhere the tests are ignored.
 //!
+//! The idle clients are sockets of the test process too, and the tests run eight at a time
+//! (`.cargo/config.toml`): six floods of 80 at once need more than macOS's default limit of
+//! 256, and failed there ("Too many open files"). So the test process first raises its own
+//! limit as far as the system allows, and the floods then take their descriptors from a
+//! budget sized from the limit it got ([`FloodDescriptors`]): at 256, two run at once and the
+//! others wait their turn, before their server starts, so the waiting is not measured.
+//!
 //! [`flood_with_idle_clients`] measures; the checks below assert. The pitfalls chapter's
 //! table comes from `cargo test -p harness --test faults_table -- --ignored --nocapture`.
 
@@ -18,6 +25,7 @@ use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::Command;
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -98,9 +106,102 @@ pub fn start_with_open_files(
     ServerProcess::start_command(command, Path::new(bin), None)
 }
 
+/// Descriptors of the test process kept out of the floods' budget: beside the floods, a fault
+/// test file runs the fuzz (a server's three pipes and one connection at a time per test,
+/// eight tests at a time) and the test runner's own few. At 256 this leaves room for two
+/// floods at once.
+pub const KEPT_FOR_THE_REST: u64 = 64;
+/// Descriptors a flood holds besides its idle clients: the server's three pipes, the
+/// connection of `GET /` afterwards.
+const FLOOD_OVERHEAD: usize = 4;
+
+/// The test process's descriptors that floods may hold at once, handed out so that floods
+/// running side by side never need more than the open-files limit allows.
+pub struct FloodDescriptors {
+    /// The whole budget, and what is free of it now.
+    total: usize,
+    free: Mutex<usize>,
+    returned: Condvar,
+}
+
+impl FloodDescriptors {
+    /// The one budget of this process: its open-files limit, raised first as far as the system
+    /// allows (the servers started after inherit it), less [`KEPT_FOR_THE_REST`].
+    pub fn of_this_process() -> &'static FloodDescriptors {
+        static BUDGET: OnceLock<FloodDescriptors> = OnceLock::new();
+        BUDGET.get_or_init(|| {
+            let (limit, _note) = measure::limits::raise_open_files();
+            // No limit to read (Windows, `unlimited`): no reason to hold floods back.
+            let total = limit.map_or(usize::MAX, |limit| {
+                usize::try_from(limit.saturating_sub(KEPT_FOR_THE_REST)).unwrap_or(usize::MAX)
+            });
+            FloodDescriptors::new(total)
+        })
+    }
+
+    fn new(total: usize) -> FloodDescriptors {
+        FloodDescriptors {
+            total,
+            free: Mutex::new(total),
+            returned: Condvar::new(),
+        }
+    }
+
+    /// Waits until `count` descriptors are free and takes them, until the ticket is dropped;
+    /// an error if the whole budget is smaller, since waiting would never end.
+    pub fn take(&self, count: usize) -> io::Result<DescriptorTicket<'_>> {
+        if count > self.total {
+            return Err(io::Error::other(format!(
+                "a flood needs {count} descriptors and this process's open-files limit leaves \
+                 {} for floods (raise it: ulimit -n 1024)",
+                self.total
+            )));
+        }
+        let mut free = self.lock();
+        while *free < count {
+            free = self
+                .returned
+                .wait(free)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        *free -= count;
+        Ok(DescriptorTicket {
+            budget: self,
+            count,
+        })
+    }
+
+    /// What is free now.
+    pub fn free(&self) -> usize {
+        *self.lock()
+    }
+
+    // A test that panicked while holding the lock left the count whole: it changes only
+    // under the lock, in one statement.
+    fn lock(&self) -> MutexGuard<'_, usize> {
+        self.free.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Descriptors taken from a [`FloodDescriptors`], given back when dropped.
+pub struct DescriptorTicket<'budget> {
+    budget: &'budget FloodDescriptors,
+    count: usize,
+}
+
+impl Drop for DescriptorTicket<'_> {
+    fn drop(&mut self) {
+        *self.budget.lock() += self.count;
+        self.budget.returned.notify_all();
+    }
+}
+
 /// Floods `bin` (started with `args` under `flood.open_files`) with idle clients; measures.
+/// Waits first for the descriptors it needs in this process ([`FloodDescriptors`]).
 #[cfg(unix)]
 pub fn flood_with_idle_clients(bin: &str, args: &[&str], flood: Flood) -> io::Result<FloodReport> {
+    let _descriptors =
+        FloodDescriptors::of_this_process().take(flood.idle_clients + FLOOD_OVERHEAD)?;
     let mut server = start_with_open_files(bin, flood.open_files, args)?;
     let addr = server.addr();
     let pid = server.pid();
@@ -351,6 +452,40 @@ mod tests {
             Some(Duration::from_secs(86_401))
         );
         assert_eq!(parse_ps_time("soon"), None);
+    }
+
+    #[test]
+    fn floods_wait_for_descriptors_and_never_take_more_than_the_budget() {
+        let budget = FloodDescriptors::new(170);
+        let first = budget.take(84).expect("room for one");
+        let second = budget.take(84).expect("room for two");
+        assert_eq!(budget.free(), 2);
+        let Err(err) = budget.take(171) else {
+            panic!("more than the whole budget can never be taken");
+        };
+        assert!(
+            err.to_string().contains("a flood needs 171 descriptors"),
+            "{err}"
+        );
+        // A third waits until one of the first two is given back.
+        let (third_taken, taken) = std::sync::mpsc::channel();
+        thread::scope(|scope| {
+            scope.spawn(|| {
+                let third = budget.take(84).expect("room once one is back");
+                third_taken.send(()).expect("the test waits");
+                drop(third);
+            });
+            assert!(
+                taken.recv_timeout(Duration::from_millis(200)).is_err(),
+                "a third flood took descriptors the first two hold"
+            );
+            drop(first);
+            taken
+                .recv_timeout(Duration::from_secs(10))
+                .expect("the third flood goes once the first is done");
+        });
+        drop(second);
+        assert_eq!(budget.free(), 170);
     }
 
     #[cfg(target_os = "linux")]

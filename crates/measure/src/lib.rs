@@ -21,6 +21,8 @@
 //!   waiting connections, counted by outcome with every latency.
 //! - [`system`]: a process's memory and threads as the OS tells them (Linux, macOS, Windows),
 //!   and a few facts about the machine.
+//! - [`limits`]: the system's limits on a process: raising the open-files limit as far as it
+//!   allows (the bench, the fault tests), and how many threads a process may start.
 //! - [`probes`]: symptoms the model does not show (Ctrl-C with a request in flight, threads
 //!   and memory per waiting client, a head in pieces), for the workshop's find-the-bug grading.
 //!
@@ -31,6 +33,7 @@ pub mod catalogue;
 pub mod check;
 pub mod client;
 pub mod client_cost;
+pub mod limits;
 #[cfg(feature = "load")]
 pub mod load;
 pub mod probes;

@@ -17,7 +17,6 @@
 //! building, starting and stopping servers reuse the demo's [`cargo`],
 //! [`measure::ServerProcess`] and [`stop`].
 
-mod open_files;
 mod wrk;
 
 use std::ffi::OsString;
@@ -81,7 +80,8 @@ servers' request logs go to a file, as nginx's access log does.
 c10k: N clients send GET /sleep (the server's --sleep-ms 1000), their connects
 spread over one second, and wait for the answer. It runs on the servers that
 serve connections concurrently (stages 4 and 5, the reference) and on stage 2
-with --workers N (a thread per waiting connection). Memory is the server's
+with --workers N (a thread per waiting connection; N lowered to what the
+system allows a process, as on macOS, and said so). Memory is the server's
 resident set: from /proc on Linux, from ps on macOS (its peak is the most seen
 while polling every 20 ms), from PowerShell's Get-Process on Windows (working
 set); elsewhere \"not measured\". Per connection is (peak - idle) / N.
@@ -307,7 +307,7 @@ pub fn run(options: BenchOptions) -> ExitCode {
     if let Err(message) = stop::install_ctrl_c_handler() {
         eprintln!("warning: {message}");
     }
-    let (open_files, open_files_note) = open_files::raise_open_files();
+    let (open_files, open_files_note) = measure::limits::raise_open_files();
     let workspace = match cargo::workspace() {
         Ok(workspace) => workspace,
         Err(message) => return fail(&message),
@@ -1136,6 +1136,16 @@ fn c10k(
     }
     let mut results = Vec::new();
     for binary in binaries {
+        let mut n = n;
+        if binary.stage.is_some_and(Stage::takes_workers) {
+            if let Some(lowered) = fewer_workers(n) {
+                n = lowered.most;
+                if !note.is_empty() {
+                    note.push_str("; ");
+                }
+                note.push_str(&format!("{}: {}", binary.name, lowered.note));
+            }
+        }
         let outcome = match (binary.expected(), built.get(binary.name)) {
             (Some(Expected::OneAtATime), _) => Err(format!(
                 "skipped: it serves one connection at a time, so {n} x {} would take {n} s",
@@ -1156,6 +1166,38 @@ fn c10k(
         });
     }
     (results, note)
+}
+
+/// Threads a pool server keeps for itself besides its workers (main, logging, the runtime's
+/// few), and room for the bench's own threads where the limit is per user (Linux's `ulimit
+/// -u`).
+const THREADS_KEPT: u64 = 64;
+
+/// A lower N for a thread-per-connection pool, and why.
+struct FewerWorkers {
+    most: usize,
+    note: String,
+}
+
+/// Whether `n` workers (a thread each) are more than this system lets one process start:
+/// then the most it allows, with the reason. macOS stops a process at a few thousand
+/// threads, so stage 2 with `--workers 10000` could not even start there.
+fn fewer_workers(n: usize) -> Option<FewerWorkers> {
+    let (limit, source) = measure::limits::thread_limit()?;
+    fewer_workers_under(n, limit, source)
+}
+
+fn fewer_workers_under(n: usize, limit: u64, source: &str) -> Option<FewerWorkers> {
+    let most = usize::try_from(limit.saturating_sub(THREADS_KEPT))
+        .unwrap_or(usize::MAX)
+        .max(1);
+    (n > most).then(|| FewerWorkers {
+        most,
+        note: format!(
+            "N lowered from {n} to {most}: a worker thread per connection, and this system \
+             allows {limit} threads ({source})"
+        ),
+    })
 }
 
 fn hold_one(
@@ -1385,6 +1427,24 @@ mod tests {
 
     fn parse_words(words: &[&str]) -> Result<Option<BenchOptions>, String> {
         parse(words.iter().map(OsString::from))
+    }
+
+    #[test]
+    fn a_pool_gets_no_more_workers_than_the_system_allows_threads() {
+        let lowered = fewer_workers_under(10_000, 4096, "sysctl kern.num_taskthreads")
+            .expect("macOS's 4096 threads are fewer than 10,000");
+        assert_eq!(lowered.most, 4032);
+        assert_eq!(
+            lowered.note,
+            "N lowered from 10000 to 4032: a worker thread per connection, and this system \
+             allows 4096 threads (sysctl kern.num_taskthreads)"
+        );
+        assert!(fewer_workers_under(10_000, 192_735, "/proc/sys/kernel/threads-max").is_none());
+        assert!(fewer_workers_under(4032, 4096, "ulimit -u").is_none());
+        assert_eq!(
+            fewer_workers_under(500, 10, "ulimit -u").map(|lowered| lowered.most),
+            Some(1)
+        );
     }
 
     #[test]
