@@ -261,6 +261,10 @@ pub fn exec_release_xtask(
 ) -> std::process::ExitCode {
     use std::process::ExitCode;
 
+    // Windows: a Ctrl-C during the build reaches cargo, which stops; this process then says
+    // so with 130 instead of ending at once (see `stop::run_in_place`).
+    #[cfg(not(unix))]
+    let interrupted = crate::stop::outlive_ctrl_c();
     let cargo = cargo();
     let manifest = match crate::checkout::workspace_root() {
         Ok(root) => root.join("Cargo.toml"),
@@ -288,6 +292,10 @@ pub fn exec_release_xtask(
     };
     let executable = executable_named(&mut child, "xtask");
     let built = child.wait().map(|status| status.success()).unwrap_or(false);
+    #[cfg(not(unix))]
+    if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+        return ExitCode::from(crate::stop::INTERRUPTED_EXIT_CODE);
+    }
     let Some(executable) = executable.filter(|_| built) else {
         eprintln!(
             "error: {what} did not build (cargo's messages are above). Try it yourself: \
@@ -297,23 +305,8 @@ pub fn exec_release_xtask(
     };
     let mut command_line = Command::new(&executable);
     command_line.arg(command).args(args);
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        let err = command_line.exec();
-        eprintln!("error: cannot run {}: {err}", executable.display());
-        ExitCode::FAILURE
-    }
-    #[cfg(not(unix))]
-    {
-        match command_line.status() {
-            Ok(status) => ExitCode::from(u8::try_from(status.code().unwrap_or(1)).unwrap_or(1)),
-            Err(err) => {
-                eprintln!("error: cannot run {}: {err}", executable.display());
-                ExitCode::FAILURE
-            }
-        }
-    }
+    // In this process's place, so that Ctrl-C reaches it alone (Unix) or is waited out here.
+    crate::stop::run_in_place(command_line, &executable)
 }
 
 /// Reads the JSON messages of a `cargo build --message-format json…` child from its stdout,

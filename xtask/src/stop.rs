@@ -219,3 +219,83 @@ impl Drop for TrackedChild {
         }
     }
 }
+
+/// Runs `command` (the program `program`) in this process's place, as the commands that hand
+/// over to another program do (the release xtask of `lab` and `bench`, the book's server).
+/// On Unix with `exec`: the PID stays, so Ctrl-C or a kill reaches the program itself.
+/// Windows has no `exec`, so there it runs as a child, and the console's Ctrl-C reaches both:
+/// this process then waits for the child to finish cleaning up (see [`outlive_ctrl_c`]) and
+/// exits 130, as a command stopped by Ctrl-C does, instead of giving the prompt back while
+/// the child still prints.
+pub fn run_in_place(mut command: Command, program: &Path) -> process::ExitCode {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let err = command.exec(); // Returns only if it failed.
+        eprintln!("error: cannot run {}: {err}", program.display());
+        process::ExitCode::FAILURE
+    }
+    #[cfg(not(unix))]
+    {
+        let interrupted = outlive_ctrl_c();
+        match command.status() {
+            Ok(_) if interrupted.load(std::sync::atomic::Ordering::SeqCst) => {
+                process::ExitCode::from(INTERRUPTED_EXIT_CODE)
+            }
+            Ok(status) => exit_code(status.code()),
+            Err(err) => {
+                eprintln!("error: cannot run {}: {err}", program.display());
+                process::ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+/// The exit code of a command stopped by Ctrl-C (128 + SIGINT's 2), on every OS alike.
+#[cfg_attr(unix, allow(dead_code))]
+pub const INTERRUPTED_EXIT_CODE: u8 = 130;
+
+/// From now on, Ctrl-C does not end this process: it is only recorded, in the flag returned.
+/// For a parent on Windows whose child gets the same Ctrl-C from the console and must be
+/// waited for. Installed once; a second call returns the same flag.
+#[cfg(not(unix))]
+pub fn outlive_ctrl_c() -> &'static std::sync::atomic::AtomicBool {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        if let Err(err) = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst)) {
+            eprintln!(
+                "warning: cannot catch Ctrl-C ({err}): it would end this command before the \
+                 program it runs has cleaned up"
+            );
+        }
+    });
+    &INTERRUPTED
+}
+
+/// A child's exit code passed on (0, 1 or 2); a child stopped without one (a kill from
+/// outside may leave none) counts as a failure.
+#[cfg_attr(unix, allow(dead_code))]
+fn exit_code(code: Option<i32>) -> process::ExitCode {
+    match code.and_then(|code| u8::try_from(code).ok()) {
+        Some(code) => process::ExitCode::from(code),
+        None => process::ExitCode::FAILURE,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::ExitCode;
+
+    #[test]
+    fn a_childs_exit_code_is_passed_on() {
+        assert_eq!(exit_code(Some(0)), ExitCode::SUCCESS);
+        assert_eq!(exit_code(Some(2)), ExitCode::from(2));
+        assert_eq!(exit_code(None), ExitCode::FAILURE);
+        assert_eq!(exit_code(Some(-1)), ExitCode::FAILURE);
+    }
+}

@@ -724,10 +724,11 @@ pub fn a_client_that_never_reads_its_response_is_harmless(target: &Target) {
     assert_still_serves(&mut server);
 }
 
-/// Ctrl-C during a pending `/sleep`: it still completes, then the server exits 0.
-#[cfg(unix)]
+/// Ctrl-C (and SIGTERM, on Unix) during a pending `/sleep`: it still completes, then the
+/// server exits 0. On Windows, Ctrl-C is sent as Ctrl-Break ([`ServerProcess::send_signal`]).
+#[cfg(any(unix, windows))]
 pub fn ctrl_c_lets_requests_in_flight_finish(target: &Target) {
-    for signal in ["INT", "TERM"] {
+    for &signal in measure::process::SIGNALS_HERE {
         let mut server = target.start();
         let slow = thread::spawn({
             let addr = server.addr();
@@ -756,7 +757,7 @@ pub fn ctrl_c_lets_requests_in_flight_finish(target: &Target) {
 }
 
 /// Ctrl-C when a request would outlast `--grace-ms`: the server exits anyway, with 1.
-#[cfg(unix)]
+#[cfg(any(unix, windows))]
 pub fn the_grace_period_bounds_a_shutdown(target: &Target) {
     let mut server = target.start_with(&["--grace-ms", "200"]);
     let slow = thread::spawn({
@@ -785,17 +786,16 @@ pub fn the_grace_period_bounds_a_shutdown(target: &Target) {
     );
 }
 
-/// Windows has no signal to send to a child process from a test; Ctrl-C is handled there
-/// by the same code (the `ctrlc` crate), tried by hand. The tests are ignored there, so the
-/// report says so instead of a pass.
-#[cfg(not(unix))]
+/// Elsewhere no way to send Ctrl-C to a child process is known here: the tests are ignored,
+/// so the report says so instead of a pass.
+#[cfg(not(any(unix, windows)))]
 pub fn ctrl_c_lets_requests_in_flight_finish(_target: &Target) {
-    panic!("not run here: sending Ctrl-C to a child process needs Unix signals");
+    panic!("not run here: no way to send Ctrl-C to a child process on this OS");
 }
 
-#[cfg(not(unix))]
+#[cfg(not(any(unix, windows)))]
 pub fn the_grace_period_bounds_a_shutdown(_target: &Target) {
-    panic!("not run here: sending Ctrl-C to a child process needs Unix signals");
+    panic!("not run here: no way to send Ctrl-C to a child process on this OS");
 }
 
 /// Stages 4 and 5 serve at most `--max-connections` at once; the rest wait their turn.
@@ -1003,16 +1003,19 @@ macro_rules! conformance_tests {
                 max_connections_applies_backpressure,
                 a_burst_of_load_is_served_without_a_failure,
             );
-            $crate::conformance_tests!(@unix_checks
+            $crate::conformance_tests!(@ctrl_c_checks
                 ctrl_c_lets_requests_in_flight_finish,
                 the_grace_period_bounds_a_shutdown,
             );
         }
     };
-    (@unix_checks $($check:ident,)*) => {
+    (@ctrl_c_checks $($check:ident,)*) => {
         $(
             #[test]
-            #[cfg_attr(not(unix), ignore = "sending Ctrl-C to a child process needs Unix signals")]
+            #[cfg_attr(
+                not(any(unix, windows)),
+                ignore = "no way to send Ctrl-C to a child process on this OS"
+            )]
             fn $check() {
                 $crate::suite::$check(&target());
             }

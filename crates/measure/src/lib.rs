@@ -23,6 +23,7 @@
 //!   and a few facts about the machine.
 //! - [`limits`]: the system's limits on a process: raising the open-files limit as far as it
 //!   allows (the bench, the fault tests), and how many threads a process may start.
+//! - `ctrl_break` (Windows): Ctrl-C for a server there, as Ctrl-Break to its process group.
 //! - [`probes`]: symptoms the model does not show (Ctrl-C with a request in flight, threads
 //!   and memory per waiting client, a head in pieces), for the workshop's find-the-bug grading.
 //!
@@ -33,6 +34,8 @@ pub mod catalogue;
 pub mod check;
 pub mod client;
 pub mod client_cost;
+#[cfg(windows)]
+pub mod ctrl_break;
 pub mod limits;
 #[cfg(feature = "load")]
 pub mod load;

@@ -66,11 +66,12 @@ impl ShutdownSeen {
     }
 }
 
-/// Sends `slow_path` (which takes `slow`), presses "Ctrl-C" (SIGINT) a quarter of `slow`
-/// later, and waits for the answer and the exit (up to five times `slow`). A server that
-/// exits without waiting for its workers or tasks cuts the request off: stage 2 without
-/// `pool.join()`, stage 5 without `shutdown::all_done().await`.
-#[cfg(unix)]
+/// Sends `slow_path` (which takes `slow`), presses "Ctrl-C" (SIGINT; on Windows Ctrl-Break,
+/// see [`ServerProcess::send_signal`]) a quarter of `slow` later, and waits for the answer
+/// and the exit (up to five times `slow`). A server that exits without waiting for its
+/// workers or tasks cuts the request off: stage 2 without `pool.join()`, stage 5 without
+/// `shutdown::all_done().await`.
+#[cfg(any(unix, windows))]
 pub fn ctrl_c_with_request_in_flight(
     server: &mut ServerProcess,
     slow_path: &str,
@@ -93,15 +94,15 @@ pub fn ctrl_c_with_request_in_flight(
     })
 }
 
-/// Windows has no signal to send to another process.
-#[cfg(not(unix))]
+/// Elsewhere there is no way known here to send Ctrl-C to another process.
+#[cfg(not(any(unix, windows)))]
 pub fn ctrl_c_with_request_in_flight(
     _server: &mut ServerProcess,
     _slow_path: &str,
     _slow: Duration,
 ) -> Result<ShutdownSeen, ProbeError> {
     Err(ProbeError::NotOnThisOs {
-        needs: "Unix signals, to send Ctrl-C to another process",
+        needs: "Unix signals or a Windows console, to send Ctrl-C to another process",
     })
 }
 

@@ -9,6 +9,16 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// The signals [`ServerProcess::send_signal`] can send on this OS: Ctrl-C (`INT`) and `TERM`
+/// on Unix, Ctrl-C alone on Windows (as Ctrl-Break), none elsewhere.
+pub const SIGNALS_HERE: &[&str] = if cfg!(unix) {
+    &["INT", "TERM"]
+} else if cfg!(windows) {
+    &["INT"]
+} else {
+    &[]
+};
+
 /// How long a server may take to print its `Listening on` line.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -80,6 +90,15 @@ impl ServerProcess {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr_to);
+        // On Windows, a process group of its own: the one way to send it Ctrl-C (as
+        // Ctrl-Break, see [`ServerProcess::send_signal`]) without sending it to this process
+        // too. A console's Ctrl-C then no longer reaches the server by itself: whoever
+        // started it stops it (the demo's and the lab's Ctrl-C handlers, `Drop` here).
+        #[cfg(windows)]
+        {
+            use std::os::windows::process::CommandExt;
+            command.creation_flags(crate::ctrl_break::NEW_PROCESS_GROUP);
+        }
         let mut child = spawn(command).map_err(|err| {
             io::Error::new(err.kind(), format!("cannot start {}: {err}", bin.display()))
         })?;
@@ -200,8 +219,9 @@ impl ServerProcess {
     }
 
     /// Sends a signal such as `INT` (Ctrl-C) or `TERM` to the process, with `kill(2)` through
-    /// `nix` (Unix only: Windows has no signals such as SIGINT or SIGTERM to send to another
-    /// process; a test that needs one says there that it was skipped).
+    /// `nix`. Windows has no signals: there `INT` is sent as Ctrl-Break to the server's own
+    /// process group ([`crate::ctrl_break`]), which the servers take as Ctrl-C, and any other
+    /// name is an error (see [`SIGNALS_HERE`]).
     #[cfg(unix)]
     pub fn send_signal(&self, name: &str) -> io::Result<()> {
         use nix::sys::signal;
@@ -213,6 +233,23 @@ impl ServerProcess {
         signal::kill(Pid::from_raw(pid), signal).map_err(|errno| {
             io::Error::other(format!("kill -{name} {} failed: {errno}", self.pid()))
         })
+    }
+
+    #[cfg(windows)]
+    pub fn send_signal(&self, name: &str) -> io::Result<()> {
+        match name {
+            "INT" => crate::ctrl_break::send_ctrl_break(self.pid()),
+            _ => Err(io::Error::other(format!(
+                "Windows has no SIG{name} to send; Ctrl-C (INT) is sent as Ctrl-Break"
+            ))),
+        }
+    }
+
+    #[cfg(not(any(unix, windows)))]
+    pub fn send_signal(&self, name: &str) -> io::Result<()> {
+        Err(io::Error::other(format!(
+            "cannot send SIG{name}: this OS has no way to send Ctrl-C to another process"
+        )))
     }
 
     /// Kills the process, and every process it started (a wrapper script's server, say, which

@@ -90,7 +90,9 @@ pub fn run(options: BookOptions, root: &Path) -> ExitCode {
             .arg(root.join("docs"))
             .args(["--port", &port.to_string()]),
     };
-    run_builder(command, &builder)
+    // In this process's place, so that the PID of `cargo xtask book --serve` is the server's
+    // and Ctrl-C or a kill stops it.
+    crate::stop::run_in_place(command, &builder)
 }
 
 /// Builds the builder with cargo (its progress on stderr) and returns its executable.
@@ -123,39 +125,6 @@ pub fn build_builder(cargo: &OsStr, root: &Path, offline: bool) -> Result<PathBu
              cargo's first error above says why (if it asks for a network, run \
              `cargo xtask doctor` once on one)"
         )),
-    }
-}
-
-/// Runs the builder in this process's place where the system allows it (Unix), so that the
-/// PID of `cargo xtask book --serve` is the server's and Ctrl-C or a kill stops it; elsewhere
-/// as a child, whose exit code becomes ours.
-fn run_builder(mut command: Command, builder: &Path) -> ExitCode {
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        let err = command.exec(); // Returns only if it failed.
-        eprintln!("error: cannot run {}: {err}", builder.display());
-        ExitCode::FAILURE
-    }
-    #[cfg(not(unix))]
-    {
-        match command.status() {
-            Ok(status) => exit_code(status.code()),
-            Err(err) => {
-                eprintln!("error: cannot run {}: {err}", builder.display());
-                ExitCode::FAILURE
-            }
-        }
-    }
-}
-
-/// The builder's exit code passed on (0, 1 or 2); a child stopped without one (a Ctrl-C on
-/// Windows ends it with a code, a kill from outside may not) counts as a failure.
-#[cfg_attr(unix, allow(dead_code))]
-fn exit_code(code: Option<i32>) -> ExitCode {
-    match code.and_then(|code| u8::try_from(code).ok()) {
-        Some(code) => ExitCode::from(code),
-        None => ExitCode::FAILURE,
     }
 }
 
@@ -194,13 +163,5 @@ mod tests {
         assert!(parse_strs(&["--serve", "--port", "x"]).is_err());
         assert!(parse_strs(&["build"]).is_err());
         assert!(BOOK_HELP.contains("--serve") && BOOK_HELP.contains("--port N"));
-    }
-
-    #[test]
-    fn the_builders_exit_code_is_passed_on() {
-        assert_eq!(exit_code(Some(0)), ExitCode::SUCCESS);
-        assert_eq!(exit_code(Some(2)), ExitCode::from(2));
-        assert_eq!(exit_code(None), ExitCode::FAILURE);
-        assert_eq!(exit_code(Some(-1)), ExitCode::FAILURE);
     }
 }

@@ -21,7 +21,9 @@
 //!   child assigned to it): `windows-sys` is in Cargo.lock (through ctrlc), but its job-object
 //!   API needs features not compiled now, unsafe FFI calls, and a Windows machine to test on,
 //!   so it is not done. What holds: Ctrl-C, Ctrl-Break and closing the console window go
-//!   through the handler as on macOS, and the console's Ctrl-C reaches the servers too.
+//!   through the handler as on macOS. The console's Ctrl-C does not reach the servers by
+//!   itself: each runs in a process group of its own, so that Ctrl-C can be sent to it alone
+//!   (`measure::ctrl_break`); the handler stops them.
 
 use std::io;
 use std::process::{Child, Command};

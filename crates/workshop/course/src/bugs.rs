@@ -25,7 +25,7 @@ pub enum FoundBy {
     /// The `/cpu` probe: concurrent, but CPU-bound requests take turns on one thread (needs a
     /// machine with two cores or more).
     Cpu,
-    /// Ctrl-C with a request in flight (Unix), after the model: the model is right and the
+    /// Ctrl-C with a request in flight (Unix; Windows as Ctrl-Break), after the model: the model is right and the
     /// shutdown is not (bugs 3 and 6), or the model is wrong too and a fix of half the bug
     /// would still not stop at Ctrl-C (bug 11).
     CtrlC,

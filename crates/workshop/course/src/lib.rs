@@ -637,8 +637,8 @@ fn limit_of_3(grade: &mut Grade, step: &Step, bin: &Path, fix: &str) -> bool {
 }
 
 /// Ctrl-C while a slow request is in flight ([`probes::ctrl_c_with_request_in_flight`]): the
-/// request must still get its answer, and the process must exit by itself. Where signals
-/// cannot be sent (Windows), the finding says so instead of passing.
+/// request must still get its answer, and the process must exit by itself. Where Ctrl-C
+/// cannot be sent (neither Unix nor Windows), the finding says so instead of passing.
 pub(crate) fn graceful_shutdown(
     grade: &mut Grade,
     bin: &Path,
