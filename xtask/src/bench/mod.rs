@@ -84,7 +84,8 @@ with --workers N (a thread per waiting connection; N lowered to what the
 system allows a process, as on macOS, and said so). Memory is the server's
 resident set: from /proc on Linux, from ps on macOS (its peak is the most seen
 while polling every 20 ms), from PowerShell's Get-Process on Windows (working
-set); elsewhere \"not measured\". Per connection is (peak - idle) / N.
+set and its peak, which Windows keeps; one PowerShell reads it every 200 ms);
+elsewhere \"not measured\". Per connection is (peak - idle) / N.
 
 The client runs on the same machine and competes with the server for its cores.
 Closed loop, its C connections are driven by 2 threads without blocking, as wrk
