@@ -80,11 +80,11 @@ pub fn thread_limit() -> Option<(u64, &'static str)> {
     }
 }
 
-#[cfg(test)]
+// Only where the system says a number.
+#[cfg(all(test, any(target_os = "linux", target_os = "macos")))]
 mod tests {
     use super::*;
 
-    #[cfg(any(target_os = "linux", target_os = "macos"))]
     #[test]
     fn this_system_says_how_many_threads_a_process_may_have() {
         let (limit, source) = thread_limit().expect("Linux and macOS say it");

@@ -114,7 +114,6 @@ pub fn run(options: BusyOptions) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Instant;
 
     fn parse_words(words: &str) -> Result<Option<BusyOptions>, String> {
         parse(words.split_whitespace().map(OsString::from))
@@ -145,7 +144,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn runs_the_command_beside_the_loops_and_stops_them() {
-        let started = Instant::now();
+        let started = std::time::Instant::now();
         let ran = |command: &str| {
             run(BusyOptions {
                 loops: 2,
