@@ -317,7 +317,7 @@ const LEAD: Duration = Duration::from_millis(20);
 
 /// What [`run_watched`] reports while a plan runs, from the client threads, as it happens.
 #[derive(Debug)]
-pub enum Progress<'a> {
+pub enum RequestEvent<'a> {
     /// Request `index` (its place in [`Plan::requests`]) is being sent now: its client
     /// thread woke at its scheduled moment, `at` after the start of the run.
     Sending { index: usize, at: Duration },
@@ -342,7 +342,7 @@ pub fn run_watched(
     addr: SocketAddr,
     pid: Option<u32>,
     plan: &Plan,
-    watch: impl Fn(Progress<'_>) + Send + Sync + 'static,
+    watch: impl Fn(RequestEvent<'_>) + Send + Sync + 'static,
 ) -> Run {
     let watch = std::sync::Arc::new(watch);
     let mut start = None;
@@ -373,7 +373,7 @@ pub fn run_watched(
                 let handle = thread::spawn(move || {
                     sleep_until(scheduled);
                     let at = scheduled.saturating_duration_since(run_start);
-                    watch(Progress::Sending { index: this, at });
+                    watch(RequestEvent::Sending { index: this, at });
                     let exchange =
                         client::exchange(addr, &Request::new(&bytes).within(timeout), scheduled);
                     let sent = Sent {
@@ -381,7 +381,7 @@ pub fn run_watched(
                         path,
                         exchange,
                     };
-                    watch(Progress::Ended {
+                    watch(RequestEvent::Ended {
                         index: this,
                         at,
                         sent: &sent,
@@ -592,8 +592,8 @@ mod tests {
         let log = std::sync::Arc::clone(&seen);
         let run = run_watched(addr, None, &plan, move |progress| {
             let entry = match progress {
-                Progress::Sending { index, .. } => (index, "sending", None),
-                Progress::Ended { index, sent, .. } => {
+                RequestEvent::Sending { index, .. } => (index, "sending", None),
+                RequestEvent::Ended { index, sent, .. } => {
                     (index, "ended", Some(sent.exchange.status()))
                 }
             };
