@@ -24,12 +24,12 @@ pub use concurrency::*;
 pub use contract::*;
 pub use reliability::*;
 
-use server_core::HELLO_HTML;
 use std::time::{Duration, Instant};
 
 use measure::ServerProcess;
 use measure::catalogue::{Binary, Expected};
 use measure::client::{self, Exchange, Request};
+use server_core::HELLO_HTML;
 
 /// The `--sleep-ms` the suite gives every server: long enough to tell waiting from not
 /// waiting on a busy 2-core machine, short enough to keep the suite quick.
