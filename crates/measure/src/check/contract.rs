@@ -6,7 +6,9 @@ use std::time::Instant;
 use super::{Model, NoResponse, Options, PROBE_TIMEOUT, Report, Unanswered, probe, request};
 use crate::client::{self, Exchange, ReadUntil};
 
-/// One point of the contract, checked.
+/// One point of the contract, checked: in words, because each point is a different question
+/// (a status, a reset after the answer, a pool that lost workers) and its evidence is best
+/// said as a sentence; the check's report, the workshop and the tests print it as it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContractPoint {
     pub what: String,
