@@ -12,10 +12,10 @@ use measure::probes::{self, ProbeError};
 
 /// The delay the grading gives `/sleep`: long enough to tell waiting from a busy laptop's
 /// noise, short enough that a check takes seconds.
-pub const GRADING_SLEEP_MS: u64 = 1000;
+pub(crate) const GRADING_SLEEP_MS: u64 = 1000;
 /// The limit the grading passes as `--workers` or `--max-connections`: not a default, so a
 /// hard-coded number is caught.
-pub const GRADING_LIMIT: usize = 3;
+pub(crate) const GRADING_LIMIT: usize = 3;
 
 /// One thing the grading measured.
 #[derive(Debug)]

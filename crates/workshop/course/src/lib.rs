@@ -15,5 +15,5 @@ mod grading;
 mod steps;
 
 pub use bugs::{BUGS, Bug, FoundBy, bug, grade_bug};
-pub use grading::{Diagnosis, Finding, GRADING_LIMIT, GRADING_SLEEP_MS, Grade, Mark, Seen};
+pub use grading::{Diagnosis, Finding, Grade, Mark, Seen};
 pub use steps::{STEPS, Step, grade, step};
