@@ -6,8 +6,8 @@ use std::process::ExitStatus;
 use super::NoResponse;
 
 /// How a server stopped serving, as far as the check can see. Only a process the check
-/// started ([`check_process`]) can be seen to exit or panic; at an address alone
-/// ([`check`]), all it can see is that a `GET` got no answer.
+/// started ([`check_process`](super::check_process)) can be seen to exit or panic; at an
+/// address alone ([`check`](super::check())), all it can see is that a `GET` got no answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stopped {
     /// The process exited: a crash (or an exit on purpose, which the contract forbids too).
