@@ -70,38 +70,38 @@ pub fn throughput_targets(stage: Stage) -> &'static [ThroughputTarget] {
     }
 }
 
-/// Whether a measurement reached its target.
+/// Whether a measurement reached its goal (its target's number): met, or missed by how much.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Target {
+pub enum Goal {
     Met,
     /// Missed by this share of the goal (0.03: by 3 %).
     MissedBy(f64),
 }
 
 /// `measured` is at least `goal`.
-pub fn at_least(measured: f64, goal: f64) -> Target {
+pub fn at_least(measured: f64, goal: f64) -> Goal {
     if measured >= goal {
-        Target::Met
+        Goal::Met
     } else {
-        Target::MissedBy(1.0 - measured / goal)
+        Goal::MissedBy(1.0 - measured / goal)
     }
 }
 
 /// `measured` is at most `goal`.
-pub fn at_most(measured: f64, goal: f64) -> Target {
+pub fn at_most(measured: f64, goal: f64) -> Goal {
     if measured <= goal {
-        Target::Met
+        Goal::Met
     } else {
-        Target::MissedBy(measured / goal - 1.0)
+        Goal::MissedBy(measured / goal - 1.0)
     }
 }
 
 /// A deviation (0.12: +12 %) is within `margin` either way; missed by how much beyond it.
-pub fn within(deviation: f64, margin: f64) -> Target {
+pub fn within(deviation: f64, margin: f64) -> Goal {
     if deviation.abs() <= margin {
-        Target::Met
+        Goal::Met
     } else {
-        Target::MissedBy(deviation.abs() - margin)
+        Goal::MissedBy(deviation.abs() - margin)
     }
 }
 
@@ -112,14 +112,14 @@ mod tests {
     #[test]
     fn targets_are_met_or_missed_by_a_share() {
         let missed_by = |target| match target {
-            Target::MissedBy(by) => by,
-            Target::Met => 0.0,
+            Goal::MissedBy(by) => by,
+            Goal::Met => 0.0,
         };
-        assert_eq!(at_least(1.0, STAGE_5_VS_AXUM), Target::Met);
+        assert_eq!(at_least(1.0, STAGE_5_VS_AXUM), Goal::Met);
         assert!((missed_by(at_least(0.92, STAGE_5_VS_NGINX)) - 0.03 / 0.95).abs() < 1e-9);
-        assert_eq!(at_most(32.0, STAGE_5_PEAK_RSS_MIB), Target::Met);
+        assert_eq!(at_most(32.0, STAGE_5_PEAK_RSS_MIB), Goal::Met);
         assert!((missed_by(at_most(40.0, STAGE_5_PEAK_RSS_MIB)) - 0.25).abs() < 1e-9);
-        assert_eq!(within(-0.10, AGREES_WITH_WRK), Target::Met);
+        assert_eq!(within(-0.10, AGREES_WITH_WRK), Goal::Met);
         assert!((missed_by(within(0.21, AGREES_WITH_WRK)) - 0.11).abs() < 1e-9);
         assert_eq!(throughput_targets(Stage::Five).len(), 2);
         assert_eq!(throughput_targets(Stage::One)[0].at_least, STAGE_1_VS_AXUM);

@@ -15,8 +15,8 @@ mod parallelism;
 use std::time::Duration;
 
 pub use bench::{
-    AGREES_WITH_WRK, STAGE_1_VS_AXUM, STAGE_5_PEAK_RSS_MIB, STAGE_5_VS_AXUM, STAGE_5_VS_NGINX,
-    Target, ThroughputTarget, Yardstick, at_least, at_most, throughput_targets, within,
+    AGREES_WITH_WRK, Goal, STAGE_1_VS_AXUM, STAGE_5_PEAK_RSS_MIB, STAGE_5_VS_AXUM,
+    STAGE_5_VS_NGINX, ThroughputTarget, Yardstick, at_least, at_most, throughput_targets, within,
 };
 pub use parallelism::{
     BLOCKED_AT_ONCE, CPU_TIME_GRAIN, CpuBatch, IDLE_CORES_FOR_ONE_THREAD, ONE_CORE_FLAT_OUT,
