@@ -42,6 +42,7 @@ struct Task {
 
 impl Wake for Task {
     fn wake(self: Arc<Self>) {
+        trace::woken(self.id);
         if !self.queued.swap(true, Ordering::AcqRel) {
             RUN_QUEUE.push(self);
         }
@@ -180,12 +181,14 @@ impl<T> Future for JoinHandle<T> {
 
 /// Wakes a thread parked in [`block_on`].
 struct Unpark {
+    task: TaskId,
     thread: Thread,
     woken: AtomicBool,
 }
 
 impl Wake for Unpark {
     fn wake(self: Arc<Self>) {
+        trace::woken(self.task);
         self.woken.store(true, Ordering::Release);
         self.thread.unpark();
     }
@@ -197,6 +200,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     let id = next_task_id();
     let mut future = pin!(future);
     let unpark = Arc::new(Unpark {
+        task: id,
         thread: thread::current(),
         woken: AtomicBool::new(true),
     });

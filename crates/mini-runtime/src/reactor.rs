@@ -167,7 +167,7 @@ impl Waiter {
             Some(task) => format!("reactor: {}, wakes task {task}", why()),
             None => format!("reactor: {}, wakes a waker from outside the runtime", why()),
         });
-        self.waker.wake();
+        trace::reactor_wakes(self.waker);
     }
 }
 

@@ -16,6 +16,8 @@
 use std::cell::{Cell, RefCell};
 use std::io::{self, Write};
 use std::sync::LazyLock;
+use std::task::Waker;
+use std::thread;
 
 /// A task's number, in the order tasks were made: `block_on`'s future is one too.
 pub type TaskId = u64;
@@ -29,6 +31,8 @@ thread_local! {
     static CURRENT_TASK: Cell<Option<TaskId>> = const { Cell::new(None) };
     /// What the leaves of the current poll said they wait for.
     static WAITS_FOR: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    /// Set while the reactor wakes a task: it has said why already.
+    static REACTOR_WAKING: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Whether the runtime narrates. Callers build their text in closures, so a server that does
@@ -46,10 +50,33 @@ pub(crate) fn say(text: impl FnOnce() -> String) {
     }
 }
 
-/// Notes, during a poll, one thing the current task will wait for.
+/// Notes, during a poll, one thing the current task will wait for (once, however many of
+/// its futures wait for the same).
 pub(crate) fn waits_for(what: impl FnOnce() -> String) {
     if enabled() {
-        WAITS_FOR.with_borrow_mut(|notes| notes.push(what()));
+        let what = what();
+        WAITS_FOR.with_borrow_mut(|notes| {
+            if !notes.contains(&what) {
+                notes.push(what);
+            }
+        });
+    }
+}
+
+/// The reactor wakes a task, and has said why.
+pub(crate) fn reactor_wakes(waker: Waker) {
+    REACTOR_WAKING.set(true);
+    waker.wake();
+    REACTOR_WAKING.set(false);
+}
+
+/// Task `id` is woken: said here unless the reactor did it (and said so). The others are
+/// threads and tasks outside the runtime's knowledge: a channel, another task's end.
+pub(crate) fn woken(id: TaskId) {
+    if enabled() && !REACTOR_WAKING.get() {
+        let thread = thread::current();
+        let name = thread.name().unwrap_or("unnamed");
+        say(|| format!("task {id} woken by thread {name}"));
     }
 }
 

@@ -4,8 +4,9 @@
 //! and 5 all call these functions unchanged: what differs between them is only how many
 //! connections are driven at once, and on how many threads.
 //!
-//! There is one handler per kind of async I/O. async-std and smol share the `futures-io`
-//! traits, so they share [`handle_futures_io_connection`] and differ only in their timer;
+//! There is one handler per kind of async I/O. async-std, smol and mini-runtime share the
+//! `futures-io` traits, so they share [`handle_futures_io_connection`] and differ only in
+//! their timer;
 //! tokio has its own traits, so it has its own copy of the same few lines.
 
 use std::future::Future;
@@ -43,6 +44,19 @@ pub mod on_smol {
             smol::Timer::after(delay).await;
         };
         handle_futures_io_connection(stream, config, sleep)
+    }
+}
+
+/// mini-runtime: the runtime of our own (crates/mini-runtime), small enough to read. The
+/// same `futures-io` traits again, and its own timer.
+pub mod on_mini {
+    use super::*;
+
+    pub fn handle_connection(
+        stream: impl AsyncRead + AsyncWrite + Unpin,
+        config: &Config,
+    ) -> impl Future<Output = ()> {
+        handle_futures_io_connection(stream, config, mini_runtime::sleep)
     }
 }
 
@@ -108,7 +122,7 @@ pub mod on_tokio {
 }
 
 // ANCHOR: handler
-/// Serves one connection over the `futures-io` traits (async-std, smol) and logs how it
+/// Serves one connection over the `futures-io` traits (async-std, smol, mini-runtime) and logs how it
 /// went. `sleep` is the runtime's timer. Errors are logged, never returned.
 ///
 /// The connection counts as in flight from this call (see [`counted_and_logged`]).

@@ -52,8 +52,8 @@ Usage: cargo xtask bench [OPTIONS]
 Options:
   --only PART        throughput or c10k                        [default: both]
   --stage LIST       which stages, such as 1,5 or 2-5         [default: 1,2,3,4,5]
-  --runtime LIST     binaries of stages 3 to 5: async-std, tokio, smol, or all
-                     (all: 11 binaries)                    [default: async-std]
+  --runtime LIST     binaries of stages 3 to 5: async-std, tokio, smol, mini, or all
+                     (all: 14 binaries)                    [default: async-std]
   --clients C        throughput: concurrent clients                 [default: 16]
   --rate R           throughput: open loop, R requests a second on a fixed
                      schedule, each timed from when it was due  [default: closed loop]

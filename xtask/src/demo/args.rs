@@ -22,8 +22,8 @@ Options:
   --scenario NAME  slow, busy-pool, blocking, cpu, idle, or all [default: slow]
   --stage LIST     which stages, such as 1,4 or 2-5        [default: 1,2,3,4,5]
   --runtime LIST   binaries of stages 3 to 5: async-std    [default: async-std]
-                   (the default binary, stage-N), tokio, smol, or all
-                   (all: 11 binaries)
+                   (the default binary, stage-N), tokio, smol, mini
+                   (our own runtime), or all (all: 14 binaries)
   --slow-ms MS     how long /sleep and /block take              [default: 2000]
                    (100 to 20000); in idle, the servers' --read-timeout-ms
   --fast N         fast requests after the slow one(s), 1 to 100  [default: 10]
