@@ -223,7 +223,7 @@ mod tests {
         assert_eq!(options.scenarios.len(), 5);
         assert_eq!(options.scenarios.last(), Some(&Scenario::Idle));
         assert_eq!(options.stages, [Stage::One, Stage::Four]);
-        assert_eq!(options.runtimes.len(), 3);
+        assert_eq!(options.runtimes, Runtime::ASYNC);
         assert_eq!(options.slow, Duration::from_millis(600));
         assert_eq!(options.fast, 3);
         assert_eq!(options.json, Some(PathBuf::from("out.json")));
