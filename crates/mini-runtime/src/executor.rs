@@ -40,6 +40,7 @@ struct Task {
     queued: AtomicBool,
 }
 
+// ANCHOR: wake
 impl Wake for Task {
     fn wake(self: Arc<Self>) {
         trace::woken(self.id);
@@ -48,7 +49,9 @@ impl Wake for Task {
         }
     }
 }
+// ANCHOR_END: wake
 
+// ANCHOR: run
 impl Task {
     fn run(self: Arc<Self>) {
         // Cleared before the poll: a wake-up during the poll queues the task again, so it
@@ -65,6 +68,7 @@ impl Task {
         }
     }
 }
+// ANCHOR_END: run
 
 /// The queue of tasks ready to be polled, shared by every worker thread.
 struct RunQueue {
@@ -99,6 +103,7 @@ impl RunQueue {
     }
 }
 
+// ANCHOR: workers
 /// Starts the worker threads, once: one per core, each popping and polling tasks forever.
 fn start_workers() {
     static STARTED: Once = Once::new();
@@ -116,6 +121,7 @@ fn start_workers() {
         }
     });
 }
+// ANCHOR_END: workers
 
 /// Runs `future` as a task of its own on the worker threads, and returns at once.
 ///
@@ -194,6 +200,7 @@ impl Wake for Unpark {
     }
 }
 
+// ANCHOR: block_on
 /// Runs `future` to its end on this thread, which sleeps whenever the future is pending
 /// and is woken (unparked) by whatever it waits for.
 pub fn block_on<F: Future>(future: F) -> F::Output {
@@ -217,3 +224,4 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         }
     }
 }
+// ANCHOR_END: block_on

@@ -42,6 +42,7 @@ impl TcpListener {
         self.socket.local_addr()
     }
 
+    // ANCHOR: poll_accept
     /// Accepts a connection if one is waiting; otherwise waits for the listener to be
     /// readable.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<TcpStream>> {
@@ -49,6 +50,7 @@ impl TcpListener {
             .poll_io(Direction::Read, cx, || self.socket.accept())
             .map(|accepted| accepted.and_then(|(socket, peer)| TcpStream::new(socket, peer)))
     }
+    // ANCHOR_END: poll_accept
 
     /// The connections, as they come: a stream that never ends, of connections or of the
     /// errors `accept` returned.
@@ -98,6 +100,7 @@ impl Drop for TcpStream {
     }
 }
 
+// ANCHOR: poll_read
 impl AsyncRead for TcpStream {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -110,6 +113,7 @@ impl AsyncRead for TcpStream {
             .poll_io(Direction::Read, cx, || (&*socket).read(buffer))
     }
 }
+// ANCHOR_END: poll_read
 
 impl AsyncWrite for TcpStream {
     fn poll_write(

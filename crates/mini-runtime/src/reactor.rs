@@ -59,6 +59,7 @@ fn start() -> io::Result<Reactor> {
     Ok(reactor)
 }
 
+// ANCHOR: reactor_loop
 /// The reactor thread: sleep in the OS until an event or the next timer, wake, repeat.
 fn run(mut poll: OsPoll) {
     let mut events = Events::with_capacity(1024);
@@ -87,6 +88,7 @@ fn run(mut poll: OsPoll) {
         timer::wake_due();
     }
 }
+// ANCHOR_END: reactor_loop
 
 impl Reactor {
     /// Registers a socket for both directions, once. `describe` names it in the trace.
@@ -180,6 +182,7 @@ pub(crate) struct Source {
 }
 
 impl Source {
+    // ANCHOR: ready
     /// The OS reported the socket ready in `direction`: wake whoever waits.
     fn ready(&self, direction: Direction) {
         // Set before taking the waiter, so a task that stores its waker after this finds
@@ -190,7 +193,9 @@ impl Source {
             waiter.wake(|| format!("{} {direction}", self.label));
         }
     }
+    // ANCHOR_END: ready
 
+    // ANCHOR: poll_io
     /// Tries `operation`, a non-blocking read, write or accept. If the OS says it would
     /// block, leaves the task's waker for the next readiness event and returns `Pending`.
     pub(crate) fn poll_io<T>(
@@ -216,4 +221,5 @@ impl Source {
             return Poll::Pending;
         }
     }
+    // ANCHOR_END: poll_io
 }

@@ -49,6 +49,7 @@ pub struct Sleep {
     number: Option<u64>,
 }
 
+// ANCHOR: sleep
 impl Future for Sleep {
     type Output = ();
 
@@ -80,6 +81,7 @@ impl Future for Sleep {
         Poll::Pending
     }
 }
+// ANCHOR_END: sleep
 
 impl Sleep {
     /// Takes the timer out of the map, if it is there.

@@ -61,7 +61,8 @@ fn one_sleep_request_is_narrated_step_by_step() {
         // The client connects: the OS says the listener is readable.
         format!("reactor: {listener} readable, wakes task 1"),
         "task 1 polled".to_string(),
-        // Accepted and counted in flight (shutdown's watcher is told: a wake-up of itself).
+        // Accepted, and the connection's first poll done: `for_each_concurrent`'s
+        // `FuturesUnordered` wakes its own task and yields once it has polled them all.
         "task 1 woken by thread main".to_string(),
         // No request yet: it waits for the connection, its read timeout, and more clients.
         format!(
@@ -79,7 +80,8 @@ fn one_sleep_request_is_narrated_step_by_step() {
         "task 1 polled".to_string(),
         format!("task 1 pending: waits for {listener} readable"),
         "reactor: timer 2 fired, wakes task 1".to_string(),
-        // Answered; the connection is done.
+        // Answered; the connection is done, and no longer in flight: shutdown's watcher
+        // (`take_until`'s) is told, and wakes the task it is in.
         "task 1 polled".to_string(),
         "task 1 woken by thread main".to_string(),
     ];
