@@ -13,6 +13,7 @@ use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 use std::{fmt, process, thread};
 
 use mio::{Events, Interest, Poll as OsPoll, Registry, Token};
@@ -67,6 +68,8 @@ fn run(mut poll: OsPoll) {
         if let Err(err) = poll.poll(&mut events, timer::time_to_next()) {
             if err.kind() != io::ErrorKind::Interrupted {
                 eprintln!("(the mini runtime's reactor could not wait for events: {err})");
+                // Not a hot loop of the same error: try again a moment later.
+                thread::sleep(Duration::from_millis(100));
             }
             continue;
         }
