@@ -23,6 +23,9 @@ use measure::check::{Cpu, Model};
 use measure::client::{self, Exchange, Request};
 use measure::verdicts;
 
+// Part of the suite, in a file of its own: what real clients do (curl, Python, HTTP/2).
+pub use crate::real_clients::*;
+
 /// The `--sleep-ms` the suite gives every server: long enough to tell waiting from not
 /// waiting on a busy 2-core machine, short enough to keep the suite quick.
 pub const SUITE_SLEEP_MS: u64 = 1000;
@@ -1002,6 +1005,11 @@ macro_rules! conformance_tests {
                 a_client_that_never_reads_its_response_is_harmless,
                 max_connections_applies_backpressure,
                 a_burst_of_load_is_served_without_a_failure,
+                expect_100_continue_gets_the_final_answer_at_once,
+                expect_100_continue_gets_100_continue_when_the_body_is_read,
+                a_body_sent_without_waiting_for_100_continue_is_harmless,
+                a_body_refused_mid_stream_still_gets_its_answer,
+                an_http2_preface_gets_400_and_no_reset,
             );
             $crate::conformance_tests!(@unix_checks
                 ctrl_c_lets_requests_in_flight_finish,

@@ -14,6 +14,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use server_core::linger::{LINGER_TIME, LingeringClose};
 use server_core::shutdown::InFlight;
 use server_core::{Config, HeadBuffer, HeadProgress, Reply, Work, cpu_work, log_connection};
 
@@ -77,17 +78,33 @@ pub mod on_tokio {
         };
         do_work(&reply, config, tokio::time::sleep).await;
         stream.write_all(&reply.to_bytes()).await?;
+        if reply.needs_lingering_close() {
+            let _ = tokio::time::timeout(LINGER_TIME, linger(&mut stream)).await;
+        }
         Ok(Some(reply))
     }
 
+    /// As [`super::linger`], with tokio's traits.
+    async fn linger(stream: &mut (impl AsyncRead + AsyncWrite + Unpin)) -> io::Result<()> {
+        stream.shutdown().await?;
+        let mut unread = LingeringClose::new();
+        loop {
+            let count = stream.read(unread.free_space()).await?;
+            if !unread.discarded(count) {
+                return Ok(());
+            }
+        }
+    }
+
     async fn read_request_head(
-        stream: &mut (impl AsyncRead + Unpin),
+        stream: &mut (impl AsyncRead + AsyncWrite + Unpin),
         head: &mut HeadBuffer,
     ) -> io::Result<Option<Reply>> {
         loop {
             let count = stream.read(head.free_space()).await?;
             match head.filled(count) {
                 HeadProgress::NeedMore => continue,
+                HeadProgress::SendContinue(bytes) => stream.write_all(bytes).await?,
                 HeadProgress::ClosedWithoutRequest => return Ok(None),
                 HeadProgress::Ready(reply) => return Ok(Some(reply)),
             }
@@ -157,22 +174,45 @@ async fn serve<F: Future<Output = ()>>(
     let Some(reply) = reply else {
         return Ok(None); // The client closed, or sent nothing in time.
     };
-    do_work(&reply, config, sleep).await;
+    do_work(&reply, config, &sleep).await;
     stream.write_all(&reply.to_bytes()).await?;
+    if reply.needs_lingering_close() {
+        futures_lite::future::or(
+            async { drop(linger(&mut stream).await) },
+            sleep(LINGER_TIME),
+        )
+        .await;
+    }
     Ok(Some(reply))
 }
 // ANCHOR_END: handler
 
+/// The client of a refused request may still be sending, and closing with its bytes unread
+/// would reset the connection and lose the answer: shut down our half, then read and drop
+/// what comes until the client closes (bounded in bytes here, in time by the caller: see
+/// `server_core::linger`). The answer is already written, so an error only ends the wait.
+async fn linger(stream: &mut (impl AsyncRead + AsyncWrite + Unpin)) -> io::Result<()> {
+    stream.close().await?;
+    let mut unread = LingeringClose::new();
+    loop {
+        let count = stream.read(unread.free_space()).await?;
+        if !unread.discarded(count) {
+            return Ok(());
+        }
+    }
+}
+
 /// Reads until the whole head has arrived. Each `.await` waits for the client without
 /// blocking the thread: other tasks run meanwhile.
 async fn read_request_head(
-    stream: &mut (impl AsyncRead + Unpin),
+    stream: &mut (impl AsyncRead + AsyncWrite + Unpin),
     head: &mut HeadBuffer,
 ) -> io::Result<Option<Reply>> {
     loop {
         let count = stream.read(head.free_space()).await?;
         match head.filled(count) {
             HeadProgress::NeedMore => continue,
+            HeadProgress::SendContinue(bytes) => stream.write_all(bytes).await?,
             HeadProgress::ClosedWithoutRequest => return Ok(None),
             HeadProgress::Ready(reply) => return Ok(Some(reply)),
         }
