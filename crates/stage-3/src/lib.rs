@@ -22,13 +22,49 @@ use server_core::{Config, HeadBuffer, HeadProgress, Reply, Work, cpu_work, log_c
 /// It is discontinued (RUSTSEC-2025-0052): smol is its successor. Use smol or tokio for
 /// new code.
 pub mod on_async_std {
+    use std::net::Shutdown;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use async_std::net::TcpStream;
+
     use super::*;
 
-    pub fn handle_connection(
-        stream: impl AsyncRead + AsyncWrite + Unpin,
-        config: &Config,
-    ) -> impl Future<Output = ()> {
-        handle_futures_io_connection(stream, config, async_std::task::sleep)
+    pub fn handle_connection(stream: TcpStream, config: &Config) -> impl Future<Output = ()> {
+        handle_futures_io_connection(SendingHalfCloses(stream), config, async_std::task::sleep)
+    }
+
+    /// async-std's stream, except that `close` shuts down its sending half, as smol's does:
+    /// async-std's own `close` only flushes (async-io 2 changed it), and a lingering close
+    /// must let the client see the end of the answer while the server still reads.
+    struct SendingHalfCloses(TcpStream);
+
+    impl AsyncRead for SendingHalfCloses {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            Pin::new(&mut self.0).poll_read(cx, buf)
+        }
+    }
+
+    impl AsyncWrite for SendingHalfCloses {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            Pin::new(&mut self.0).poll_write(cx, buf)
+        }
+
+        fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.0).poll_flush(cx)
+        }
+
+        fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(self.0.shutdown(Shutdown::Write))
+        }
     }
 }
 
