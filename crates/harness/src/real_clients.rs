@@ -3,7 +3,7 @@
 //! request (a large body, an HTTP/2 client's frames). Raw sockets, so every byte and the way
 //! the connection ends are seen: the answer in full, then an end of input, never a reset.
 
-use std::io::{self, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -94,69 +94,57 @@ pub fn expect_100_continue_gets_100_continue_when_the_body_is_read(target: &Targ
     stream.write_all(b"hello").expect("send the body");
     let exchange = read_to_the_end(&mut stream, sent);
     assert_hello_page(&exchange);
+    drop(stream);
     assert_still_serves(&mut server);
 }
 
 /// Sends `pieces` one after another with a pause between them, as a client that is still
-/// sending while the server answers; the first write error ends it.
-fn send_in_pieces(stream: &mut TcpStream, pieces: &[&[u8]]) -> io::Result<()> {
-    for piece in pieces {
-        stream.write_all(piece)?;
+/// sending while the server answers, then reads to the end. Every write must succeed (a
+/// reset would fail the next one, and a real client would stop there without the answer),
+/// and the answer must be `status`, whole, then an end of input.
+fn send_on_while_answered(target: &Target, pieces: &[&[u8]], status: u16) {
+    let mut server = target.start();
+    let mut stream = connect(server.addr());
+    let sent = Instant::now();
+    for (index, piece) in pieces.iter().enumerate() {
+        if let Err(err) = stream.write_all(piece) {
+            panic!("write {index} of {} failed: {err}", pieces.len());
+        }
         thread::sleep(Duration::from_millis(20));
     }
-    Ok(())
+    let exchange = read_to_the_end(&mut stream, sent);
+    assert_status(&exchange, status);
+    // Closed as a real client closes after the answer: the server lingers until then, and
+    // stages 1 and 3 serve no one else meanwhile.
+    drop(stream);
+    assert_still_serves(&mut server);
 }
 
 /// A body over the limit is refused at the end of its head (413), while the client is still
 /// sending it: the client can finish sending, then reads the whole 413 and an end of input.
 pub fn a_body_refused_mid_stream_still_gets_its_answer(target: &Target) {
-    let mut server = target.start();
     let body_len = 4 * MAX_BODY_BYTES as usize;
     let head = format!("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {body_len}\r\n\r\n");
     let body = vec![b'b'; body_len];
     let mut pieces: Vec<&[u8]> = vec![head.as_bytes()];
     pieces.extend(body.chunks(16 * 1024));
-    let mut stream = connect(server.addr());
-    let sent = Instant::now();
-    if let Err(err) = send_in_pieces(&mut stream, &pieces) {
-        panic!("the server reset the connection while the body was still coming: {err}");
-    }
-    let exchange = read_to_the_end(&mut stream, sent);
-    assert_status(&exchange, 413);
-    assert_still_serves(&mut server);
+    send_on_while_answered(target, &pieces, 413);
 }
 
 /// An HTTP/2 client with prior knowledge sends its preface and frames, as curl
 /// `--http2-prior-knowledge` does. The server speaks HTTP/1 only: it answers 400, and the
 /// client's frames that come after the answer must not turn the close into a reset.
 pub fn an_http2_preface_gets_400_and_no_reset(target: &Target) {
-    let mut server = target.start();
-    let mut stream = connect(server.addr());
-    let sent = Instant::now();
     let preface = [HTTP2_PREFACE, HTTP2_SETTINGS].concat();
     let pieces = [&preface[..], HTTP2_WINDOW_UPDATE, HTTP2_SETTINGS];
-    if let Err(err) = send_in_pieces(&mut stream, &pieces) {
-        panic!("the server reset the connection while the client was sending its frames: {err}");
-    }
-    let exchange = read_to_the_end(&mut stream, sent);
-    assert_status(&exchange, 400);
-    assert_still_serves(&mut server);
+    send_on_while_answered(target, &pieces, 400);
 }
 
 /// Python's http.client sends an `Expect: 100-continue` request's body at once, without
 /// waiting: it gets the final answer, and the server, which answered before the body, still
 /// reads it, so the client's close is no reset and the server goes on.
 pub fn a_body_sent_without_waiting_for_100_continue_is_harmless(target: &Target) {
-    let mut server = target.start();
     let head =
         b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3000\r\nExpect: 100-continue\r\n\r\n";
-    let body = [b'b'; 3000];
-    let mut stream = connect(server.addr());
-    let sent = Instant::now();
-    if let Err(err) = send_in_pieces(&mut stream, &[head, &body]) {
-        panic!("the server reset the connection while the body was coming: {err}");
-    }
-    let exchange = read_to_the_end(&mut stream, sent);
-    assert_status(&exchange, 405);
-    assert_still_serves(&mut server);
+    send_on_while_answered(target, &[head, &[b'b'; 3000]], 405);
 }
