@@ -1,12 +1,13 @@
 //! A lingering close: how to close a connection whose client may still be sending.
 //!
-//! Closing a socket that has unread input makes the kernel answer with a reset (RST) instead
-//! of a polite end (FIN), and a reset makes the client's kernel drop whatever it received and
-//! had not yet handed to the client: the answer the server just wrote is lost, and the client
-//! reports "Connection reset" or "Empty reply from server". Reading the whole request before
-//! answering avoids that ([`crate::HeadBuffer`] does), but a request refused mid-stream has
-//! input still coming: the body of an `Expect: 100-continue` request the server will not
-//! read, the frames behind an HTTP/2 preface, the rest of a 413's body.
+//! Closing a socket that has unread input (or that gets input after the close) makes the
+//! kernel answer with a reset (RST) instead of a polite end (FIN). A client still writing then
+//! fails with "Broken pipe" or "Connection reset", and curl or Python give up there without
+//! reading the answer they already have; on some systems (Windows) the reset also drops what
+//! the client received and had not read yet. Reading the whole request before answering
+//! avoids that ([`crate::HeadBuffer`] does), but a request refused mid-stream has input still
+//! coming: the body of an `Expect: 100-continue` request the server will not read, the frames
+//! behind an HTTP/2 preface, the rest of a 413's body.
 //!
 //! So after such an answer a handler shuts down its sending half (the client sees the end of
 //! the answer and usually closes at once), then reads and drops what still comes until the
