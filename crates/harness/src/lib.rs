@@ -4,8 +4,6 @@
 //!
 //! - [`suite`]: the conformance suite every server binary must pass, and the concurrency
 //!   expectation of each stage; [`conformance_tests!`] turns it into `#[test]`s.
-//! - [`real_clients`]: what curl, Python and HTTP/2 clients do (`Expect: 100-continue`,
-//!   sending on after a refusal), part of the same suite.
 //! - [`faults`]: a server under a low open-files limit, flooded with idle clients: CPU, log,
 //!   recovery; [`fault_tests!`] turns it and `fuzz` into `#[test]`s.
 //! - `fuzz` (with the `fuzz` feature): random and mutated requests in random pieces, with
@@ -18,5 +16,4 @@ pub mod faults;
 #[cfg(feature = "fuzz")]
 pub mod fuzz;
 pub mod mock;
-pub mod real_clients;
 pub mod suite;

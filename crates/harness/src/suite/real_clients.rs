@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use measure::client::{self, Exchange, Timing};
 use server_core::MAX_BODY_BYTES;
 
-use crate::suite::{Target, assert_hello_page, assert_status, assert_still_serves};
+use super::{Target, assert_hello_page, assert_status, assert_still_serves};
 
 /// An answer that needs no body comes "at once": curl would otherwise wait out its own
 /// one-second timer before sending the body anyway.
