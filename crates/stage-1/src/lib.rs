@@ -9,7 +9,7 @@ use std::net::{Shutdown, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use server_core::linger::{LINGER_TIME, LingeringClose};
+use server_core::linger::{LINGER_BYTES, LINGER_TIME};
 use server_core::shutdown::InFlight;
 use server_core::{Config, HeadBuffer, HeadProgress, Reply, Work, log_connection};
 
@@ -49,17 +49,19 @@ fn serve(stream: &mut TcpStream, config: &Config) -> io::Result<Option<Reply>> {
 /// already written, so an error now only ends the wait.
 fn linger(stream: &mut TcpStream) {
     let deadline = Instant::now() + LINGER_TIME;
-    let mut unread = LingeringClose::new();
     let _ = stream.shutdown(Shutdown::Write);
+    let mut unread = (&*stream).take(LINGER_BYTES);
+    let mut scratch = [0; 4096];
     loop {
         let time_left = deadline.saturating_duration_since(Instant::now());
         if time_left.is_zero() || stream.set_read_timeout(Some(time_left)).is_err() {
             return;
         }
-        match stream.read(unread.free_space()) {
-            Ok(count) if unread.discarded(count) => {}
+        match unread.read(&mut scratch) {
+            Ok(0) => return, // The client closed, or LINGER_BYTES are read.
+            Ok(_) => {}
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-            Ok(_) | Err(_) => return,
+            Err(_) => return,
         }
     }
 }

@@ -15,7 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use server_core::linger::{LINGER_TIME, LingeringClose};
+use server_core::linger::{LINGER_BYTES, LINGER_TIME};
 use server_core::shutdown::InFlight;
 use server_core::{Config, HeadBuffer, HeadProgress, Reply, Work, cpu_work, log_connection};
 
@@ -116,7 +116,8 @@ pub mod on_tokio {
         do_work(&reply, config, tokio::time::sleep).await;
         stream.write_all(&reply.to_bytes()).await?;
         if reply.needs_lingering_close() {
-            let _ = tokio::time::timeout(LINGER_TIME, linger(&mut stream)).await;
+            // Boxed: held inline, tokio's copy would make every connection's future bigger.
+            let _ = Box::pin(tokio::time::timeout(LINGER_TIME, linger(&mut stream))).await;
         }
         Ok(Some(reply))
     }
@@ -124,13 +125,9 @@ pub mod on_tokio {
     /// As [`super::linger`], with tokio's traits.
     async fn linger(stream: &mut (impl AsyncRead + AsyncWrite + Unpin)) -> io::Result<()> {
         stream.shutdown().await?;
-        let mut unread = LingeringClose::new();
-        loop {
-            let count = stream.read(unread.free_space()).await?;
-            if !unread.discarded(count) {
-                return Ok(());
-            }
-        }
+        let mut unread = stream.take(LINGER_BYTES);
+        tokio::io::copy(&mut unread, &mut tokio::io::sink()).await?;
+        Ok(())
     }
 
     async fn read_request_head(
@@ -228,13 +225,8 @@ async fn serve<F: Future<Output = ()>>(
 /// `server_core::linger`). The answer is already written, so an error only ends the wait.
 async fn linger(stream: &mut (impl AsyncRead + AsyncWrite + Unpin)) -> io::Result<()> {
     stream.close().await?;
-    let mut unread = LingeringClose::new();
-    loop {
-        let count = stream.read(unread.free_space()).await?;
-        if !unread.discarded(count) {
-            return Ok(());
-        }
-    }
+    futures_lite::io::copy(stream.take(LINGER_BYTES), &mut futures_lite::io::sink()).await?;
+    Ok(())
 }
 
 /// Reads until the whole head has arrived. Each `.await` waits for the client without

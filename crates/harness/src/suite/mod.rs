@@ -204,6 +204,7 @@ macro_rules! conformance_tests {
                 a_body_sent_without_waiting_for_100_continue_is_harmless,
                 a_body_refused_mid_stream_still_gets_its_answer,
                 an_http2_preface_gets_400_and_no_reset,
+                a_client_that_never_stops_sending_is_cut_off,
             );
             $crate::conformance_tests!(@unix_checks
                 ctrl_c_lets_requests_in_flight_finish,

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use measure::client::{self, Exchange, Timing};
 use server_core::MAX_BODY_BYTES;
+use server_core::linger::LINGER_TIME;
 
 use super::{Target, assert_hello_page, assert_status, assert_still_serves};
 
@@ -147,4 +148,37 @@ pub fn a_body_sent_without_waiting_for_100_continue_is_harmless(target: &Target)
     let head =
         b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3000\r\nExpect: 100-continue\r\n\r\n";
     send_on_while_answered(target, &[head, &[b'b'; 3000]], 405);
+}
+
+/// The lingering is bounded: a client that goes on sending after its refusal (here, a body
+/// announced as 1 GB) is cut off after [`server_core::linger::LINGER_BYTES`] if it sends
+/// fast, after about [`LINGER_TIME`] if it sends slowly, so it cannot hold a connection, or
+/// stage 1's only thread, for longer.
+pub fn a_client_that_never_stops_sending_is_cut_off(target: &Target) {
+    let mut server = target.start();
+    // 16 KiB every 5 ms reaches the byte bound first; 2 KiB every 10 ms, the time bound.
+    for (chunk_len, pause_ms) in [(16 * 1024, 5), (2 * 1024, 10)] {
+        let mut stream = connect(server.addr());
+        let head = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n";
+        stream.write_all(head).expect("send the head");
+        let started = Instant::now();
+        let give_up = LINGER_TIME * 4;
+        let chunk = vec![b'b'; chunk_len];
+        let cut_off = loop {
+            if let Err(err) = stream.write_all(&chunk) {
+                break err;
+            }
+            assert!(
+                started.elapsed() < give_up,
+                "{chunk_len} bytes every {pause_ms} ms: still sending after {give_up:?}, \
+                 the lingering is not bounded"
+            );
+            thread::sleep(Duration::from_millis(pause_ms));
+        };
+        println!(
+            "{chunk_len} B every {pause_ms} ms: cut off after {:?} ({cut_off})",
+            started.elapsed()
+        );
+    }
+    assert_still_serves(&mut server);
 }
