@@ -6,6 +6,8 @@
 //! - [`Config`]: the command-line flags every server takes (`--host`, `--port`, ...).
 //! - [`HeadBuffer`]: collects the bytes of a request head, parses it and routes it to a [`Reply`].
 //! - [`Reply`]: the response's bytes, the [`Work`] to do before sending them, and the log line.
+//! - [`linger`]: closing a connection whose client may still be sending (a refused request),
+//!   so that the answer reaches it instead of a reset.
 //! - [`shutdown`]: Ctrl-C handling and the count of connections in flight.
 //! - [`accept`]: what an accept loop does when `accept` fails (skip, or pause and back off),
 //!   with a log of at most a line a second.
@@ -18,6 +20,7 @@ pub mod accept;
 mod config;
 mod head;
 pub mod limits;
+pub mod linger;
 mod log;
 mod reply;
 pub mod shutdown;
