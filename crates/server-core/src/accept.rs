@@ -17,13 +17,11 @@
 //! `(accept failed 312 times in the last 1.0 s: Too many open files (os error 24); pausing
 //! accepts for 1000 ms)`.
 //!
-//! [`AcceptErrors`] decides and counts, and does no I/O of its own: its core,
-//! [`AcceptErrors::failed`] and [`AcceptErrors::accepted`], takes the time as an argument, so
-//! it is tested without sleeping. Each stage's accept loop calls [`AcceptErrors::check`]
-//! (blocking: it sleeps with `thread::sleep`) or [`AcceptErrors::sift`] (async: it sleeps on
-//! its runtime's timer).
+//! [`AcceptErrors`] decides and counts. Its core, [`AcceptErrors::failed`] and
+//! [`AcceptErrors::accepted`], does no I/O and takes the time as an argument, so it is tested
+//! without sleeping; [`AcceptErrors::check`] writes the log line to stderr. [`crate::incoming`] applies it to a listener's accepts and
+//! takes the pauses (blocking with `thread::sleep`, async on the runtime's timer).
 
-use std::future::Future;
 use std::io;
 use std::time::{Duration, Instant};
 
@@ -158,8 +156,8 @@ impl AcceptErrors {
         self.report_if_due(now, "accepting again")
     }
 
-    /// The blocking form, for a `for stream in listener.incoming()` loop: `Ok` passes the
-    /// stream through; `Err` is the pause to sleep (zero: none). Logs to stderr.
+    /// One `accept`'s result, judged now: `Ok` passes the stream through; `Err` is the pause
+    /// to take before the next accept (zero: none). Logs to stderr.
     pub fn check<S>(&mut self, accepted: io::Result<S>) -> Result<S, Duration> {
         let now = Instant::now();
         match accepted {
@@ -175,32 +173,6 @@ impl AcceptErrors {
                     eprintln!("{line}");
                 }
                 Err(verdict.pause)
-            }
-        }
-    }
-
-    /// The async form, for `incoming().filter_map(..)`: the stream, or `None` once the pause
-    /// is over, slept with the runtime's `sleep` (such as `async_std::task::sleep`). The
-    /// future borrows nothing, so the accept loop can call this again for the next item.
-    pub fn sift<S, P, F>(
-        &mut self,
-        accepted: io::Result<S>,
-        sleep: P,
-    ) -> impl Future<Output = Option<S>> + use<S, P, F>
-    where
-        P: FnOnce(Duration) -> F,
-        F: Future,
-    {
-        let checked = self.check(accepted);
-        async move {
-            match checked {
-                Ok(stream) => Some(stream),
-                Err(pause) => {
-                    if !pause.is_zero() {
-                        sleep(pause).await;
-                    }
-                    None
-                }
             }
         }
     }

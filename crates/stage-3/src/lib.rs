@@ -11,11 +11,12 @@
 use std::future::Future;
 use std::io;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use server_core::shutdown::InFlight;
-use server_core::{Config, HeadBuffer, HeadProgress, Reply, Work, cpu_work, log_connection};
+use server_core::{
+    Config, HeadBuffer, HeadProgress, Reply, Work, counted_and_logged_async, cpu_work,
+};
 
 /// async-std: the default runtime of stages 3 to 5, because the Async Book uses it.
 /// It is discontinued (RUSTSEC-2025-0052): smol is its successor. Use smol or tokio for
@@ -53,12 +54,11 @@ pub mod on_tokio {
     use super::*;
 
     /// Serves one connection and logs how it went; errors are logged, never returned.
-    /// (Counted as in flight from the call, as [`handle_futures_io_connection`] explains.)
     pub fn handle_connection(
         stream: impl AsyncRead + AsyncWrite + Unpin,
         config: &Config,
     ) -> impl Future<Output = ()> {
-        counted_and_logged(serve(stream, config))
+        counted_and_logged_async(serve(stream, config))
     }
 
     async fn serve(
@@ -110,29 +110,12 @@ pub mod on_tokio {
 // ANCHOR: handler
 /// Serves one connection over the `futures-io` traits (async-std, smol) and logs how it
 /// went. `sleep` is the runtime's timer. Errors are logged, never returned.
-///
-/// The connection counts as in flight from this call (see [`counted_and_logged`]).
 pub fn handle_futures_io_connection<F: Future<Output = ()>>(
     stream: impl AsyncRead + AsyncWrite + Unpin,
     config: &Config,
     sleep: impl Fn(Duration) -> F,
 ) -> impl Future<Output = ()> {
-    counted_and_logged(serve(stream, config, sleep))
-}
-
-/// Counts a connection as in flight from this call, not from the future's first poll (a
-/// graceful shutdown that waits for the connections in flight must not miss one that was
-/// accepted and spawned, but not yet started), then serves it and logs how it went.
-fn counted_and_logged(
-    serving: impl Future<Output = io::Result<Option<Reply>>>,
-) -> impl Future<Output = ()> {
-    let in_flight = InFlight::start();
-    async move {
-        let started = Instant::now();
-        let outcome = serving.await;
-        log_connection(started, &outcome);
-        drop(in_flight);
-    }
+    counted_and_logged_async(serve(stream, config, sleep))
 }
 
 async fn serve<F: Future<Output = ()>>(
