@@ -120,6 +120,7 @@ impl AcceptErrors {
         AcceptErrors::default()
     }
 
+    // ANCHOR: failed
     /// An `accept` failed at `now`: how long to pause, and maybe a log line.
     pub fn failed(&mut self, err: &io::Error, now: Instant) -> Verdict {
         let failure = Failure::of(err);
@@ -145,6 +146,7 @@ impl AcceptErrors {
         let log = self.report_if_due(now, &action);
         Verdict { pause, log }
     }
+    // ANCHOR_END: failed
 
     /// An `accept` succeeded at `now`: back to full speed. The failures not yet logged are,
     /// if a line is due, with a note that accepting works again.

@@ -19,9 +19,11 @@ pub fn counted_and_logged(serve: impl FnOnce() -> io::Result<Option<Reply>>) {
     log_connection(started, &outcome);
 }
 
-/// The async form of [`counted_and_logged`]. The connection counts as in flight from this
-/// call, not from the future's first poll: a graceful shutdown that waits for the connections
-/// in flight must not miss one that was accepted and spawned, but not yet started.
+// ANCHOR: counted_and_logged_async
+/// The async form of [`counted_and_logged`]. The connection counts as in flight from
+/// this call, not from the future's first poll: a graceful shutdown that waits for the
+/// connections in flight must not miss one that was accepted and spawned, but not yet
+/// started.
 pub fn counted_and_logged_async(
     serving: impl Future<Output = io::Result<Option<Reply>>>,
 ) -> impl Future<Output = ()> {
@@ -33,3 +35,4 @@ pub fn counted_and_logged_async(
         drop(in_flight);
     }
 }
+// ANCHOR_END: counted_and_logged_async

@@ -27,15 +27,19 @@ use futures_core::Stream;
 use crate::accept::AcceptErrors;
 use crate::shutdown;
 
-/// The streams `incoming` accepts, until shutdown is requested: a failed accept is skipped,
-/// or paused after with `thread::sleep` when it means "out of descriptors" (the next accept
-/// would fail at once, forever). For `for stream in accepted(listener.incoming())`.
+// ANCHOR: accepted
+/// The streams `incoming` accepts, until shutdown is requested: a failed accept is
+/// skipped, or paused after with `thread::sleep` when it means "out of descriptors"
+/// (the next accept would fail at once, forever). For
+/// `for stream in accepted(listener.incoming())`.
 ///
 /// Shutdown is seen when `incoming` next returns: a blocking `accept` does not wake by
 /// itself, which is what [`shutdown::install`]'s `wake_accept` address is for. The
 /// connection that woke it is closed unanswered.
-pub fn accepted<S>(incoming: impl Iterator<Item = io::Result<S>>) -> impl Iterator<Item = S> {
-    let mut incoming = incoming;
+pub fn accepted<S, I>(mut incoming: I) -> impl Iterator<Item = S>
+where
+    I: Iterator<Item = io::Result<S>>,
+{
     let mut errors = AcceptErrors::new();
     let next_accepted = move || {
         loop {
@@ -52,6 +56,7 @@ pub fn accepted<S>(incoming: impl Iterator<Item = io::Result<S>>) -> impl Iterat
     // Fused: after shutdown, no later call accepts again.
     std::iter::from_fn(next_accepted).fuse()
 }
+// ANCHOR_END: accepted
 
 /// The async form of [`accepted`], for any runtime's stream of accepts (async-std's and
 /// smol's `incoming()`, tokio's `TcpListenerStream`): it ends when shutdown is requested,
@@ -95,6 +100,7 @@ where
 {
     type Item = S;
 
+    // ANCHOR: poll_next
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S>> {
         let this = self.get_mut();
         if this.ended {
@@ -126,6 +132,7 @@ where
             }
         }
     }
+    // ANCHOR_END: poll_next
 }
 
 #[cfg(test)]

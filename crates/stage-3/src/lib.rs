@@ -170,11 +170,11 @@ async fn do_work<F: Future<Output = ()>>(
     runtime_sleep: impl Fn(Duration) -> F,
 ) {
     match reply.work {
-        // The runtime's timer: this task waits, and its thread is free for other tasks.
+        // The runtime's timer: this task waits, its thread is free for other tasks.
         Work::Sleep => runtime_sleep(config.sleep).await,
-        // THE MISTAKE `/block` demonstrates: a blocking call inside async code. The thread
-        // sleeps, and every task that shares it sleeps too. Never do this; use the runtime's
-        // timer, or move blocking work to `spawn_blocking`.
+        // THE MISTAKE `/block` demonstrates: a blocking call inside async code. The
+        // thread sleeps, and every task that shares it sleeps too. Never do this; use
+        // the runtime's timer, or move blocking work to `spawn_blocking`.
         Work::Block => thread::sleep(config.sleep),
         // Real computation also holds the thread; a multi-threaded runtime has others.
         Work::Cpu => drop(cpu_work()),
