@@ -202,11 +202,13 @@ impl AcceptErrors {
     }
 }
 
+/// The two kinds of `accept` error, made up for tests here and in [`crate::incoming`].
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod test_errors {
+    use std::io;
 
-    fn emfile() -> io::Error {
+    /// Out of file descriptors: pause.
+    pub fn emfile() -> io::Error {
         #[cfg(unix)]
         let code = nix::errno::Errno::EMFILE as i32;
         #[cfg(not(unix))]
@@ -214,9 +216,16 @@ mod tests {
         io::Error::from_raw_os_error(code)
     }
 
-    fn aborted() -> io::Error {
+    /// One client's trouble: skip.
+    pub fn aborted() -> io::Error {
         io::Error::from(io::ErrorKind::ConnectionAborted)
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_errors::{aborted, emfile};
+    use super::*;
 
     fn ms(millis: u64) -> Duration {
         Duration::from_millis(millis)

@@ -142,17 +142,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::task::Waker;
 
-    fn emfile() -> io::Error {
-        #[cfg(unix)]
-        let code = nix::errno::Errno::EMFILE as i32;
-        #[cfg(not(unix))]
-        let code = 10024;
-        io::Error::from_raw_os_error(code)
-    }
-
-    fn aborted() -> io::Error {
-        io::Error::from(io::ErrorKind::ConnectionAborted)
-    }
+    use crate::accept::test_errors::{aborted, emfile};
 
     /// A plain `Stream` over a list, so the test needs no runtime.
     struct Items(std::vec::IntoIter<io::Result<u8>>);
