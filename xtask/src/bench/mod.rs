@@ -38,7 +38,7 @@ use crate::units;
 use measure::catalogue::{self, Expected, Runtime, Stage};
 use measure::load::{self, Counts, Histogram};
 use measure::system::{self, ProcStatus, Sampler};
-use measure::verdicts::{self, Target, Yardstick};
+use measure::verdicts::{self, Goal, Yardstick};
 use wrk::Nginx;
 
 pub const BENCH_HELP: &str = "\
@@ -1023,10 +1023,10 @@ fn print_comparison(results: &[Throughput], outside: &Outside, clients: usize, s
 }
 
 /// "met", or "missed by 3%".
-fn target_words(target: Target) -> String {
+fn target_words(target: Goal) -> String {
     match target {
-        Target::Met => "met".to_string(),
-        Target::MissedBy(by) => format!("missed by {:.0}%", by * 100.0),
+        Goal::Met => "met".to_string(),
+        Goal::MissedBy(by) => format!("missed by {:.0}%", by * 100.0),
     }
 }
 

@@ -28,7 +28,7 @@ use crate::demo::args::DemoOptions;
 use crate::demo::results::ScenarioResult;
 use crate::demo::summary::{cores_busy, verdict_in_words};
 use crate::units::millis;
-use measure::summary::{Outcome, Percentiles};
+use measure::summary::{Percentiles, RunOutcome};
 
 const MAX_LOG_LINES: usize = 500;
 
@@ -89,7 +89,7 @@ pub fn render(results: &[ScenarioResult], header: &Header) -> Value {
                     let summary = &ran.summary;
                     let log: Vec<&str> = ran.log.lines().take(MAX_LOG_LINES).collect();
                     let cores_busy = match summary.outcome {
-                        Outcome::Cpu(batch) => Some(cores_busy(batch.speedup, cores)),
+                        RunOutcome::Cpu(batch) => Some(cores_busy(batch.speedup, cores)),
                         _ => None,
                     };
                     json!({

@@ -307,7 +307,7 @@ pub fn run_binary(
     (binary, executable): (&Binary, &Path),
     cores: usize,
     started: impl FnOnce(&TrackedServer),
-    watch: impl Fn(scenario::Progress<'_>) + Send + Sync + 'static,
+    watch: impl Fn(scenario::RequestEvent<'_>) + Send + Sync + 'static,
 ) -> Result<Ran, Failure> {
     let start_failed = |message: String| Failure {
         phase: Phase::Start,
@@ -389,9 +389,9 @@ fn print_scenario(result: &ScenarioResult, cores: usize, style: Style, human: Hu
 mod tests {
     use super::*;
     use measure::catalogue::{Lesson, Stage};
-    use measure::summary::{Outcome, Summary};
+    use measure::summary::{RunOutcome, Summary};
 
-    fn result_with(outcome: Outcome, lesson: Lesson) -> ScenarioResult {
+    fn result_with(outcome: RunOutcome, lesson: Lesson) -> ScenarioResult {
         let summary = Summary {
             slow: None,
             idle: None,
@@ -432,9 +432,9 @@ mod tests {
 
     #[test]
     fn an_unexpected_verdict_is_noticed() {
-        let as_expected = result_with(Outcome::Waited, Lesson::Wait);
+        let as_expected = result_with(RunOutcome::Waited, Lesson::Wait);
         assert!(!any_unexpected(&[as_expected]));
-        let unexpected = result_with(Outcome::DidNotWait, Lesson::Wait);
+        let unexpected = result_with(RunOutcome::DidNotWait, Lesson::Wait);
         assert!(any_unexpected(&[unexpected]));
     }
 }

@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value, json};
-use workshop_course::{self as workshop, Bug, Finding, Grade, Seen, Step, Verdict};
+use workshop_course::{self as workshop, Bug, Finding, Grade, Mark, Seen, Step};
 
 use crate::check::report;
 
@@ -682,15 +682,15 @@ fn not_checked(grade: &Grade) -> bool {
     grade
         .findings
         .iter()
-        .any(|finding| finding.verdict == Verdict::NotChecked)
+        .any(|finding| finding.mark == Mark::NotChecked)
 }
 
 /// One finding: its mark and what it is, then what was measured, a line each.
 fn render_finding(finding: &Finding, style: Style) -> String {
-    let mark = match finding.verdict {
-        Verdict::Pass => style.paint(Color::Green, "pass"),
-        Verdict::Fail => style.paint(Color::Red, "FAIL"),
-        Verdict::NotChecked => style.paint(Color::Yellow, "not checked"),
+    let mark = match finding.mark {
+        Mark::Pass => style.paint(Color::Green, "pass"),
+        Mark::Fail => style.paint(Color::Red, "FAIL"),
+        Mark::NotChecked => style.paint(Color::Yellow, "not checked"),
     };
     let lines = match &finding.seen {
         Seen::Measured { model, cpu } => {
