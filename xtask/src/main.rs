@@ -30,6 +30,7 @@ mod doctor;
 mod error;
 mod lab;
 mod output;
+mod pipeline;
 mod progress;
 mod stop;
 mod style;

@@ -31,7 +31,7 @@ use serde_json::{Value, json};
 
 use crate::args::value_text;
 use crate::cargo::{self, BinTarget, Built};
-use crate::progress::Progress;
+use crate::progress::ProgressLine;
 use crate::stop::{self, TrackedServer};
 use crate::style::{Color, Style, pad, pad_left};
 use crate::units;
@@ -99,8 +99,6 @@ const SLEEP: Duration = Duration::from_millis(1000);
 const SPARE_FILES: u64 = 128;
 /// The width of the tables; the notes wrap to it.
 const WIDTH: usize = 100;
-/// How long a fresh server gets to answer its first request.
-const WARM_UP: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Part {
@@ -326,7 +324,11 @@ pub fn run(options: BenchOptions) -> ExitCode {
     let mut broken = Vec::new();
     for binary in &binaries {
         if let Some(Err(failure)) = built.get(binary.name) {
-            println!("could not build {}: {}", binary.name, failure.first_line());
+            println!(
+                "could not build {}: {}",
+                binary.name,
+                crate::pipeline::results::first_line(failure)
+            );
             broken.push(format!("{} did not build", binary.name));
         }
     }
@@ -471,16 +473,10 @@ fn start(executable: &std::path::Path, args: &[String]) -> Result<TrackedServer,
     // it dies with the bench.
     let server = stop::start_server_logging_to(executable, &args, File::create(&log).ok())
         .map_err(|err| err.to_string())?;
-    let root = measure::client::get_request("/");
-    let warm = measure::client::exchange(
-        server.addr,
-        &measure::client::Request::new(&root).within(WARM_UP),
-        std::time::Instant::now(),
-    );
-    if warm.status() != 200 {
+    if measure::process::warm_up(server.addr).is_err() {
         return Err(format!(
             "it did not answer GET / with 200 within {}",
-            units::short(WARM_UP)
+            units::short(measure::process::WARM_UP_TIMEOUT)
         ));
     }
     Ok(server)
@@ -599,7 +595,7 @@ fn throughput(
                 continue;
             }
             done += 1;
-            let progress = Progress::start(format!(
+            let progress = ProgressLine::start(format!(
                 "throughput round {round}/{} [{done}/{}] {}",
                 options.rounds,
                 runnable * options.rounds,
@@ -1143,7 +1139,7 @@ fn c10k(
             )),
             (_, Some(Ok(executable))) => {
                 let progress =
-                    Progress::start(format!("c10k {} x GET /sleep on {}", n, binary.name));
+                    ProgressLine::start(format!("c10k {} x GET /sleep on {}", n, binary.name));
                 let outcome = hold_one(binary, executable, n, &progress);
                 progress.finish();
                 outcome
@@ -1162,7 +1158,7 @@ fn hold_one(
     binary: &Binary,
     executable: &std::path::Path,
     n: usize,
-    progress: &Progress,
+    progress: &ProgressLine,
 ) -> Result<Held, String> {
     let mut args = vec![
         "--host".to_string(),

@@ -9,9 +9,9 @@ use std::time::Duration;
 use measure::scenario::{Role, Scenario};
 
 use crate::demo::args::DemoOptions;
-use crate::demo::results::{ScenarioResult, StageRun};
 use crate::demo::scenario_words::describe;
 use crate::demo::threads::ThreadMarks;
+use crate::pipeline::{BinaryRun, ScenarioResult};
 use measure::verdicts;
 
 use crate::demo::summary::{Tone, cpu_comparisons, row_numbers, tone, verdict_in_words};
@@ -257,7 +257,7 @@ fn chart(result: &ScenarioResult) -> String {
     svg
 }
 
-fn request_count(stage: &StageRun) -> usize {
+fn request_count(stage: &BinaryRun) -> usize {
     stage
         .outcome
         .as_ref()

@@ -25,8 +25,8 @@ use measure::verdicts;
 use serde_json::{Value, json};
 
 use crate::demo::args::DemoOptions;
-use crate::demo::results::ScenarioResult;
 use crate::demo::summary::{cores_busy, verdict_in_words};
+use crate::pipeline::ScenarioResult;
 use crate::units::millis;
 use measure::summary::{Outcome, Percentiles};
 

@@ -4,7 +4,6 @@ pub mod args;
 pub mod client_cost;
 pub mod html;
 pub mod json;
-pub mod results;
 pub mod scenario_words;
 pub mod summary;
 pub mod table;
@@ -15,23 +14,17 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use measure::catalogue::{self, Binary, WORKERS};
-use measure::client::{self, Request};
-use measure::scenario::{self, Scenario, Settings};
-use measure::summary::summarize;
+use measure::scenario::{Plan, Scenario, Settings};
 
-use crate::cargo::{self, BinTarget, Built};
+use crate::cargo::{self, Built};
 use crate::demo::args::DemoOptions;
-use crate::demo::results::{Failure, Phase, Ran, ScenarioResult, StageRun};
 use crate::demo::scenario_words::describe;
-use crate::progress::Progress;
+use crate::pipeline::{self, BinaryRun, FailedAt, Observer, ScenarioResult};
+use crate::progress::ProgressLine;
 use crate::stop::{self, TrackedServer};
 use crate::style::{self, Color, Style};
-
-/// How long a fresh server gets to answer its first `GET /` before the scenario starts.
-const WARM_UP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The exit status when every binary ran but a verdict was not the stage's lesson.
 pub const EXIT_UNEXPECTED: u8 = 3;
@@ -98,8 +91,7 @@ pub fn run(options: DemoOptions) -> ExitCode {
         .unwrap_or(1);
 
     let binaries = catalogue::select(&options.stages, &options.runtimes);
-    let targets: Vec<BinTarget> = binaries.iter().map(BinTarget::from).collect();
-    let built = cargo::build(&workspace, &targets);
+    let built = pipeline::build(&workspace, &binaries);
     print_build_failures(&binaries, &built, style, human);
 
     let mut results = Vec::new();
@@ -109,7 +101,12 @@ pub fn run(options: DemoOptions) -> ExitCode {
             fast: options.fast,
             workers: WORKERS,
         };
-        let result = run_scenario(scenario, settings, &binaries, &built, cores);
+        let mut progress = ProgressLines {
+            scenario: Some(scenario),
+            line: None,
+        };
+        let result =
+            pipeline::run_scenario(scenario, settings, &binaries, &built, cores, &mut progress);
         print_scenario(&result, cores, style, human);
         results.push(result);
     }
@@ -155,7 +152,7 @@ pub fn run(options: DemoOptions) -> ExitCode {
     let failed_to_start = results
         .iter()
         .flat_map(|r| &r.runs)
-        .filter(|run| matches!(&run.outcome, Err(f) if f.phase == Phase::Start))
+        .filter(|run| matches!(&run.outcome, Err(f) if f.failed_at == FailedAt::Start))
         .count();
     if failed + failed_to_start > 0 {
         let mut problems = Vec::new();
@@ -220,12 +217,9 @@ fn print_build_failures(binaries: &[Binary], built: &Built, style: Style, human:
         let Some(Err(failure)) = built.get(binary.name) else {
             continue;
         };
-        match failures
-            .iter_mut()
-            .find(|(_, message)| *message == failure.message)
-        {
+        match failures.iter_mut().find(|(_, message)| *message == failure) {
             Some((names, _)) => names.push(binary.name),
-            None => failures.push((vec![binary.name], &failure.message)),
+            None => failures.push((vec![binary.name], failure)),
         }
     }
     let mut out = String::new();
@@ -245,123 +239,33 @@ fn print_build_failures(binaries: &[Binary], built: &Built, style: Style, human:
     }
 }
 
-fn run_scenario(
-    scenario: Scenario,
-    settings: Settings,
-    binaries: &[Binary],
-    built: &Built,
-    cores: usize,
-) -> ScenarioResult {
-    let plan = scenario.plan(&settings);
-    let mut runs = Vec::new();
-    for (index, binary) in binaries.iter().enumerate() {
-        let outcome = match built.get(binary.name) {
-            Some(Ok(executable)) => {
-                let progress = Progress::start(format!(
-                    "{scenario} [{}/{}] {} ({})",
-                    index + 1,
-                    binaries.len(),
-                    binary.name,
-                    binary.stage.model_words()
-                ));
-                let started = |server: &TrackedServer| {
-                    progress.set_detail(format!("pid {} on {}", server.pid, server.addr));
-                };
-                let outcome = run_binary(
-                    scenario,
-                    &settings,
-                    &plan,
-                    (binary, executable),
-                    cores,
-                    started,
-                    |_| {},
-                );
-                progress.finish();
-                outcome
-            }
-            Some(Err(failure)) => Err(failure.clone()),
-            None => Err(Failure {
-                phase: Phase::Build,
-                message: "not built".to_string(),
-            }),
-        };
-        runs.push(StageRun {
-            binary: *binary,
-            outcome,
-        });
-    }
-    ScenarioResult {
-        scenario,
-        settings,
-        runs,
-    }
+/// The demo's view of a run under way: a progress line per binary, on stderr.
+struct ProgressLines {
+    scenario: Option<Scenario>,
+    line: Option<ProgressLine>,
 }
 
-/// Starts the binary on a free port, warms it up, sends the plan, and stops it. `started`
-/// is told the server once it listens; `watch` sees each request sent and ended, as it
-/// happens (the demo shows none of it; the lab streams it to its page).
-pub fn run_binary(
-    scenario: Scenario,
-    settings: &Settings,
-    plan: &scenario::Plan,
-    (binary, executable): (&Binary, &Path),
-    cores: usize,
-    started: impl FnOnce(&TrackedServer),
-    watch: impl Fn(scenario::Progress<'_>) + Send + Sync + 'static,
-) -> Result<Ran, Failure> {
-    let start_failed = |message: String| Failure {
-        phase: Phase::Start,
-        message,
-    };
-    let as_ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-    let read_timeout_ms = scenario.server_read_timeout(settings).map(as_ms);
-    let args = binary.args(as_ms(settings.delay), read_timeout_ms);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    // Registered as it starts, so Ctrl-C stops it, and refused once Ctrl-C has begun.
-    let server =
-        stop::start_server(executable, &args).map_err(|err| start_failed(err.to_string()))?;
-    started(&server);
-
-    // One request first, so the scenario measures serving, not a process starting up.
-    let root = client::get_request("/");
-    let warm_up = client::exchange(
-        server.addr,
-        &Request::new(&root).within(WARM_UP_TIMEOUT),
-        std::time::Instant::now(),
-    );
-    if let Some(err) = crate::demo::summary::request_error(&warm_up) {
-        let log = server.with(|s| s.stderr_text()).unwrap_or_default();
-        return Err(start_failed(format!(
-            "it did not answer GET / ({err}){}",
-            last_line(&log)
+impl Observer for ProgressLines {
+    fn starting(&mut self, binary: &Binary, index: usize, of: usize) {
+        let scenario = self.scenario.map(|s| s.to_string()).unwrap_or_default();
+        self.line = Some(ProgressLine::start(format!(
+            "{scenario} [{}/{of}] {} ({})",
+            index + 1,
+            binary.name,
+            binary.stage.model_words()
         )));
     }
 
-    let run = scenario::run_watched(server.addr, Some(server.pid), plan, watch);
-    let exited_early = server
-        .with(|s| s.exit_status())
-        .flatten()
-        .map(|status| format!("exited by itself ({status})"));
-    let log = server.with(|s| s.stderr_text()).unwrap_or_default();
-    let (pid, addr) = (server.pid, server.addr);
-    // Stops the server by its PID.
-    drop(server);
+    fn started(&mut self, _binary: &Binary, server: &TrackedServer, _plan: &Plan) {
+        if let Some(line) = &self.line {
+            line.set_detail(format!("pid {} on {}", server.pid, server.addr));
+        }
+    }
 
-    let summary = summarize(scenario, settings, binary.stage, &run, cores);
-    Ok(Ran {
-        pid,
-        addr,
-        run,
-        summary,
-        log,
-        exited_early,
-    })
-}
-
-fn last_line(log: &str) -> String {
-    match log.lines().rev().find(|line| !line.trim().is_empty()) {
-        Some(line) => format!("; its last words: {line}"),
-        None => String::new(),
+    fn finished(&mut self, _run: &BinaryRun) {
+        if let Some(line) = self.line.take() {
+            line.finish();
+        }
     }
 }
 
@@ -389,7 +293,11 @@ fn print_scenario(result: &ScenarioResult, cores: usize, style: Style, human: Hu
 mod tests {
     use super::*;
     use measure::catalogue::{Lesson, Stage};
+    use measure::scenario;
     use measure::summary::{Outcome, Summary};
+    use std::time::Duration;
+
+    use crate::pipeline::Measured;
 
     fn result_with(outcome: Outcome, lesson: Lesson) -> ScenarioResult {
         let summary = Summary {
@@ -404,7 +312,7 @@ mod tests {
             outcome,
             lesson,
         };
-        let ran = Ran {
+        let ran = Measured {
             pid: 1,
             addr: std::net::SocketAddr::from(([127, 0, 0, 1], 1)),
             run: scenario::Run {
@@ -423,7 +331,7 @@ mod tests {
                 fast: 5,
                 workers: WORKERS,
             },
-            runs: vec![StageRun {
+            runs: vec![BinaryRun {
                 binary: *Stage::One.default_binary(),
                 outcome: Ok(ran),
             }],

@@ -8,7 +8,7 @@ use measure::scenario::Scenario;
 use measure::summary::{Outcome, Summary};
 use measure::verdicts::Parallelism;
 
-use crate::demo::results::ScenarioResult;
+use crate::pipeline::ScenarioResult;
 use crate::units::short;
 
 /// Good news (green), the lesson's bad news (yellow), or broken (red).
@@ -119,15 +119,6 @@ pub fn row_numbers(summary: &Summary, scenario: Scenario) -> [Option<Duration>; 
             fast.map(|p| p.p99),
             fast.map(|p| p.max),
         ],
-    }
-}
-
-/// What a request came to: `None` for `200 OK`, else why not.
-pub fn request_error(exchange: &measure::Exchange) -> Option<String> {
-    match &exchange.response {
-        Ok(response) if response.status == 200 => None,
-        Ok(response) => Some(format!("status {}", response.status)),
-        Err(err) => Some(err.to_string()),
     }
 }
 

@@ -7,7 +7,7 @@
 
 use measure::scenario::Scenario;
 
-use crate::demo::results::ScenarioResult;
+use crate::pipeline::ScenarioResult;
 use measure::verdicts;
 
 use crate::demo::summary::{Tone, cpu_comparisons, row_numbers, tone, verdict_in_words};

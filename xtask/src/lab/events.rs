@@ -10,9 +10,9 @@ use measure::scenario::{Planned, Role, Scenario, Sent, Settings};
 use measure::summary::Outcome;
 use serde_json::{Value, json};
 
-use crate::demo::results::Ran;
 use crate::demo::summary::verdict_in_words;
 use crate::demo::threads::ThreadMarks;
+use crate::pipeline::Measured;
 use crate::units::millis;
 
 /// How many of a server's last stderr lines a page shows when it failed or crashed.
@@ -111,7 +111,7 @@ pub struct Verdict<'a> {
     pub lane: Lane,
     pub scenario: Scenario,
     pub binary: &'a Binary,
-    pub ran: &'a Ran,
+    pub ran: &'a Measured,
     pub cores: usize,
     pub guess: Option<Guess>,
 }
@@ -438,7 +438,7 @@ mod tests {
         };
         let binary = *Stage::One.default_binary();
         let summary = summarize(Scenario::Slow, &settings, binary.stage, &run, 2);
-        let ran = Ran {
+        let ran = Measured {
             pid: 42,
             addr: std::net::SocketAddr::from(([127, 0, 0, 1], 1)),
             run,

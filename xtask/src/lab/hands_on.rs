@@ -11,29 +11,7 @@ use measure::scenario::{Role, Sent};
 use crate::cargo::{self, BinTarget};
 use crate::lab::events::{Ending, Event, Lane, LiveMarks, last_lines};
 use crate::lab::limits::RequestSlot;
-use crate::lab::server::Lab;
-use crate::stop::TrackedServer;
-
-/// A hands-on server: started from the page, stopped from it, by Ctrl-C, or when no page has
-/// been open for a while.
-pub struct HandsOnServer {
-    pub id: u64,
-    pub binary: Binary,
-    pub server: TrackedServer,
-    pub started: Instant,
-    pub delay: Duration,
-    pub next_request: usize,
-    pub marks: LiveMarks,
-}
-
-impl HandsOnServer {
-    fn lane(&self) -> Lane {
-        Lane::HandsOn {
-            server: self.id,
-            binary: self.binary.name,
-        }
-    }
-}
+use crate::lab::state::{HandsOnServer, Lab};
 
 /// What a button sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,7 +66,7 @@ pub fn start(lab: &Arc<Lab>, binaries: &[Binary], delay: Duration) {
         let executable = match built.get(binary.name) {
             Some(Ok(executable)) => executable,
             Some(Err(failure)) => {
-                lab.emit(&failed(failure.message.clone()));
+                lab.emit(&failed(failure.clone()));
                 continue;
             }
             None => continue,

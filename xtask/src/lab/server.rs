@@ -2,13 +2,11 @@
 //! few requests the page makes. axum on tokio's current-thread runtime: the page's requests
 //! are small, and the runs happen on threads of their own (the demo's client threads).
 
-use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
@@ -22,150 +20,20 @@ use measure::scenario::{Scenario, Settings};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
-use crate::cargo::{self, Workspace};
+use crate::cargo;
 use crate::demo::json;
-use crate::demo::results::ScenarioResult;
 use crate::demo::scenario_words::describe;
 use crate::lab::LabOptions;
-use crate::lab::events::Event;
 use crate::lab::experiment::{self, DEFAULT_FAST, DEFAULT_SLOW_MS};
 use crate::lab::guard::{self, Guard};
-use crate::lab::hands_on::{self, Button, HandsOnServer};
-use crate::lab::limits::{self, Caps, EventStreamSlot, Limits};
+use crate::lab::hands_on::{self, Button};
+use crate::lab::limits::{self, EventStreamSlot, Limits, lock};
+use crate::lab::state::{Lab, PageOpen};
 
 const PAGE: &str = include_str!("page.html");
 
 /// How long the lab keeps its hands-on servers up with no page open.
 const NO_PAGE_STOP: Duration = Duration::from_secs(60);
-
-/// The most events a page that connects late is sent again (a run has a few hundred).
-const HISTORY: usize = 20_000;
-
-/// What the lab's handlers share.
-pub struct Lab {
-    workspace: Workspace,
-    cores: usize,
-    stream: Mutex<Stream_>,
-    /// The run under way, if any: one at a time.
-    running: Mutex<Option<u64>>,
-    next_id: AtomicU64,
-    /// The last run, for the export.
-    last: Mutex<Option<ScenarioResult>>,
-    hands_on: Mutex<Vec<HandsOnServer>>,
-    pages: Mutex<Pages>,
-    /// What the caps count: hands-on servers and requests, event streams.
-    caps: Arc<Caps>,
-}
-
-/// The event stream: what was sent since the last run started (for a page that connects
-/// late, or a second tab), and the live channel.
-struct Stream_ {
-    history: VecDeque<Arc<str>>,
-    live: broadcast::Sender<Arc<str>>,
-}
-
-/// How many pages are connected, and since when none is.
-struct Pages {
-    open: usize,
-    none_since: Instant,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-impl Lab {
-    fn new(workspace: Workspace, cores: usize, limits: Limits) -> Lab {
-        Lab {
-            workspace,
-            cores,
-            stream: Mutex::new(Stream_ {
-                history: VecDeque::new(),
-                live: broadcast::channel(4096).0,
-            }),
-            running: Mutex::new(None),
-            next_id: AtomicU64::new(1),
-            last: Mutex::new(None),
-            hands_on: Mutex::new(Vec::new()),
-            pages: Mutex::new(Pages {
-                open: 0,
-                none_since: Instant::now(),
-            }),
-            caps: Caps::new(limits),
-        }
-    }
-
-    pub fn workspace(&self) -> &Workspace {
-        &self.workspace
-    }
-
-    pub fn cores(&self) -> usize {
-        self.cores
-    }
-
-    pub fn next_id(&self) -> u64 {
-        self.next_id.fetch_add(1, Ordering::Relaxed)
-    }
-
-    pub fn hands_on(&self) -> MutexGuard<'_, Vec<HandsOnServer>> {
-        lock(&self.hands_on)
-    }
-
-    /// Sends `event` to every page, and keeps it for pages that connect later.
-    pub fn emit(&self, event: &Event) {
-        let value = event.to_json();
-        let line: Arc<str> = Arc::from(value.to_string());
-        let mut stream = lock(&self.stream);
-        if value["type"] == "run-started" {
-            stream.history.clear();
-        }
-        if stream.history.len() == HISTORY {
-            stream.history.pop_front();
-        }
-        stream.history.push_back(Arc::clone(&line));
-        // No page connected is no error: the history keeps it.
-        let _ = stream.live.send(line);
-    }
-
-    /// What a new page is sent first, and the live events after it, with no gap between.
-    fn subscribe(&self) -> (Vec<Arc<str>>, broadcast::Receiver<Arc<str>>) {
-        let stream = lock(&self.stream);
-        (
-            stream.history.iter().cloned().collect(),
-            stream.live.subscribe(),
-        )
-    }
-}
-
-/// Counts a connected page while it lives (and holds its place under the cap of event
-/// streams).
-struct PageOpen {
-    lab: Arc<Lab>,
-    /// Given back when the page goes (held for its `Drop`).
-    _stream: EventStreamSlot,
-}
-
-impl PageOpen {
-    fn new(lab: &Arc<Lab>, stream: EventStreamSlot) -> PageOpen {
-        lock(&lab.pages).open += 1;
-        PageOpen {
-            lab: Arc::clone(lab),
-            _stream: stream,
-        }
-    }
-}
-
-impl Drop for PageOpen {
-    fn drop(&mut self) {
-        let mut pages = lock(&self.lab.pages);
-        pages.open = pages.open.saturating_sub(1);
-        if pages.open == 0 {
-            pages.none_since = Instant::now();
-        }
-    }
-}
 
 pub fn run(options: LabOptions) -> ExitCode {
     if let Err(message) = crate::stop::install_ctrl_c_handler() {
@@ -274,11 +142,7 @@ async fn watch_pages(lab: Arc<Lab>) {
     loop {
         tick.tick().await;
         hands_on::reap_crashed(&lab);
-        let idle = {
-            let pages = lock(&lab.pages);
-            pages.open == 0 && pages.none_since.elapsed() >= NO_PAGE_STOP
-        };
-        if idle && !lab.hands_on().is_empty() {
+        if lab.no_page_for(NO_PAGE_STOP) && !lab.hands_on().is_empty() {
             let count = hands_on::stop_all(&lab, "no page was open for a minute");
             eprintln!(
                 "no page open for {} s: stopped {count} hands-on server{}; the lab waits for a page",
@@ -392,7 +256,7 @@ fn catalogue_json(cores: usize) -> Value {
 }
 
 async fn catalogue(State(lab): State<Arc<Lab>>) -> Response {
-    json_response(StatusCode::OK, &catalogue_json(lab.cores))
+    json_response(StatusCode::OK, &catalogue_json(lab.cores()))
 }
 
 async fn events(State(lab): State<Arc<Lab>>) -> Response {
@@ -493,7 +357,7 @@ async fn export(State(lab): State<Arc<Lab>>) -> Response {
         scenarios: &scenarios,
         slow: result.settings.delay,
         fast: result.settings.fast,
-        cores: lab.cores,
+        cores: lab.cores(),
     };
     let value = json::render(std::slice::from_ref(result), &header);
     let body = serde_json::to_string_pretty(&value).unwrap_or_else(|_| value.to_string());
@@ -574,7 +438,10 @@ mod tests {
     use measure::catalogue::Binary;
     use measure::scenario::Role;
 
-    use crate::lab::events::{Ending, Lane, planned};
+    use std::sync::atomic::Ordering;
+    use std::time::Instant;
+
+    use crate::lab::events::{Ending, Event, Lane, planned};
 
     fn lab() -> Lab {
         lab_with(Limits::DEFAULT)
