@@ -1,4 +1,4 @@
-//! Check 6, loopback: a TCP round trip on 127.0.0.1 (some locked-down laptops block it).
+//! The doctor's loopback check: a TCP round trip on 127.0.0.1 (some locked-down laptops block it).
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
