@@ -5,10 +5,10 @@ pub mod client_cost;
 pub mod html;
 pub mod json;
 pub mod scenario_words;
-pub mod summary;
 pub mod table;
 pub mod threads;
 pub mod timeline;
+pub mod view;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -20,8 +20,8 @@ use measure::scenario::{Plan, Scenario, Settings};
 
 use crate::cargo::{self, Built};
 use crate::demo::args::DemoOptions;
-use crate::demo::scenario_words::describe;
-use crate::pipeline::{self, BinaryRun, FailedAt, Observer, ScenarioResult};
+use crate::demo::view::ScenarioView;
+use crate::pipeline::{self, BinaryRun, FailedAt, Observer};
 use crate::progress::ProgressLine;
 use crate::stop::{self, TrackedServer};
 use crate::style::{self, Color, Style};
@@ -94,7 +94,7 @@ pub fn run(options: DemoOptions) -> ExitCode {
     let built = pipeline::build(&workspace, &binaries);
     print_build_failures(&binaries, &built, style, human);
 
-    let mut results = Vec::new();
+    let mut views = Vec::new();
     for &scenario in &options.scenarios {
         let settings = Settings {
             delay: options.slow,
@@ -107,17 +107,18 @@ pub fn run(options: DemoOptions) -> ExitCode {
         };
         let result =
             pipeline::run_scenario(scenario, settings, &binaries, &built, cores, &mut progress);
-        print_scenario(&result, cores, style, human);
-        results.push(result);
+        let view = ScenarioView::of(result, cores);
+        print_scenario(&view, style, human);
+        views.push(view);
     }
 
-    let mut status = if any_unexpected(&results) {
+    let mut status = if any_unexpected(&views) {
         ExitCode::from(EXIT_UNEXPECTED)
     } else {
         ExitCode::SUCCESS
     };
     if json_to_stdout {
-        let value = json::render(&results, &json::Header::demo(&options, cores));
+        let value = json::render(&views, &json::Header::demo(&options, cores));
         let mut stdout = std::io::stdout().lock();
         // A reader that stops early (`| head`) closes the pipe: that is not a failure.
         let _ = serde_json::to_writer_pretty(&mut stdout, &value)
@@ -126,7 +127,7 @@ pub fn run(options: DemoOptions) -> ExitCode {
             .and_then(|()| stdout.flush());
     }
     if let Some((path, mut file)) = json_file {
-        let value = json::render(&results, &json::Header::demo(&options, cores));
+        let value = json::render(&views, &json::Header::demo(&options, cores));
         let written = serde_json::to_writer_pretty(&mut file, &value)
             .map_err(|err| err.to_string())
             .and_then(|()| {
@@ -137,7 +138,7 @@ pub fn run(options: DemoOptions) -> ExitCode {
         status = report_written(&path, written, status, human);
     }
     if let Some((path, mut file)) = html_file {
-        let page = html::render(&results, &options, cores);
+        let page = html::render(&views, &options, cores);
         let written = file
             .write_all(page.as_bytes())
             .and_then(|()| file.flush())
@@ -149,9 +150,9 @@ pub fn run(options: DemoOptions) -> ExitCode {
         .iter()
         .filter(|b| matches!(built.get(b.name), Some(Err(_)) | None))
         .count();
-    let failed_to_start = results
+    let failed_to_start = views
         .iter()
-        .flat_map(|r| &r.runs)
+        .flat_map(|view| &view.result.runs)
         .filter(|run| matches!(&run.outcome, Err(f) if f.failed_at == FailedAt::Start))
         .count();
     if failed + failed_to_start > 0 {
@@ -173,10 +174,10 @@ pub fn run(options: DemoOptions) -> ExitCode {
 }
 
 /// Whether a binary that ran showed something other than its stage's lesson.
-fn any_unexpected(results: &[ScenarioResult]) -> bool {
-    results
+fn any_unexpected(views: &[ScenarioView]) -> bool {
+    views
         .iter()
-        .flat_map(|result| &result.runs)
+        .flat_map(|view| &view.result.runs)
         .filter_map(|run| run.outcome.as_ref().ok())
         .any(|ran| !ran.summary.as_expected())
 }
@@ -269,22 +270,21 @@ impl Observer for ProgressLines {
     }
 }
 
-fn print_scenario(result: &ScenarioResult, cores: usize, style: Style, human: Human) {
-    let (title, lesson) = describe(result.scenario, &result.settings);
+fn print_scenario(view: &ScenarioView, style: Style, human: Human) {
     let rule = "─".repeat(timeline::WIDTH);
     let mut out = String::new();
     out.push_str(&style.paint(Color::Dim, &rule));
     out.push('\n');
     out.push_str(&style::wrap(
-        &style.paint(Color::Bold, &title),
+        &style.paint(Color::Bold, &view.title),
         timeline::WIDTH,
         "  ",
     ));
-    out.push_str(&style::wrap(&lesson, timeline::WIDTH, ""));
+    out.push_str(&style::wrap(&view.lesson, timeline::WIDTH, ""));
     out.push('\n');
-    out.push_str(&timeline::render(result, style));
+    out.push_str(&timeline::render(&view.result, style));
     out.push('\n');
-    out.push_str(&table::render(result, cores, style));
+    out.push_str(&table::render(view, style));
     out.push('\n');
     human.print(&out);
 }
@@ -297,9 +297,9 @@ mod tests {
     use measure::summary::{Outcome, Summary};
     use std::time::Duration;
 
-    use crate::pipeline::Measured;
+    use crate::pipeline::{Measured, ScenarioResult};
 
-    fn result_with(outcome: Outcome, lesson: Lesson) -> ScenarioResult {
+    fn result_with(outcome: Outcome, lesson: Lesson) -> ScenarioView {
         let summary = Summary {
             slow: None,
             idle: None,
@@ -324,7 +324,7 @@ mod tests {
             log: String::new(),
             exited_early: None,
         };
-        ScenarioResult {
+        let result = ScenarioResult {
             scenario: Scenario::Slow,
             settings: Settings {
                 delay: Duration::from_millis(600),
@@ -335,7 +335,8 @@ mod tests {
                 binary: *Stage::One.default_binary(),
                 outcome: Ok(ran),
             }],
-        }
+        };
+        ScenarioView::of(result, 2)
     }
 
     #[test]

@@ -10,8 +10,8 @@ use measure::scenario::{Planned, Role, Scenario, Sent, Settings};
 use measure::summary::Outcome;
 use serde_json::{Value, json};
 
-use crate::demo::summary::verdict_in_words;
 use crate::demo::threads::ThreadMarks;
+use crate::demo::view::RowView;
 use crate::pipeline::Measured;
 use crate::units::millis;
 
@@ -331,7 +331,7 @@ impl Verdict<'_> {
                 "outcome": summary.outcome.name(),
                 "lesson": summary.lesson.name(),
                 "as_expected": summary.as_expected(),
-                "words": verdict_in_words(summary, *scenario, binary.stage, *cores),
+                "words": RowView::of(summary, *scenario, binary.stage, *cores).verdict,
                 "fast_p50_ms": summary.fast.map(|fast| ms(fast.p50)),
                 "slow_ms": summary.slow.map(ms),
                 "fast_threads": summary.fast_threads,

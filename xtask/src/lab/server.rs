@@ -23,6 +23,7 @@ use tokio::sync::broadcast;
 use crate::cargo;
 use crate::demo::json;
 use crate::demo::scenario_words::describe;
+use crate::demo::view::ScenarioView;
 use crate::lab::LabOptions;
 use crate::lab::experiment::{self, DEFAULT_FAST, DEFAULT_SLOW_MS};
 use crate::lab::guard::{self, Guard};
@@ -319,7 +320,7 @@ async fn start_run(State(lab): State<Arc<Lab>>, headers: HeaderMap, body: String
     let worker = Arc::clone(&lab);
     std::thread::spawn(move || {
         let result = experiment::run(&worker, run, &experiment);
-        *lock(&worker.last) = Some(result);
+        *lock(&worker.last) = Some(ScenarioView::of(result, worker.cores()));
         *lock(&worker.running) = None;
     });
     json_response(StatusCode::ACCEPTED, &json!({ "run": run }))
@@ -345,12 +346,13 @@ fn chapter_in(workspace_root: &std::path::Path) -> Response {
 
 async fn export(State(lab): State<Arc<Lab>>) -> Response {
     let last = lock(&lab.last);
-    let Some(result) = last.as_ref() else {
+    let Some(view) = last.as_ref() else {
         return problem(
             StatusCode::NOT_FOUND,
             "no run has finished yet: run one first",
         );
     };
+    let result = &view.result;
     let scenarios = [result.scenario];
     let header = json::Header {
         command: "cargo xtask lab",
@@ -359,7 +361,7 @@ async fn export(State(lab): State<Arc<Lab>>) -> Response {
         fast: result.settings.fast,
         cores: lab.cores(),
     };
-    let value = json::render(std::slice::from_ref(result), &header);
+    let value = json::render(std::slice::from_ref(view), &header);
     let body = serde_json::to_string_pretty(&value).unwrap_or_else(|_| value.to_string());
     (
         [

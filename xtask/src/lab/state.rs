@@ -12,9 +12,9 @@ use measure::catalogue::Binary;
 use tokio::sync::broadcast;
 
 use crate::cargo::Workspace;
+use crate::demo::view::ScenarioView;
 use crate::lab::events::{Event, Lane, LiveMarks};
 use crate::lab::limits::{Caps, EventStreamSlot, Limits, lock};
-use crate::pipeline::ScenarioResult;
 use crate::stop::TrackedServer;
 
 /// The most events a page that connects late is sent again (a run has a few hundred).
@@ -30,7 +30,7 @@ pub struct Lab {
     /// The number of the next run or hands-on server.
     pub(super) next_id: AtomicU64,
     /// The last run, for the export.
-    pub(super) last: Mutex<Option<ScenarioResult>>,
+    pub(super) last: Mutex<Option<ScenarioView>>,
     hands_on: Mutex<Vec<HandsOnServer>>,
     pages: Mutex<Pages>,
     /// What the caps count: hands-on servers and requests, event streams.
