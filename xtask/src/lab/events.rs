@@ -107,7 +107,7 @@ impl Ending {
 }
 
 /// The verdict on one binary's run, as the demo judges it.
-pub struct Verdict<'a> {
+pub struct BinaryVerdict<'a> {
     pub lane: Lane,
     pub scenario: Scenario,
     pub binary: &'a Binary,
@@ -159,7 +159,7 @@ pub enum Event<'a> {
     },
     /// A binary's run is over: the demo's verdict, the final thread letters of every
     /// request, and whether the server died on the way.
-    Verdict(Verdict<'a>),
+    Verdict(BinaryVerdict<'a>),
     /// Every binary of the run is done.
     RunFinished {
         run: u64,
@@ -306,9 +306,9 @@ impl Event<'_> {
     }
 }
 
-impl Verdict<'_> {
+impl BinaryVerdict<'_> {
     fn to_json(&self) -> Value {
-        let Verdict {
+        let BinaryVerdict {
             lane,
             scenario,
             binary,
@@ -451,7 +451,7 @@ mod tests {
             binary: binary.name,
         };
         let verdict = |guess| {
-            Event::Verdict(Verdict {
+            Event::Verdict(BinaryVerdict {
                 lane,
                 scenario: Scenario::Slow,
                 binary: &binary,

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::demo::args::{MAX_FAST, MAX_SLOW_MS, MIN_SLOW_MS};
 
 use crate::demo::scenario_words::describe;
-use crate::lab::events::{Event, Guess, Lane, LiveMarks, Verdict, last_lines, planned};
+use crate::lab::events::{BinaryVerdict, Event, Guess, Lane, LiveMarks, last_lines, planned};
 use crate::lab::state::Lab;
 use crate::pipeline::{self, BinaryRun, FailedAt, Observer, RequestWatcher, ScenarioResult};
 use crate::stop::TrackedServer;
@@ -266,7 +266,7 @@ impl Observer for LiveRun<'_> {
         let binary = &binary_run.binary;
         let lane = self.lane(binary);
         match &binary_run.outcome {
-            Ok(measured) => self.lab.emit(&Event::Verdict(Verdict {
+            Ok(measured) => self.lab.emit(&Event::Verdict(BinaryVerdict {
                 lane,
                 scenario: self.scenario,
                 binary,
