@@ -8,10 +8,10 @@ use measure::catalogue::Binary;
 use measure::client::{self, Request};
 use measure::scenario::{Role, Sent};
 
-use crate::cargo::{self, BinTarget};
 use crate::lab::events::{Ending, Event, Lane, LiveMarks, last_lines};
 use crate::lab::limits::RequestSlot;
 use crate::lab::state::{HandsOnServer, Lab};
+use crate::pipeline;
 
 /// What a button sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,8 +48,7 @@ impl Button {
 
 /// Builds and starts `binaries`, each a hands-on server with `/sleep` taking `delay`.
 pub fn start(lab: &Arc<Lab>, binaries: &[Binary], delay: Duration) {
-    let targets: Vec<BinTarget> = binaries.iter().map(BinTarget::from).collect();
-    let built = cargo::build(lab.workspace(), &targets);
+    let built = pipeline::build(lab.workspace(), binaries);
     let sleep_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
     for binary in binaries {
         let id = lab.next_id();
