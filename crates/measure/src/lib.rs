@@ -1,7 +1,11 @@
 //! The measuring core: the instruments that `cargo xtask` (demo, check, workshop, bench) and
 //! the conformance suite share, so that every tool measures the same way and judges by the
-//! same numbers. It returns typed results and never renders them: colours, tables, JSON and
-//! HTML are xtask's business.
+//! same numbers. It returns typed results, and lays none of them out: colours, tables,
+//! timelines, JSON and HTML are xtask's business. What it does put in words, so that every
+//! tool and test says the same thing: the catalogue's names and model words, a
+//! [`check::ContractPoint`] (the point probed and what was seen, as sentences),
+//! [`check::NoResponse::words`], and the `Display` of [`check::Stopped`],
+//! [`check::Unanswered`] and [`probes::ProbeError`]. Numbers and verdicts stay data.
 //!
 //! - [`process`]: start a real server binary on port 0, read its `Listening on` line, and
 //!   stop it (by its PID) when dropped.

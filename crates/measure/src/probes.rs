@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::ServerProcess;
-use crate::check::Failure;
+use crate::check::NoResponse;
 use crate::client::{self, Exchange, Request};
 use crate::system::{self, ProcStatus};
 
@@ -52,7 +52,7 @@ impl From<std::io::Error> for ProbeError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShutdownSeen {
     /// The slow request's answer: `Ok(status)`, or how it failed.
-    pub in_flight: Result<u16, Failure>,
+    pub in_flight: Result<u16, NoResponse>,
     /// How long after it was sent the slow request's exchange ended.
     pub in_flight_done: Duration,
     /// How the process exited, if it did within the wait.
@@ -200,17 +200,17 @@ pub fn rss_while_waiting(
 /// or a small TCP window delivers it) and returns its answer. The contract wants the same
 /// answer as for the head sent at once (200 for `/`); a handler that makes a single `read`
 /// call parses a fragment instead: 400, or no answer.
-pub fn head_in_pieces(addr: SocketAddr, path: &str, pause: Duration) -> Result<u16, Failure> {
+pub fn head_in_pieces(addr: SocketAddr, path: &str, pause: Duration) -> Result<u16, NoResponse> {
     let bytes = client::get_request(path);
     let request = Request::new(&bytes).in_pieces(1, pause);
     let exchange = client::exchange(addr, &request, Instant::now());
     status_or_failure(&exchange)
 }
 
-fn status_or_failure(exchange: &Exchange) -> Result<u16, Failure> {
+fn status_or_failure(exchange: &Exchange) -> Result<u16, NoResponse> {
     match &exchange.response {
         Ok(response) => Ok(response.status),
-        Err(err) => Err(Failure::of(err)),
+        Err(err) => Err(NoResponse::of(err)),
     }
 }
 

@@ -46,7 +46,7 @@ pub fn nearest_rank(sorted: &[Duration], percent: f64) -> Duration {
 
 /// What the run showed, judged by [`verdicts`].
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Outcome {
+pub enum RunOutcome {
     /// The fast requests' p50 waited ([`verdicts::WAITED`] × the delay or more).
     Waited,
     /// The fast requests' p50 did not wait, and none waited the whole delay.
@@ -62,31 +62,33 @@ pub enum Outcome {
     Failed,
 }
 
-impl Outcome {
+impl RunOutcome {
     /// A short name, for JSON.
     pub fn name(self) -> &'static str {
         match self {
-            Outcome::Waited => "waited",
-            Outcome::DidNotWait => "did-not-wait",
-            Outcome::SomeWaited => "some-waited",
-            Outcome::Partly => "partly-waited",
-            Outcome::Cpu(batch) => match batch.parallelism() {
+            RunOutcome::Waited => "waited",
+            RunOutcome::DidNotWait => "did-not-wait",
+            RunOutcome::SomeWaited => "some-waited",
+            RunOutcome::Partly => "partly-waited",
+            RunOutcome::Cpu(batch) => match batch.parallelism() {
                 Parallelism::Parallel(_) => "many-cores",
                 Parallelism::OneThread => "one-core",
                 Parallelism::CannotTell => "cannot-tell-busy",
             },
-            Outcome::Failed => "failed",
+            RunOutcome::Failed => "failed",
         }
     }
 
     /// Whether this is what the stage should show.
     pub fn matches(self, lesson: Lesson) -> bool {
         match (self, lesson) {
-            (Outcome::Waited, Lesson::Wait) | (Outcome::DidNotWait, Lesson::NoWait) => true,
-            (Outcome::Cpu(batch), Lesson::ManyCores) => {
+            (RunOutcome::Waited, Lesson::Wait) | (RunOutcome::DidNotWait, Lesson::NoWait) => true,
+            (RunOutcome::Cpu(batch), Lesson::ManyCores) => {
                 matches!(batch.parallelism(), Parallelism::Parallel(_))
             }
-            (Outcome::Cpu(batch), Lesson::OneCore) => batch.parallelism() == Parallelism::OneThread,
+            (RunOutcome::Cpu(batch), Lesson::OneCore) => {
+                batch.parallelism() == Parallelism::OneThread
+            }
             _ => false,
         }
     }
@@ -113,7 +115,7 @@ pub struct Summary {
     pub failed: usize,
     pub total: usize,
     pub first_error: Option<String>,
-    pub outcome: Outcome,
+    pub outcome: RunOutcome,
     /// What the stage should show here.
     pub lesson: Lesson,
 }
@@ -152,7 +154,7 @@ pub fn summarize(
         failed: errors.len(),
         total: run.requests.len(),
         first_error: errors.first().cloned(),
-        outcome: Outcome::Failed,
+        outcome: RunOutcome::Failed,
         lesson: stage.lesson(scenario, machine_cores),
     };
     if scenario == Scenario::Cpu {
@@ -166,7 +168,7 @@ pub fn summarize(
             if let Some(measured) =
                 CpuBatch::measure(alone, &latencies(Role::Batch), together, machine_cores)
             {
-                summary.outcome = Outcome::Cpu(measured.beside(run.beside_batch));
+                summary.outcome = RunOutcome::Cpu(measured.beside(run.beside_batch));
             }
         }
     } else {
@@ -202,15 +204,15 @@ pub fn threads_that_served<'a>(requests: impl Iterator<Item = &'a Sent>) -> Vec<
 
 /// Did the fast requests wait behind a `delay`? Their p50 says; their slowest says whether
 /// some did although most did not.
-pub fn waiting_outcome(fast: &Percentiles, delay: Duration) -> Outcome {
+pub fn waiting_outcome(fast: &Percentiles, delay: Duration) -> RunOutcome {
     match (
         verdicts::waiting(fast.p50, delay),
         verdicts::waiting(fast.max, delay),
     ) {
-        (Waiting::Waited, _) => Outcome::Waited,
-        (Waiting::DidNotWait, Waiting::Waited) => Outcome::SomeWaited,
-        (Waiting::DidNotWait, _) => Outcome::DidNotWait,
-        (Waiting::Partly, _) => Outcome::Partly,
+        (Waiting::Waited, _) => RunOutcome::Waited,
+        (Waiting::DidNotWait, Waiting::Waited) => RunOutcome::SomeWaited,
+        (Waiting::DidNotWait, _) => RunOutcome::DidNotWait,
+        (Waiting::Partly, _) => RunOutcome::Partly,
     }
 }
 
@@ -250,23 +252,23 @@ mod tests {
         assert_eq!(Percentiles::of(Vec::new()), None);
     }
 
-    fn outcome(fast: &[u64]) -> Outcome {
+    fn outcome(fast: &[u64]) -> RunOutcome {
         let fast = Percentiles::of(ms(fast)).expect("values");
         waiting_outcome(&fast, Duration::from_millis(2000))
     }
 
     #[test]
     fn waiting_outcomes() {
-        assert_eq!(outcome(&[1900, 1905, 1910]), Outcome::Waited);
-        assert_eq!(outcome(&[1, 1, 2]), Outcome::DidNotWait);
-        assert_eq!(outcome(&[1, 1, 1900]), Outcome::SomeWaited);
-        assert_eq!(outcome(&[900, 900, 900]), Outcome::Partly);
+        assert_eq!(outcome(&[1900, 1905, 1910]), RunOutcome::Waited);
+        assert_eq!(outcome(&[1, 1, 2]), RunOutcome::DidNotWait);
+        assert_eq!(outcome(&[1, 1, 1900]), RunOutcome::SomeWaited);
+        assert_eq!(outcome(&[900, 900, 900]), RunOutcome::Partly);
     }
 
     #[test]
     fn outcomes_match_lessons() {
         let with_spare = |speedup, spread, spare| {
-            Outcome::Cpu(CpuBatch {
+            RunOutcome::Cpu(CpuBatch {
                 size: 10,
                 speedup,
                 spread,
@@ -278,8 +280,8 @@ mod tests {
             })
         };
         let batch = |speedup, spread| with_spare(speedup, spread, 1.9);
-        assert!(Outcome::Waited.matches(Lesson::Wait));
-        assert!(!Outcome::Partly.matches(Lesson::Wait));
+        assert!(RunOutcome::Waited.matches(Lesson::Wait));
+        assert!(!RunOutcome::Partly.matches(Lesson::Wait));
         assert!(batch(1.9, 2.0).matches(Lesson::ManyCores));
         assert!(batch(1.0, 4.0).matches(Lesson::OneCore));
         assert!(!batch(1.3, 2.0).matches(Lesson::OneCore));

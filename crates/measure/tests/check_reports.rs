@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use measure::ServerProcess;
 use measure::check::{
-    self, Cpu, Failure, Model, NoCpu, Options, Process, Stopped, Unanswered, Unknown,
+    self, Cpu, Model, NoCpu, NoResponse, Options, Process, Stopped, Unanswered, Unknown,
 };
 
 fn start_broken(mode: &str) -> ServerProcess {
@@ -99,7 +99,7 @@ fn a_server_that_closes_without_answering_is_reported_as_such() {
                 Unanswered {
                     after: None,
                     path,
-                    failure: Failure::Closed | Failure::Reset,
+                    failure: NoResponse::Closed | NoResponse::Reset,
                 },
             process: Process::StillRunning,
         }) => assert_eq!(path, "/"),
@@ -122,7 +122,7 @@ fn assert_stopped_answering(report: &check::Report, process: Process) {
             Model::Unknown(Unknown::RampSlowFailed {
                 path,
                 pending: 1,
-                failure: Failure::Closed | Failure::Reset
+                failure: NoResponse::Closed | NoResponse::Reset
             }) if path == "/sleep"
         ),
         "{:?}",
@@ -144,7 +144,7 @@ fn assert_stopped_answering(report: &check::Report, process: Process) {
             );
             assert_eq!(unanswered.path, "/");
             assert!(
-                matches!(unanswered.failure, Failure::Closed | Failure::Reset),
+                matches!(unanswered.failure, NoResponse::Closed | NoResponse::Reset),
                 "{:?}",
                 unanswered.failure
             );

@@ -8,7 +8,7 @@ use measure::catalogue::Stage;
 use measure::check;
 use measure::client::{Exchange, Response, Timing};
 use measure::scenario::{Role, Run, Scenario, Sent, Settings};
-use measure::summary::{Outcome, summarize};
+use measure::summary::{RunOutcome, summarize};
 use measure::verdicts;
 
 fn ok(scheduled: Instant, latency: Duration) -> Exchange {
@@ -45,7 +45,7 @@ fn settings(delay: Duration) -> Settings {
 }
 
 /// The demo's outcome for a slow request and four fast ones that each took `fast`.
-fn demo_waiting(delay: Duration, fast: Duration) -> Outcome {
+fn demo_waiting(delay: Duration, fast: Duration) -> RunOutcome {
     let start = Instant::now();
     let mut requests = vec![sent(Role::Slow, "/sleep", ok(start, delay))];
     requests.extend((0..4).map(|_| sent(Role::Fast, "/", ok(start, fast))));
@@ -59,7 +59,7 @@ fn demo_waiting(delay: Duration, fast: Duration) -> Outcome {
 
 /// The demo's outcome for a cpu batch: one `/cpu` alone, then the batch's latencies, all sent
 /// at the same moment (so the batch took as long as its slowest).
-fn demo_cpu(alone: Duration, batch: &[Duration]) -> Outcome {
+fn demo_cpu(alone: Duration, batch: &[Duration]) -> RunOutcome {
     let start = Instant::now();
     let mut requests = vec![sent(Role::Alone, "/cpu", ok(start, alone))];
     let later = start + Duration::from_secs(1);
@@ -85,7 +85,7 @@ fn waiting_has_one_edge() {
         let demo = demo_waiting(delay, fast);
         let check = check::answered_at_once(fast, delay);
         assert_eq!(
-            demo == Outcome::DidNotWait,
+            demo == RunOutcome::DidNotWait,
             check,
             "{fast:?}: the demo says {demo:?}, the check's ramp says at once: {check}"
         );
@@ -94,7 +94,11 @@ fn waiting_has_one_edge() {
     for fast in [floor - micro, floor] {
         assert!(!check::answered_at_once(fast, delay));
         let demo = demo_waiting(delay, fast);
-        assert_eq!(demo == Outcome::Waited, fast >= floor, "{fast:?}: {demo:?}");
+        assert_eq!(
+            demo == RunOutcome::Waited,
+            fast >= floor,
+            "{fast:?}: {demo:?}"
+        );
     }
 }
 
@@ -128,7 +132,7 @@ fn parallel_has_one_edge() {
         let together = batch.iter().max().copied().unwrap_or_default();
         let check = check::cpu_attempt(alone, &batch, together).expect("a batch");
         let demo = demo_cpu(alone, &batch);
-        let Outcome::Cpu(measured) = demo else {
+        let RunOutcome::Cpu(measured) = demo else {
             panic!("the demo measured no batch: {demo:?}");
         };
         assert_eq!(measured, check, "{batch:?}: the same numbers");
@@ -165,6 +169,6 @@ fn a_failed_fast_request_is_no_verdict() {
         &run,
         2,
     );
-    assert_eq!(summary.outcome, Outcome::Failed);
+    assert_eq!(summary.outcome, RunOutcome::Failed);
     assert_eq!(summary.failed, 1);
 }

@@ -9,7 +9,7 @@ mod common;
 
 use std::path::Path;
 
-use workshop_course::{BUGS, Bug, Diagnosis, FoundBy, Verdict, grade_bug};
+use workshop_course::{BUGS, Bug, Diagnosis, FoundBy, Mark, grade_bug};
 
 /// The lines of `old` and of `new` outside their longest common subsequence: what a diff
 /// would show as removed and as added.
@@ -264,7 +264,7 @@ fn assert_untouched_fails(number: u8, bin: &str) {
             .iter()
             .find(|finding| finding.what.starts_with("the thread count"))
             .expect("a thread-count finding");
-        assert_eq!(threads.verdict, Verdict::Fail, "{threads:#?}");
+        assert_eq!(threads.mark, Mark::Fail, "{threads:#?}");
     }
 }
 

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use measure::catalogue::Stage;
 use measure::load::{self, Histogram};
 use measure::system;
-use measure::verdicts::{self, Target, Yardstick};
+use measure::verdicts::{self, Goal, Yardstick};
 
 use crate::style::{Color, Style, pad, pad_left};
 use crate::units;
@@ -372,10 +372,10 @@ pub(super) fn print_comparison(
 }
 
 /// "met", or "missed by 3%".
-pub(super) fn target_words(target: Target) -> String {
+pub(super) fn target_words(target: Goal) -> String {
     match target {
-        Target::Met => "met".to_string(),
-        Target::MissedBy(by) => format!("missed by {:.0}%", by * 100.0),
+        Goal::Met => "met".to_string(),
+        Goal::MissedBy(by) => format!("missed by {:.0}%", by * 100.0),
     }
 }
 

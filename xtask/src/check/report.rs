@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use measure::check::{
-    BlockedPair, Cpu, CpuFinding, Failure, Model, NoCpu, Process, Report, Stopped, Unknown,
+    BlockedPair, Cpu, CpuFinding, Model, NoCpu, NoResponse, Process, Report, Stopped, Unknown,
 };
 use measure::verdicts::{self, CpuBatch, Proof};
 
@@ -284,7 +284,7 @@ fn no_cpu(reason: &NoCpu) -> String {
     }
 }
 
-fn failure_words(failure: &Failure) -> String {
+fn failure_words(failure: &NoResponse) -> String {
     failure.to_string()
 }
 
@@ -498,7 +498,7 @@ mod tests {
         status
     }
 
-    fn after_garbage(failure: Failure) -> Unanswered {
+    fn after_garbage(failure: NoResponse) -> Unanswered {
         Unanswered {
             after: Some("garbage gets 400".into()),
             path: "/".into(),
@@ -511,7 +511,7 @@ mod tests {
         let exited = Stopped::Exited {
             status: exit_status_101(),
             last_words: vec![],
-            unanswered: Some(after_garbage(Failure::Refused)),
+            unanswered: Some(after_garbage(NoResponse::Refused)),
         };
         let exited = stopped_words(&exited).unwrap_or_default();
         assert!(
@@ -521,7 +521,7 @@ mod tests {
         );
         let panicked = Stopped::Panicked {
             line: "thread 'worker-2' panicked at src/main.rs:9:5:".into(),
-            unanswered: Some(after_garbage(Failure::TimedOut)),
+            unanswered: Some(after_garbage(NoResponse::TimedOut)),
         };
         assert_eq!(
             stopped_words(&panicked).as_deref(),
@@ -533,7 +533,7 @@ mod tests {
         );
         // Seen running: no guess that it crashed.
         let running = Stopped::NotAnswering {
-            unanswered: after_garbage(Failure::Reset),
+            unanswered: after_garbage(NoResponse::Reset),
             process: Process::StillRunning,
         };
         assert_eq!(
@@ -547,7 +547,7 @@ mod tests {
         let never = Stopped::NotAnswering {
             unanswered: Unanswered {
                 after: None,
-                ..after_garbage(Failure::Reset)
+                ..after_garbage(NoResponse::Reset)
             },
             process: Process::StillRunning,
         };
@@ -560,7 +560,7 @@ mod tests {
         );
         // At an address alone, the process cannot be seen: not a crash, and only a guess.
         let not_watched = Stopped::NotAnswering {
-            unanswered: after_garbage(Failure::Reset),
+            unanswered: after_garbage(NoResponse::Reset),
             process: Process::NotWatched,
         };
         assert_eq!(
@@ -574,7 +574,7 @@ mod tests {
         let first_not_watched = Stopped::NotAnswering {
             unanswered: Unanswered {
                 after: None,
-                ..after_garbage(Failure::Refused)
+                ..after_garbage(NoResponse::Refused)
             },
             process: Process::NotWatched,
         };

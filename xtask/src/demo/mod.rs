@@ -294,12 +294,12 @@ mod tests {
     use super::*;
     use measure::catalogue::{Lesson, Stage};
     use measure::scenario;
-    use measure::summary::{Outcome, Summary};
+    use measure::summary::{RunOutcome, Summary};
     use std::time::Duration;
 
     use crate::pipeline::{Measured, ScenarioResult};
 
-    fn result_with(outcome: Outcome, lesson: Lesson) -> ScenarioView {
+    fn result_with(outcome: RunOutcome, lesson: Lesson) -> ScenarioView {
         let summary = Summary {
             slow: None,
             idle: None,
@@ -341,9 +341,9 @@ mod tests {
 
     #[test]
     fn an_unexpected_verdict_is_noticed() {
-        let as_expected = result_with(Outcome::Waited, Lesson::Wait);
+        let as_expected = result_with(RunOutcome::Waited, Lesson::Wait);
         assert!(!any_unexpected(&[as_expected]));
-        let unexpected = result_with(Outcome::DidNotWait, Lesson::Wait);
+        let unexpected = result_with(RunOutcome::DidNotWait, Lesson::Wait);
         assert!(any_unexpected(&[unexpected]));
     }
 }

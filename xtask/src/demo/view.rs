@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use measure::catalogue::{Binary, Stage};
 use measure::scenario::Scenario;
-use measure::summary::{Outcome, Summary};
+use measure::summary::{RunOutcome, Summary};
 use measure::verdicts::Parallelism;
 
 use crate::demo::scenario_words::describe;
@@ -79,7 +79,7 @@ impl RowView {
             tone: tone(summary.outcome),
             verdict: verdict_in_words(summary, scenario, stage, cores),
             cores_busy: match summary.outcome {
-                Outcome::Cpu(batch) => Some(cores_busy(batch.speedup, cores)),
+                RunOutcome::Cpu(batch) => Some(cores_busy(batch.speedup, cores)),
                 _ => None,
             },
         }
@@ -94,13 +94,13 @@ pub enum Tone {
     Broken,
 }
 
-fn tone(outcome: Outcome) -> Tone {
+fn tone(outcome: RunOutcome) -> Tone {
     match outcome {
-        Outcome::DidNotWait => Tone::Good,
-        Outcome::Cpu(batch) if matches!(batch.parallelism(), Parallelism::Parallel(_)) => {
+        RunOutcome::DidNotWait => Tone::Good,
+        RunOutcome::Cpu(batch) if matches!(batch.parallelism(), Parallelism::Parallel(_)) => {
             Tone::Good
         }
-        Outcome::Failed => Tone::Broken,
+        RunOutcome::Failed => Tone::Broken,
         _ => Tone::Bad,
     }
 }
@@ -123,7 +123,7 @@ fn verdict_in_words(
         (short(fast.p50), short(fast.max))
     });
     let mut verdict = match summary.outcome {
-        Outcome::Waited => {
+        RunOutcome::Waited => {
             let what = match (scenario, stage) {
                 (Scenario::BusyPool, Stage::Two) => "for a free worker",
                 (Scenario::BusyPool, _) => "for the slow ones",
@@ -133,12 +133,12 @@ fn verdict_in_words(
             };
             format!("fast requests waited {p50} {what}")
         }
-        Outcome::SomeWaited => {
+        RunOutcome::SomeWaited => {
             format!("most fast requests did not wait (p50 {p50}), but the slowest waited {max}")
         }
-        Outcome::DidNotWait => format!("fast requests did not wait (p50 {p50})"),
-        Outcome::Partly => format!("fast requests waited part of the delay (p50 {p50})"),
-        Outcome::Cpu(batch) => {
+        RunOutcome::DidNotWait => format!("fast requests did not wait (p50 {p50})"),
+        RunOutcome::Partly => format!("fast requests waited part of the delay (p50 {p50})"),
+        RunOutcome::Cpu(batch) => {
             let cores = cores_busy(batch.speedup, machine_cores);
             let how = match batch.parallelism() {
                 Parallelism::Parallel(_) => "at once".to_string(),
@@ -157,8 +157,8 @@ fn verdict_in_words(
                 batch.size
             )
         }
-        Outcome::Failed if scenario == Scenario::Cpu => "the batch could not be measured".into(),
-        Outcome::Failed => "no fast request was answered".into(),
+        RunOutcome::Failed if scenario == Scenario::Cpu => "the batch could not be measured".into(),
+        RunOutcome::Failed => "no fast request was answered".into(),
     };
     if let Some(first) = &summary.first_error {
         verdict = format!(
@@ -243,7 +243,7 @@ mod tests {
 
     fn summary_of(fast: &[u64]) -> Summary {
         let fast = Percentiles::of(fast.iter().map(|&v| Duration::from_millis(v)).collect());
-        let outcome = fast.map_or(Outcome::Failed, |fast| {
+        let outcome = fast.map_or(RunOutcome::Failed, |fast| {
             waiting_outcome(&fast, Duration::from_millis(2000))
         });
         Summary {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use measure::catalogue::Binary;
 use measure::scenario::{Planned, Role, Scenario, Sent, Settings};
-use measure::summary::Outcome;
+use measure::summary::RunOutcome;
 use serde_json::{Value, json};
 
 use crate::demo::threads::ThreadMarks;
@@ -61,10 +61,10 @@ impl Guess {
 
     /// Whether the run proved the guess right: `None` when the outcome is neither "waited"
     /// nor "did not wait" (the cpu scenario, a partial wait, a failed run).
-    pub fn right(self, outcome: Outcome) -> Option<bool> {
+    pub fn right(self, outcome: RunOutcome) -> Option<bool> {
         match outcome {
-            Outcome::Waited => Some(self == Guess::Wait),
-            Outcome::DidNotWait => Some(self == Guess::NoWait),
+            RunOutcome::Waited => Some(self == Guess::Wait),
+            RunOutcome::DidNotWait => Some(self == Guess::NoWait),
             _ => None,
         }
     }
@@ -507,7 +507,7 @@ mod tests {
             ..ending
         };
         assert_eq!(failed.kind(), "request-failed");
-        assert_eq!(Guess::Wait.right(Outcome::Waited), Some(true));
-        assert_eq!(Guess::Wait.right(Outcome::Partly), None);
+        assert_eq!(Guess::Wait.right(RunOutcome::Waited), Some(true));
+        assert_eq!(Guess::Wait.right(RunOutcome::Partly), None);
     }
 }

@@ -292,13 +292,16 @@ impl Observer for LiveRun<'_> {
 }
 
 /// Streams a lane's requests as the demo's client sends and ends them.
-fn watcher(lab: Arc<Lab>, lane: Lane) -> impl Fn(scenario::Progress<'_>) + Send + Sync + 'static {
+fn watcher(
+    lab: Arc<Lab>,
+    lane: Lane,
+) -> impl Fn(scenario::RequestEvent<'_>) + Send + Sync + 'static {
     let marks = Mutex::new(LiveMarks::default());
     move |progress| match progress {
-        scenario::Progress::Sending { index, at } => {
+        scenario::RequestEvent::Sending { index, at } => {
             lab.emit(&Event::RequestSent { lane, index, at });
         }
-        scenario::Progress::Ended { index, at, sent } => {
+        scenario::RequestEvent::Ended { index, at, sent } => {
             let letter = marks
                 .lock()
                 .map(|mut marks| marks.letter(sent))

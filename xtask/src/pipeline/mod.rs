@@ -36,7 +36,7 @@ pub trait Observer {
 }
 
 /// Told each request of a run as it is sent and as it ends, on the client's threads.
-pub type RequestWatcher = Box<dyn Fn(scenario::Progress<'_>) + Send + Sync>;
+pub type RequestWatcher = Box<dyn Fn(scenario::RequestEvent<'_>) + Send + Sync>;
 
 /// Builds `binaries` in release mode (a no-op for those whose code did not change).
 pub fn build(workspace: &Workspace, binaries: &[Binary]) -> Built {

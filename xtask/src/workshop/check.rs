@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
-use workshop_course::{self as workshop, Finding, Grade, Seen, Verdict};
+use workshop_course::{self as workshop, Finding, Grade, Mark, Seen};
 
 use crate::check::report;
 use crate::style::{Color, Style};
@@ -135,15 +135,15 @@ pub(super) fn not_checked(grade: &Grade) -> bool {
     grade
         .findings
         .iter()
-        .any(|finding| finding.verdict == Verdict::NotChecked)
+        .any(|finding| finding.mark == Mark::NotChecked)
 }
 
 /// One finding: its mark and what it is, then what was measured, a line each.
 pub(super) fn render_finding(finding: &Finding, style: Style) -> String {
-    let mark = match finding.verdict {
-        Verdict::Pass => style.paint(Color::Green, "pass"),
-        Verdict::Fail => style.paint(Color::Red, "FAIL"),
-        Verdict::NotChecked => style.paint(Color::Yellow, "not checked"),
+    let mark = match finding.mark {
+        Mark::Pass => style.paint(Color::Green, "pass"),
+        Mark::Fail => style.paint(Color::Red, "FAIL"),
+        Mark::NotChecked => style.paint(Color::Yellow, "not checked"),
     };
     let lines = match &finding.seen {
         Seen::Measured { model, cpu } => {

@@ -14,7 +14,10 @@ use measure::catalogue::{Binary, Expected, Runtime, Stage};
 use measure::check::{Cpu, Model, Report};
 use measure::probes::{self, ProbeError};
 
-use crate::{Diagnosis, GRADING_SLEEP_MS, Grade, Seen, graceful_shutdown, run_check, start_graded};
+use crate::grading::{
+    Diagnosis, GRADING_SLEEP_MS, Grade, MACHINE_BUSY, Seen, graceful_shutdown, run_check,
+    start_graded,
+};
 
 /// What finds a bug besides the model `check` measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -231,7 +234,7 @@ fn compare(grade: &mut Grade, bug: &Bug, intended: Expected, report: &Report) {
             ),
         )),
         (_, Model::Concurrent { .. }, Cpu::Busy(_)) => {
-            Some((Diagnosis::MachineBusy, crate::MACHINE_BUSY.into()))
+            Some((Diagnosis::MachineBusy, MACHINE_BUSY.into()))
         }
         (_, Model::Concurrent { .. }, Cpu::CannotTell(_)) => Some((
             Diagnosis::CouldNotMeasure,
