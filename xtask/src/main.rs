@@ -15,8 +15,10 @@
 //! - [`busy`]: a command beside busy loops, to test the tools on a busy machine.
 //!
 //! Shared: [`args`] (option values, stage and runtime lists), [`cargo`] (the one way to run
-//! cargo: find the workspace, build binaries), [`error`] (the one error type), [`stop`]
-//! (Ctrl-C stops every server started), [`progress`], [`style`] and [`units`].
+//! cargo: find the workspace, build binaries), [`pipeline`] (running a scenario against a set
+//! of binaries, for the demo and the lab), [`usage_error`] (a command line that cannot be run;
+//! a command that fails at its work prints its own error), [`stop`] (Ctrl-C stops every server
+//! started), [`progress`], [`style`] and [`units`].
 
 mod args;
 mod bench;
@@ -27,20 +29,21 @@ mod check;
 mod demo;
 mod diff;
 mod doctor;
-mod error;
 mod lab;
 mod output;
+mod pipeline;
 mod progress;
 mod stop;
 mod style;
 mod units;
+mod usage_error;
 mod workshop;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::error::Error;
+use crate::usage_error::UsageError;
 
 const USAGE: &str = "\
 Usage: cargo xtask <COMMAND>
@@ -101,7 +104,7 @@ fn main() -> ExitCode {
 }
 
 /// Reads the command line: the command's name, then that command's own options.
-fn parse(mut args: impl Iterator<Item = OsString>) -> Result<Parsed, Error> {
+fn parse(mut args: impl Iterator<Item = OsString>) -> Result<Parsed, UsageError> {
     let Some(name) = args.next() else {
         return Ok(Parsed::Help(USAGE));
     };
@@ -111,11 +114,11 @@ fn parse(mut args: impl Iterator<Item = OsString>) -> Result<Parsed, Error> {
         help: &'static str,
         parsed: Result<Option<T>, String>,
         command: fn(T) -> Command,
-    ) -> Result<Parsed, Error> {
+    ) -> Result<Parsed, UsageError> {
         match parsed {
             Ok(Some(options)) => Ok(Parsed::Run(command(options))),
             Ok(None) => Ok(Parsed::Help(help)),
-            Err(message) => Err(Error::usage(name, message)),
+            Err(message) => Err(UsageError::bad_options(name, message)),
         }
     }
     match name.to_str() {
@@ -155,7 +158,9 @@ fn parse(mut args: impl Iterator<Item = OsString>) -> Result<Parsed, Error> {
         ),
         Some("lab") => command("lab", lab::LAB_HELP, lab::parse(args), Command::Lab),
         Some("busy") => command("busy", busy::BUSY_HELP, busy::parse(args), Command::Busy),
-        _ => Err(Error::UnknownCommand(name.to_string_lossy().into_owned())),
+        _ => Err(UsageError::UnknownCommand(
+            name.to_string_lossy().into_owned(),
+        )),
     }
 }
 
@@ -184,7 +189,7 @@ fn workspace_root() -> PathBuf {
 mod tests {
     use super::*;
 
-    fn parse_words(words: &str) -> Result<Parsed, Error> {
+    fn parse_words(words: &str) -> Result<Parsed, UsageError> {
         parse(words.split_whitespace().map(OsString::from))
     }
 

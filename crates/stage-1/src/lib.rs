@@ -10,17 +10,13 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use server_core::linger::{LINGER_BYTES, LINGER_TIME};
-use server_core::shutdown::InFlight;
-use server_core::{Config, HeadBuffer, HeadProgress, Reply, Work, log_connection};
+use server_core::{Config, HeadBuffer, HeadProgress, Reply, Work, counted_and_logged};
 
 // ANCHOR: handler
 /// Serves one connection and logs how it went. An I/O error (a client that resets or
 /// disappears) is logged, never returned: it must not stop the server.
 pub fn handle_connection(mut stream: TcpStream, config: &Config) {
-    let _in_flight = InFlight::start(); // Counted until served, for a graceful shutdown.
-    let started = Instant::now();
-    let outcome = serve(&mut stream, config);
-    log_connection(started, &outcome);
+    counted_and_logged(|| serve(&mut stream, config));
 }
 
 fn serve(stream: &mut TcpStream, config: &Config) -> io::Result<Option<Reply>> {

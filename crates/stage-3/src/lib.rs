@@ -12,12 +12,13 @@
 use std::future::Future;
 use std::io;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use server_core::linger::{LINGER_BYTES, LINGER_TIME};
-use server_core::shutdown::InFlight;
-use server_core::{Config, HeadBuffer, HeadProgress, Reply, Work, cpu_work, log_connection};
+use server_core::{
+    Config, HeadBuffer, HeadProgress, Reply, Work, counted_and_logged_async, cpu_work,
+};
 
 /// async-std: the default runtime of stages 3 to 5, because the Async Book uses it.
 /// It is discontinued (RUSTSEC-2025-0052): smol is its successor. Use smol or tokio for
@@ -104,12 +105,11 @@ pub mod on_tokio {
     use super::*;
 
     /// Serves one connection and logs how it went; errors are logged, never returned.
-    /// (Counted as in flight from the call, as [`handle_futures_io_connection`] explains.)
     pub fn handle_connection(
         stream: impl AsyncRead + AsyncWrite + Unpin,
         config: &Config,
     ) -> impl Future<Output = ()> {
-        counted_and_logged(serve(stream, config))
+        counted_and_logged_async(serve(stream, config))
     }
 
     async fn serve(
@@ -175,29 +175,12 @@ pub mod on_tokio {
 // ANCHOR: handler
 /// Serves one connection over the `futures-io` traits (async-std, smol, mini-runtime) and logs how it
 /// went. `sleep` is the runtime's timer. Errors are logged, never returned.
-///
-/// The connection counts as in flight from this call (see [`counted_and_logged`]).
 pub fn handle_futures_io_connection<F: Future<Output = ()>>(
     stream: impl AsyncRead + AsyncWrite + Unpin,
     config: &Config,
     sleep: impl Fn(Duration) -> F,
 ) -> impl Future<Output = ()> {
-    counted_and_logged(serve(stream, config, sleep))
-}
-
-/// Counts a connection as in flight from this call, not from the future's first poll (a
-/// graceful shutdown that waits for the connections in flight must not miss one that was
-/// accepted and spawned, but not yet started), then serves it and logs how it went.
-fn counted_and_logged(
-    serving: impl Future<Output = io::Result<Option<Reply>>>,
-) -> impl Future<Output = ()> {
-    let in_flight = InFlight::start();
-    async move {
-        let started = Instant::now();
-        let outcome = serving.await;
-        log_connection(started, &outcome);
-        drop(in_flight);
-    }
+    counted_and_logged_async(serve(stream, config, sleep))
 }
 
 async fn serve<F: Future<Output = ()>>(
@@ -269,11 +252,11 @@ async fn do_work<F: Future<Output = ()>>(
     runtime_sleep: impl Fn(Duration) -> F,
 ) {
     match reply.work {
-        // The runtime's timer: this task waits, and its thread is free for other tasks.
+        // The runtime's timer: this task waits, its thread is free for other tasks.
         Work::Sleep => runtime_sleep(config.sleep).await,
-        // THE MISTAKE `/block` demonstrates: a blocking call inside async code. The thread
-        // sleeps, and every task that shares it sleeps too. Never do this; use the runtime's
-        // timer, or move blocking work to `spawn_blocking`.
+        // THE MISTAKE `/block` demonstrates: a blocking call inside async code. The
+        // thread sleeps, and every task that shares it sleeps too. Never do this; use
+        // the runtime's timer, or move blocking work to `spawn_blocking`.
         Work::Block => thread::sleep(config.sleep),
         // Real computation also holds the thread; a multi-threaded runtime has others.
         Work::Cpu => drop(cpu_work()),

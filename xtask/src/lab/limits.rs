@@ -112,7 +112,9 @@ struct Requests {
     per_server: HashMap<u64, usize>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+/// Locks `mutex`, also after a thread panicked holding it: the lab goes on serving the next
+/// page rather than failing every request after one panic.
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -12,7 +12,7 @@
 
 use futures_util::StreamExt;
 use mini_runtime::TcpListener;
-use server_core::{AcceptErrors, Config, Flags, announce, shutdown};
+use server_core::{Config, Flags, accepted_async, announce, shutdown};
 use stage_3::on_mini::handle_connection;
 
 fn main() {
@@ -30,14 +30,7 @@ fn main() {
         shutdown::install(config, None);
 
         // ANCHOR: accept_loop
-        let mut accept_errors = AcceptErrors::new();
-        listener
-            .incoming()
-            // A failed accept is dropped here. Out of file descriptors, it first pauses (10 ms,
-            // doubling to 1 s) on the runtime's timer, because the next accept would fail at
-            // once, forever; the log gets a line a second at most. (Stage 1 says more.)
-            .filter_map(|stream| accept_errors.sift(stream, mini_runtime::sleep))
-            .take_until(shutdown::requested())
+        accepted_async(listener.incoming(), mini_runtime::sleep)
             // Awaited right here: the next connection waits until this one is done.
             .for_each(|stream| handle_connection(stream, config))
             .await;
