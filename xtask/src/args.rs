@@ -36,7 +36,7 @@ pub fn parse_stages(list: &str) -> Result<Vec<Stage>, String> {
     Ok(stages.into_iter().filter_map(Stage::from_number).collect())
 }
 
-/// `tokio`, `async-std,smol`, `all`.
+/// `tokio`, `async-std,smol`, `mini`, `all`.
 pub fn parse_runtimes(list: &str) -> Result<Vec<Runtime>, String> {
     if list.trim() == "all" {
         return Ok(Runtime::ASYNC.to_vec());
@@ -45,7 +45,7 @@ pub fn parse_runtimes(list: &str) -> Result<Vec<Runtime>, String> {
     for part in list.split(',').map(str::trim) {
         let runtime = Runtime::from_name(part).ok_or_else(|| {
             format!(
-                "--runtime must be async-std, tokio, smol or all (or a list such as tokio,smol), \
+                "--runtime must be async-std, tokio, smol, mini or all (or a list such as tokio,mini), \
                  not {part:?}"
             )
         })?;

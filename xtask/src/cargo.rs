@@ -18,8 +18,7 @@ use std::thread;
 
 use serde_json::Value;
 
-use crate::demo::results::{Failure, Phase};
-use crate::progress::Progress;
+use crate::progress::ProgressLine;
 use crate::stop;
 
 /// A binary target to build: its cargo package and its name. The stages' come from the
@@ -135,8 +134,9 @@ pub fn built_binary(message: &Value) -> Option<(&str, PathBuf)> {
     Some((target["name"].as_str()?, executable))
 }
 
-/// What building gave: each binary's executable, or why there is none.
-pub type Built = HashMap<String, Result<PathBuf, Failure>>;
+/// What building gave: each binary's executable, or why there is none (the compiler's words,
+/// cut to [`ERROR_LINES`]).
+pub type Built = HashMap<String, Result<PathBuf, String>>;
 
 /// Builds `binaries` in release mode. Never fails as a whole: each binary gets its result.
 pub fn build(workspace: &Workspace, binaries: &[BinTarget]) -> Built {
@@ -168,7 +168,7 @@ pub fn build(workspace: &Workspace, binaries: &[BinTarget]) -> Built {
         return built;
     }
 
-    let progress = Progress::start(format!(
+    let progress = ProgressLine::start(format!(
         "building {} binar{} in release mode (the first build takes minutes)",
         wanted.len(),
         if wanted.len() == 1 { "y" } else { "ies" }
@@ -207,13 +207,7 @@ pub fn build(workspace: &Workspace, binaries: &[BinTarget]) -> Built {
 }
 
 fn fail(built: &mut Built, binary: &BinTarget, message: String) {
-    built.insert(
-        binary.name.to_string(),
-        Err(Failure {
-            phase: Phase::Build,
-            message,
-        }),
-    );
+    built.insert(binary.name.to_string(), Err(message));
 }
 
 fn unique<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
@@ -356,7 +350,11 @@ pub fn build_one_showing_errors(
     }
 }
 
-fn cargo_build(workspace: &Workspace, binaries: &[&BinTarget], progress: &Progress) -> BuildReport {
+fn cargo_build(
+    workspace: &Workspace,
+    binaries: &[&BinTarget],
+    progress: &ProgressLine,
+) -> BuildReport {
     let mut command = release_build(&workspace.cargo, &workspace.manifest);
     command.args(["--keep-going", "--message-format", "json"]);
     for package in unique(binaries.iter().map(|b| b.package)) {
@@ -420,7 +418,7 @@ fn cargo_build(workspace: &Workspace, binaries: &[&BinTarget], progress: &Progre
 }
 
 /// A `Send` closure that shows a line in the progress indicator.
-fn progress_setter(progress: &Progress) -> impl Fn(String) + Send + 'static {
+fn progress_setter(progress: &ProgressLine) -> impl Fn(String) + Send + 'static {
     let shared = progress.detail_handle();
     move |line| {
         if let Ok(mut detail) = shared.lock() {

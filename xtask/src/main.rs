@@ -15,8 +15,11 @@
 //! - [`busy`]: a command beside busy loops, to test the tools on a busy machine.
 //!
 //! Shared: [`args`] (option values, stage and runtime lists), [`cargo`] (the one way to run
-//! cargo: find the workspace, build binaries), [`checkout`] (which clone xtask runs in), [`error`] (the one error type), [`stop`]
-//! (Ctrl-C stops every server started), [`progress`], [`style`] and [`units`].
+//! cargo: find the workspace, build binaries), [`checkout`] (which clone xtask runs in),
+//! [`pipeline`] (running a scenario against a set of binaries, for the demo and the lab),
+//! [`usage_error`] (a command line that cannot be run; a command that fails at its work prints
+//! its own error), [`stop`] (Ctrl-C stops every server started), [`progress`], [`style`] and
+//! [`units`].
 
 mod args;
 mod bench;
@@ -28,19 +31,20 @@ mod checkout;
 mod demo;
 mod diff;
 mod doctor;
-mod error;
 mod lab;
 mod output;
+mod pipeline;
 mod progress;
 mod stop;
 mod style;
 mod units;
+mod usage_error;
 mod workshop;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use crate::error::Error;
+use crate::usage_error::UsageError;
 
 const USAGE: &str = "\
 Usage: cargo xtask <COMMAND>
@@ -105,7 +109,7 @@ fn main() -> ExitCode {
 }
 
 /// Reads the command line: the command's name, then that command's own options.
-fn parse(mut args: impl Iterator<Item = OsString>) -> Result<Parsed, Error> {
+fn parse(mut args: impl Iterator<Item = OsString>) -> Result<Parsed, UsageError> {
     let Some(name) = args.next() else {
         return Ok(Parsed::Help(USAGE));
     };
@@ -115,11 +119,11 @@ fn parse(mut args: impl Iterator<Item = OsString>) -> Result<Parsed, Error> {
         help: &'static str,
         parsed: Result<Option<T>, String>,
         command: fn(T) -> Command,
-    ) -> Result<Parsed, Error> {
+    ) -> Result<Parsed, UsageError> {
         match parsed {
             Ok(Some(options)) => Ok(Parsed::Run(command(options))),
             Ok(None) => Ok(Parsed::Help(help)),
-            Err(message) => Err(Error::usage(name, message)),
+            Err(message) => Err(UsageError::bad_options(name, message)),
         }
     }
     match name.to_str() {
@@ -159,7 +163,9 @@ fn parse(mut args: impl Iterator<Item = OsString>) -> Result<Parsed, Error> {
         ),
         Some("lab") => command("lab", lab::LAB_HELP, lab::parse(args), Command::Lab),
         Some("busy") => command("busy", busy::BUSY_HELP, busy::parse(args), Command::Busy),
-        _ => Err(Error::UnknownCommand(name.to_string_lossy().into_owned())),
+        _ => Err(UsageError::UnknownCommand(
+            name.to_string_lossy().into_owned(),
+        )),
     }
 }
 
@@ -188,7 +194,7 @@ fn run(command: Command) -> ExitCode {
 mod tests {
     use super::*;
 
-    fn parse_words(words: &str) -> Result<Parsed, Error> {
+    fn parse_words(words: &str) -> Result<Parsed, UsageError> {
         parse(words.split_whitespace().map(OsString::from))
     }
 

@@ -16,21 +16,21 @@ const SPINNER: [char; 4] = ['|', '/', '-', '\\'];
 /// The line never wraps in 80 columns.
 const MAX_COLUMNS: usize = 79;
 
-pub struct Progress {
+pub struct ProgressLine {
     detail: Arc<Mutex<String>>,
     done: Arc<AtomicBool>,
     ticker: Option<JoinHandle<()>>,
 }
 
-impl Progress {
-    /// Shows `message` until [`Progress::finish`] (or drop).
-    pub fn start(message: impl Into<String>) -> Progress {
+impl ProgressLine {
+    /// Shows `message` until [`ProgressLine::finish`] (or drop).
+    pub fn start(message: impl Into<String>) -> ProgressLine {
         let message = message.into();
         let detail = Arc::new(Mutex::new(String::new()));
         let done = Arc::new(AtomicBool::new(false));
         if !style::stderr_takes_escapes() {
             eprintln!("{message} ...");
-            return Progress {
+            return ProgressLine {
                 detail,
                 done,
                 ticker: None,
@@ -60,7 +60,7 @@ impl Progress {
                 let _ = stderr.flush();
             })
         };
-        Progress {
+        ProgressLine {
             detail,
             done,
             ticker: Some(ticker),
@@ -92,7 +92,7 @@ impl Progress {
     }
 }
 
-impl Drop for Progress {
+impl Drop for ProgressLine {
     fn drop(&mut self) {
         self.stop();
     }

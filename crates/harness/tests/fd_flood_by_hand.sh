@@ -13,7 +13,7 @@ set -u
 dir=${1:-target/release}
 work=$(mktemp -d)
 printf "| binary | CPU, %% of a core | stderr written | lines | GET / afterwards |\n|---|---:|---:|---:|---|\n"
-for b in ${BINS:-stage-1 stage-2 stage-3 stage-3-tokio stage-3-smol stage-4 stage-4-tokio stage-4-smol stage-5 stage-5-tokio stage-5-smol}; do
+for b in ${BINS:-stage-1 stage-2 stage-3 stage-3-tokio stage-3-smol stage-3-mini stage-4 stage-4-tokio stage-4-smol stage-4-mini stage-5 stage-5-tokio stage-5-smol stage-5-mini}; do
   out=$work/$b.out; err=$work/$b.err
   # shellcheck disable=SC2086 # ARGS is a list of flags
   ( ulimit -n 40; exec "$dir/$b" --port 0 ${ARGS:-} >"$out" 2>"$err" ) &

@@ -166,11 +166,18 @@ pub enum Runtime {
     AsyncStd,
     Tokio,
     Smol,
+    /// The runtime of our own (crates/mini-runtime), small enough to read.
+    Mini,
 }
 
 impl Runtime {
     /// The runtimes of the async stages (3 to 5), each with a binary of its own.
-    pub const ASYNC: [Runtime; 3] = [Runtime::AsyncStd, Runtime::Tokio, Runtime::Smol];
+    pub const ASYNC: [Runtime; 4] = [
+        Runtime::AsyncStd,
+        Runtime::Tokio,
+        Runtime::Smol,
+        Runtime::Mini,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -179,6 +186,7 @@ impl Runtime {
             Runtime::AsyncStd => "async-std",
             Runtime::Tokio => "tokio",
             Runtime::Smol => "smol",
+            Runtime::Mini => "mini",
         }
     }
 
@@ -191,7 +199,7 @@ impl Runtime {
     pub fn is_default(self) -> bool {
         match self {
             Runtime::Std | Runtime::Threadpool | Runtime::AsyncStd => true,
-            Runtime::Tokio | Runtime::Smol => false,
+            Runtime::Tokio | Runtime::Smol | Runtime::Mini => false,
         }
     }
 
@@ -200,7 +208,9 @@ impl Runtime {
     fn chosen(self, runtimes: &[Runtime]) -> bool {
         match self {
             Runtime::Std | Runtime::Threadpool => true,
-            Runtime::AsyncStd | Runtime::Tokio | Runtime::Smol => runtimes.contains(&self),
+            Runtime::AsyncStd | Runtime::Tokio | Runtime::Smol | Runtime::Mini => {
+                runtimes.contains(&self)
+            }
         }
     }
 }
@@ -236,7 +246,7 @@ const fn row(
 }
 
 /// Every server binary, in the order of the progression.
-pub const BINARIES: [Binary; 11] = {
+pub const BINARIES: [Binary; 14] = {
     use Runtime::*;
     use Stage::*;
     [
@@ -270,6 +280,13 @@ pub const BINARIES: [Binary; 11] = {
             "crates/stage-3/src/bin/stage-3-smol.rs",
         ),
         row(
+            Three,
+            Mini,
+            "stage-3-mini",
+            "stage-3",
+            "crates/stage-3/src/bin/stage-3-mini.rs",
+        ),
+        row(
             Four,
             AsyncStd,
             "stage-4",
@@ -291,6 +308,13 @@ pub const BINARIES: [Binary; 11] = {
             "crates/stage-4/src/bin/stage-4-smol.rs",
         ),
         row(
+            Four,
+            Mini,
+            "stage-4-mini",
+            "stage-4",
+            "crates/stage-4/src/bin/stage-4-mini.rs",
+        ),
+        row(
             Five,
             AsyncStd,
             "stage-5",
@@ -310,6 +334,13 @@ pub const BINARIES: [Binary; 11] = {
             "stage-5-smol",
             "stage-5",
             "crates/stage-5/src/bin/stage-5-smol.rs",
+        ),
+        row(
+            Five,
+            Mini,
+            "stage-5-mini",
+            "stage-5",
+            "crates/stage-5/src/bin/stage-5-mini.rs",
         ),
     ]
 };
@@ -385,9 +416,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn all_runtimes_make_eleven_binaries() {
+    fn all_runtimes_make_fourteen_binaries() {
         let all = select(&Stage::ALL, &Runtime::ASYNC);
-        assert_eq!(all.len(), 11);
+        assert_eq!(all.len(), 14);
         let names: Vec<_> = all.iter().map(|b| b.name).collect();
         assert_eq!(
             names,
@@ -397,12 +428,15 @@ mod tests {
                 "stage-3",
                 "stage-3-tokio",
                 "stage-3-smol",
+                "stage-3-mini",
                 "stage-4",
                 "stage-4-tokio",
                 "stage-4-smol",
+                "stage-4-mini",
                 "stage-5",
                 "stage-5-tokio",
-                "stage-5-smol"
+                "stage-5-smol",
+                "stage-5-mini"
             ]
         );
         for binary in &all {

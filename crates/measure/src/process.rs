@@ -405,6 +405,24 @@ pub fn parse_listening_line(line: &str) -> Option<SocketAddr> {
         .ok()
 }
 
+/// How long a fresh server gets to answer its first `GET /` (see [`warm_up`]).
+pub const WARM_UP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Sends the server at `addr` one `GET /` and waits up to [`WARM_UP_TIMEOUT`] for its 200.
+/// A process's first request pays for its start-up (code paged in, a runtime's threads
+/// spawned); sent before a measurement, it keeps that cost out of what is measured. The
+/// error says what came instead of the 200: `status 500`, or the client's error.
+pub fn warm_up(addr: SocketAddr) -> Result<(), String> {
+    let root = crate::client::get_request("/");
+    let request = crate::client::Request::new(&root).within(WARM_UP_TIMEOUT);
+    let answer = crate::client::exchange(addr, &request, Instant::now());
+    match &answer.response {
+        Ok(response) if response.status == 200 => Ok(()),
+        Ok(response) => Err(format!("status {}", response.status)),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,5 +444,40 @@ mod tests {
         assert_eq!(signal_named("TERM").ok(), Some(Signal::SIGTERM));
         let err = signal_named("BOGUS").expect_err("not a signal");
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn a_warm_up_wants_a_200() {
+        use std::io::Write;
+        // A server that answers every connection with `status`, once per connection.
+        let answering = |status: &'static str| {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+            let addr = listener.local_addr().expect("its address");
+            thread::spawn(move || {
+                if let Ok((mut stream, _)) = listener.accept() {
+                    let mut head = [0u8; 1024];
+                    let _ = stream.read(&mut head);
+                    let _ = stream.write_all(
+                        format!(
+                            "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        )
+                        .as_bytes(),
+                    );
+                }
+            });
+            addr
+        };
+        assert_eq!(warm_up(answering("200 OK")), Ok(()));
+        assert_eq!(
+            warm_up(answering("500 Internal Server Error")),
+            Err("status 500".to_string())
+        );
+        // Nothing listening: the client's error, not a status.
+        let closed = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+            listener.local_addr().expect("its address")
+        };
+        let refused = warm_up(closed).expect_err("nothing listens");
+        assert!(!refused.starts_with("status"), "{refused}");
     }
 }

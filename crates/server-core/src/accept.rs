@@ -17,13 +17,11 @@
 //! `(accept failed 312 times in the last 1.0 s: Too many open files (os error 24); pausing
 //! accepts for 1000 ms)`.
 //!
-//! [`AcceptErrors`] decides and counts, and does no I/O of its own: its core,
-//! [`AcceptErrors::failed`] and [`AcceptErrors::accepted`], takes the time as an argument, so
-//! it is tested without sleeping. Each stage's accept loop calls [`AcceptErrors::check`]
-//! (blocking: it sleeps with `thread::sleep`) or [`AcceptErrors::sift`] (async: it sleeps on
-//! its runtime's timer).
+//! [`AcceptErrors`] decides and counts. Its core, [`AcceptErrors::failed`] and
+//! [`AcceptErrors::accepted`], does no I/O and takes the time as an argument, so it is tested
+//! without sleeping; [`AcceptErrors::check`] writes the log line to stderr. [`crate::incoming`] applies it to a listener's accepts and
+//! takes the pauses (blocking with `thread::sleep`, async on the runtime's timer).
 
-use std::future::Future;
 use std::io;
 use std::time::{Duration, Instant};
 
@@ -122,6 +120,7 @@ impl AcceptErrors {
         AcceptErrors::default()
     }
 
+    // ANCHOR: failed
     /// An `accept` failed at `now`: how long to pause, and maybe a log line.
     pub fn failed(&mut self, err: &io::Error, now: Instant) -> Verdict {
         let failure = Failure::of(err);
@@ -147,6 +146,7 @@ impl AcceptErrors {
         let log = self.report_if_due(now, &action);
         Verdict { pause, log }
     }
+    // ANCHOR_END: failed
 
     /// An `accept` succeeded at `now`: back to full speed. The failures not yet logged are,
     /// if a line is due, with a note that accepting works again.
@@ -158,8 +158,8 @@ impl AcceptErrors {
         self.report_if_due(now, "accepting again")
     }
 
-    /// The blocking form, for a `for stream in listener.incoming()` loop: `Ok` passes the
-    /// stream through; `Err` is the pause to sleep (zero: none). Logs to stderr.
+    /// One `accept`'s result, judged now: `Ok` passes the stream through; `Err` is the pause
+    /// to take before the next accept (zero: none). Logs to stderr.
     pub fn check<S>(&mut self, accepted: io::Result<S>) -> Result<S, Duration> {
         let now = Instant::now();
         match accepted {
@@ -175,32 +175,6 @@ impl AcceptErrors {
                     eprintln!("{line}");
                 }
                 Err(verdict.pause)
-            }
-        }
-    }
-
-    /// The async form, for `incoming().filter_map(..)`: the stream, or `None` once the pause
-    /// is over, slept with the runtime's `sleep` (such as `async_std::task::sleep`). The
-    /// future borrows nothing, so the accept loop can call this again for the next item.
-    pub fn sift<S, P, F>(
-        &mut self,
-        accepted: io::Result<S>,
-        sleep: P,
-    ) -> impl Future<Output = Option<S>> + use<S, P, F>
-    where
-        P: FnOnce(Duration) -> F,
-        F: Future,
-    {
-        let checked = self.check(accepted);
-        async move {
-            match checked {
-                Ok(stream) => Some(stream),
-                Err(pause) => {
-                    if !pause.is_zero() {
-                        sleep(pause).await;
-                    }
-                    None
-                }
             }
         }
     }
@@ -228,11 +202,13 @@ impl AcceptErrors {
     }
 }
 
+/// The two kinds of `accept` error, made up for tests here and in [`crate::incoming`].
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod test_errors {
+    use std::io;
 
-    fn emfile() -> io::Error {
+    /// Out of file descriptors: pause.
+    pub fn emfile() -> io::Error {
         #[cfg(unix)]
         let code = nix::errno::Errno::EMFILE as i32;
         #[cfg(not(unix))]
@@ -240,9 +216,16 @@ mod tests {
         io::Error::from_raw_os_error(code)
     }
 
-    fn aborted() -> io::Error {
+    /// One client's trouble: skip.
+    pub fn aborted() -> io::Error {
         io::Error::from(io::ErrorKind::ConnectionAborted)
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_errors::{aborted, emfile};
+    use super::*;
 
     fn ms(millis: u64) -> Duration {
         Duration::from_millis(millis)

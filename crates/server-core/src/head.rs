@@ -7,12 +7,18 @@
 //! Two details make the server well-behaved where the Rust Book's is not:
 //! - It reads the *whole* head (up to the blank line) and any small body before answering.
 //!   Closing a socket that still has unread bytes makes the kernel send a reset, and the client
-//!   may then lose the response it was about to read.
+//!   may then lose the response it was about to read. A request it refuses before its end
+//!   (a body too large, an HTTP/2 preface) is answered at once and marked
+//!   [`Reply::needs_lingering_close`]: the handler then reads what still comes after the
+//!   answer ([`crate::linger`]).
+//! - It honours `Expect: 100-continue`: such a client sends its body only after `100
+//!   Continue` (curl waits a second for it, other clients for ever). The server sends it when
+//!   it will read the body, and its final answer at once when it will not.
 //! - It holds per connection only what it needs: the buffer starts empty and grows on demand up
 //!   to [`MAX_HEAD_BYTES`], and the parsed [`Reply`] keeps two short strings. Ten thousand waiting
 //!   connections should cost kilobytes each, not the 8 KiB of a buffer sized for the worst case.
 
-use crate::reply::{Reply, Status, Work};
+use crate::reply::{CONTINUE_RESPONSE, Reply, Status, Work};
 
 /// The longest request head this server reads; a longer one is answered with 431.
 pub const MAX_HEAD_BYTES: usize = 8 * 1024;
@@ -29,6 +35,9 @@ const MAX_HEADERS: usize = 64;
 pub enum HeadProgress {
     /// The head is not complete yet: read again into [`HeadBuffer::free_space`].
     NeedMore,
+    /// The client asked for a go-ahead before its body (`Expect: 100-continue`) and the server
+    /// will read it: write these bytes (`100 Continue`), then read again.
+    SendContinue(&'static [u8]),
     /// The client closed the connection before sending a single byte, as browsers do with the
     /// connections they open in advance. There is nobody to answer.
     ClosedWithoutRequest,
@@ -112,21 +121,23 @@ impl HeadBuffer {
                 reply,
                 body_len,
                 head_len,
+                expects_continue,
             } => {
                 let body_already_read = (self.len - head_len) as u64;
-                (
-                    reply,
-                    SkipUntil::BodyEnd(body_len.saturating_sub(body_already_read)),
-                )
+                let body_left = body_len.saturating_sub(body_already_read);
+                if expects_continue && body_left > 0 && !end_of_input {
+                    return self.answer_expectation(reply, body_left);
+                }
+                (reply, SkipUntil::BodyEnd(body_left))
             }
             Parsed::Partial if end_of_input => {
                 return HeadProgress::Ready(Reply::error(Status::BadRequest));
             }
             Parsed::Partial if self.len >= MAX_HEAD_BYTES => self.refused(Status::HeadTooLarge),
             Parsed::Partial => return HeadProgress::NeedMore,
-            // The refused head has fully arrived: nothing is left unread.
+            // The refused head has arrived, but not what may follow it (a body, HTTP/2 frames).
             Parsed::Invalid(status) if ends_head(&self.bytes[..self.len]) => {
-                return HeadProgress::Ready(Reply::error(status));
+                return HeadProgress::Ready(Reply::error(status).refusing_mid_stream());
             }
             Parsed::Invalid(status) => self.refused(status),
         };
@@ -145,14 +156,31 @@ impl HeadBuffer {
     fn refused(&self, status: Status) -> (Reply, SkipUntil) {
         let tail = self.bytes[self.len.saturating_sub(3)..self.len].to_vec();
         (
-            Reply::error(status),
+            Reply::error(status).refusing_mid_stream(),
             SkipUntil::BlankLine { skipped: 0, tail },
         )
     }
 
+    /// `Expect: 100-continue` with `body_left` bytes still to come: the client waits for our
+    /// word before sending them. A request the server serves gets `100 Continue` and its body
+    /// is read; any other (405, 404, ...) is answered now, without the body it does not need.
+    fn answer_expectation(&mut self, reply: Reply, body_left: u64) -> HeadProgress {
+        if reply.status != Status::Ok {
+            return HeadProgress::Ready(reply.refusing_mid_stream());
+        }
+        self.bytes.clear();
+        self.len = 0;
+        self.skipping = Some(Skip {
+            reply,
+            until: SkipUntil::BodyEnd(body_left),
+        });
+        HeadProgress::SendContinue(CONTINUE_RESPONSE)
+    }
+
     /// The answer when the client took longer than `--read-timeout-ms`: 408 if it sent part
     /// of a request, nothing (just close) if it sent nothing at all, like an idle spare
-    /// connection from a browser.
+    /// connection from a browser. The 408 closes at once, without lingering: a client this
+    /// slow is not worth another second of the server's time.
     pub fn timed_out(&self) -> Option<Reply> {
         let received_something = self.len > 0 || self.skipping.is_some();
         received_something.then(|| Reply::error(Status::RequestTimeout))
@@ -192,6 +220,9 @@ enum Parsed {
         reply: Reply,
         body_len: u64,
         head_len: usize,
+        /// `Expect: 100-continue` on an HTTP/1.1 request (HTTP/1.0 has no such expectation:
+        /// RFC 9110, section 10.1.1, says to ignore it there).
+        expects_continue: bool,
     },
     Partial,
     Invalid(Status),
@@ -216,9 +247,12 @@ fn parse_head(bytes: &[u8]) -> Parsed {
 
     let mut host_headers = 0;
     let mut body_len: Option<u64> = None;
+    let mut expects_continue = false;
     for header in request.headers.iter() {
         if header.name.eq_ignore_ascii_case("host") {
             host_headers += 1;
+        } else if header.name.eq_ignore_ascii_case("expect") {
+            expects_continue = version == 1 && header.value.eq_ignore_ascii_case(b"100-continue");
         } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
             // Chunked bodies are not worth their code here; say so instead of misreading them.
             return Parsed::Invalid(Status::NotImplemented);
@@ -255,6 +289,7 @@ fn parse_head(bytes: &[u8]) -> Parsed {
         reply,
         body_len,
         head_len,
+        expects_continue,
     }
 }
 
@@ -294,7 +329,8 @@ mod tests {
             offered += count;
             let needed_end_of_input = count == 0;
             let reply = match head.filled(count) {
-                HeadProgress::NeedMore => continue,
+                // A client that waited for `100 Continue` sends its body now.
+                HeadProgress::NeedMore | HeadProgress::SendContinue(_) => continue,
                 HeadProgress::ClosedWithoutRequest => None,
                 HeadProgress::Ready(reply) => Some(reply),
             };
@@ -425,6 +461,117 @@ mod tests {
                 assert_eq!(reply.status, status);
             }
         }
+    }
+
+    /// Feeds one read of `input` to a fresh buffer: what it says, and the buffer.
+    fn first_read(input: &[u8]) -> (HeadBuffer, HeadProgress) {
+        let mut head = HeadBuffer::new();
+        head.free_space()[..input.len()].copy_from_slice(input);
+        let progress = head.filled(input.len());
+        (head, progress)
+    }
+
+    #[test]
+    fn expect_100_continue_gets_the_final_answer_at_once_when_the_body_is_not_wanted() {
+        for (head, status) in [
+            (
+                "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n",
+                Status::MethodNotAllowed,
+            ),
+            (
+                "GET /nope HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n",
+                Status::NotFound,
+            ),
+        ] {
+            for expect in ["Expect: 100-continue", "expect: 100-Continue"] {
+                let input = format!("{head}{expect}\r\n\r\n");
+                let (_, progress) = first_read(input.as_bytes());
+                let HeadProgress::Ready(reply) = progress else {
+                    panic!("{input:?}: answered at once, not {progress:?}");
+                };
+                assert_eq!(reply.status, status, "{input:?}");
+                assert!(reply.needs_lingering_close(), "the body may still come");
+            }
+        }
+    }
+
+    #[test]
+    fn expect_100_continue_gets_continue_when_the_body_will_be_read() {
+        let (mut head, progress) = first_read(
+            b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n",
+        );
+        let HeadProgress::SendContinue(bytes) = progress else {
+            panic!("100 Continue expected, not {progress:?}");
+        };
+        assert_eq!(bytes, b"HTTP/1.1 100 Continue\r\n\r\n");
+        head.free_space()[..3].copy_from_slice(b"abc");
+        assert!(
+            matches!(head.filled(3), HeadProgress::NeedMore),
+            "2 body bytes to go"
+        );
+        head.free_space()[..2].copy_from_slice(b"de");
+        let HeadProgress::Ready(reply) = head.filled(2) else {
+            panic!("ready after the body");
+        };
+        assert_eq!(reply.status, Status::Ok);
+        assert!(
+            !reply.needs_lingering_close(),
+            "the request was read to its end"
+        );
+    }
+
+    #[test]
+    fn expect_100_continue_is_ignored_where_it_does_not_apply() {
+        // HTTP/1.0 has no such expectation (RFC 9110, 10.1.1): its body is read as any other.
+        let old = b"POST / HTTP/1.0\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nabcde";
+        // No body to wait for, or the body already sent with the head: nothing to go ahead.
+        let no_body = b"POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n\r\n";
+        let body_sent =
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\nab";
+        let other = b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nExpect: x\r\n\r\nab";
+        for input in [&old[..], no_body, body_sent, other] {
+            let fed = feed_all(input, 4096);
+            assert_eq!(
+                fed.offered,
+                input.len(),
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+            assert!(!fed.needed_end_of_input);
+            let reply = fed.reply.expect("a reply");
+            assert_eq!(reply.status, Status::MethodNotAllowed);
+            assert!(!reply.needs_lingering_close(), "read to its end");
+        }
+        let (_, progress) =
+            first_read(b"POST / HTTP/1.0\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+        assert!(
+            matches!(progress, HeadProgress::NeedMore),
+            "HTTP/1.0: the body is read"
+        );
+    }
+
+    #[test]
+    fn a_request_refused_before_its_end_needs_a_lingering_close() {
+        let http2_preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x12\x04\x00";
+        let too_large = b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 999999\r\n\r\nbbbb";
+        let chunked = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n";
+        let mut oversized = b"GET / HTTP/1.1\r\nHost: a\r\nX-Pad: ".to_vec();
+        oversized.resize(MAX_HEAD_BYTES + 10, b'p');
+        oversized.extend_from_slice(b"\r\n\r\n");
+        for (input, status) in [
+            (&http2_preface[..], Status::BadRequest),
+            (too_large, Status::ContentTooLarge),
+            (chunked, Status::NotImplemented),
+            (&oversized, Status::HeadTooLarge),
+        ] {
+            for chunk in [1, 4096, 100_000] {
+                let reply = feed(input, chunk).expect("a reply");
+                assert_eq!(reply.status, status);
+                assert!(reply.needs_lingering_close(), "{status:?}, chunk {chunk}");
+            }
+        }
+        let served = feed(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", 7).expect("a reply");
+        assert!(!served.needs_lingering_close(), "read to its end");
     }
 
     #[test]

@@ -73,6 +73,10 @@ impl Status {
     }
 }
 
+/// The interim answer to `Expect: 100-continue` when the server will read the body: the
+/// client sends its body only after it (RFC 9110, section 10.1.1).
+pub(crate) const CONTINUE_RESPONSE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+
 /// What the server does between reading the request and answering it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Work {
@@ -98,6 +102,9 @@ pub struct Reply {
     pub work: Work,
     method: Box<str>,
     path: Box<str>,
+    /// The request was refused before all of it was read, so the client may still be
+    /// sending: see [`Reply::needs_lingering_close`].
+    refused_mid_stream: bool,
 }
 
 impl Reply {
@@ -107,7 +114,23 @@ impl Reply {
             work,
             method: method.into(),
             path: path.into(),
+            refused_mid_stream: false,
         }
+    }
+
+    /// This reply refuses a request whose end the server will not read.
+    pub(crate) fn refusing_mid_stream(self) -> Self {
+        Reply {
+            refused_mid_stream: true,
+            ..self
+        }
+    }
+
+    /// Whether the client may still be sending when this reply is written (a body the server
+    /// will not read, the rest of a refused head): then the connection must end with a
+    /// [`crate::linger`] close, or the client's kernel may throw the reply away.
+    pub fn needs_lingering_close(&self) -> bool {
+        self.refused_mid_stream
     }
 
     /// The answer to a request that could not be parsed: there is no method or path to log.

@@ -21,7 +21,7 @@ fn feed(input: &[u8], read_sizes: &[usize]) -> Option<Reply> {
         space[..count].copy_from_slice(&input[offered..offered + count]);
         offered += count;
         match head.filled(count) {
-            HeadProgress::NeedMore => {}
+            HeadProgress::NeedMore | HeadProgress::SendContinue(_) => {}
             HeadProgress::ClosedWithoutRequest => return None,
             HeadProgress::Ready(reply) => {
                 // A timeout at any point is also answerable without a panic.

@@ -5,21 +5,18 @@
 //! so this file is only the I/O, and every read and write here *blocks its thread*.
 
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
+use std::net::{Shutdown, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use server_core::shutdown::InFlight;
-use server_core::{Config, HeadBuffer, HeadProgress, Reply, Work, log_connection};
+use server_core::linger::{LINGER_BYTES, LINGER_TIME};
+use server_core::{Config, HeadBuffer, HeadProgress, Reply, Work, counted_and_logged};
 
 // ANCHOR: handler
 /// Serves one connection and logs how it went. An I/O error (a client that resets or
 /// disappears) is logged, never returned: it must not stop the server.
 pub fn handle_connection(mut stream: TcpStream, config: &Config) {
-    let _in_flight = InFlight::start(); // Counted until served, for a graceful shutdown.
-    let started = Instant::now();
-    let outcome = serve(&mut stream, config);
-    log_connection(started, &outcome);
+    counted_and_logged(|| serve(&mut stream, config));
 }
 
 fn serve(stream: &mut TcpStream, config: &Config) -> io::Result<Option<Reply>> {
@@ -35,9 +32,35 @@ fn serve(stream: &mut TcpStream, config: &Config) -> io::Result<Option<Reply>> {
     // A client that stops reading must not hold this thread forever either.
     stream.set_write_timeout(Some(config.read_timeout))?;
     stream.write_all(&reply.to_bytes())?;
+    if reply.needs_lingering_close() {
+        linger(stream);
+    }
     Ok(Some(reply))
 }
 // ANCHOR_END: handler
+
+/// The client of a refused request may still be sending, and closing with its bytes unread
+/// would reset the connection and lose the answer: shut down our half, then read and drop
+/// what comes until the client closes (bounded: see `server_core::linger`). The answer is
+/// already written, so an error now only ends the wait.
+fn linger(stream: &mut TcpStream) {
+    let deadline = Instant::now() + LINGER_TIME;
+    let _ = stream.shutdown(Shutdown::Write);
+    let mut unread = (&*stream).take(LINGER_BYTES);
+    let mut scratch = [0; 4096];
+    loop {
+        let time_left = deadline.saturating_duration_since(Instant::now());
+        if time_left.is_zero() || stream.set_read_timeout(Some(time_left)).is_err() {
+            return;
+        }
+        match unread.read(&mut scratch) {
+            Ok(0) => return, // The client closed, or LINGER_BYTES are read.
+            Ok(_) => {}
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+    }
+}
 
 /// Reads until the whole head has arrived (the client may send it in many pieces), within
 /// one deadline for the whole head: a client sending a byte a second must not hold the
@@ -67,6 +90,7 @@ fn read_request_head(stream: &mut TcpStream, timeout: Duration) -> io::Result<Op
         };
         match head.filled(count) {
             HeadProgress::NeedMore => continue,
+            HeadProgress::SendContinue(bytes) => stream.write_all(bytes)?,
             HeadProgress::ClosedWithoutRequest => return Ok(None),
             HeadProgress::Ready(reply) => return Ok(Some(reply)),
         }

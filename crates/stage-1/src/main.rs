@@ -8,9 +8,8 @@
 //! http://127.0.0.1:7878/ in a second terminal (`cargo xtask demo` shows the same in numbers).
 
 use std::net::TcpListener;
-use std::thread;
 
-use server_core::{AcceptErrors, Config, Flags, announce, shutdown};
+use server_core::{Config, Flags, accepted, announce, shutdown};
 use stage_1::handle_connection;
 
 fn main() {
@@ -26,20 +25,9 @@ fn main() {
     shutdown::install(config, listener.local_addr().ok());
 
     // ANCHOR: accept_loop
-    let mut accept_errors = AcceptErrors::new();
-    for stream in listener.incoming() {
-        if shutdown::is_requested() {
-            break; // This connection (maybe the one that woke us up) is closed unanswered.
-        }
-        match accept_errors.check(stream) {
-            // Served right here, on the only thread: the next `accept` waits until it is done.
-            Ok(stream) => handle_connection(stream, config),
-            // A failed accept. One client's trouble (it reset first) is skipped: `pause` is zero.
-            // Out of file descriptors is not one client lost: the connection stays queued, and
-            // the next accept would fail at once, forever. So `pause` grows from 10 ms to 1 s,
-            // and the log gets a line a second at most.
-            Err(pause) => thread::sleep(pause),
-        }
+    for stream in accepted(listener.incoming()) {
+        // Served right here, on the only thread: the next `accept` waits until it is done.
+        handle_connection(stream, config);
     }
     // ANCHOR_END: accept_loop
     shutdown::finished();

@@ -9,9 +9,8 @@
 //! and a kernel thread each, and an unbounded number of them under load.
 
 use std::net::TcpListener;
-use std::thread;
 
-use server_core::{AcceptErrors, Config, Flags, announce, shutdown};
+use server_core::{Config, Flags, accepted, announce, shutdown};
 use stage_1::handle_connection;
 use threadpool::ThreadPool;
 
@@ -33,20 +32,9 @@ fn main() {
     let pool = ThreadPool::with_name("worker".to_string(), config.workers);
 
     // ANCHOR: accept_loop
-    let mut accept_errors = AcceptErrors::new();
-    for stream in listener.incoming() {
-        if shutdown::is_requested() {
-            break; // This connection (maybe the one that woke us up) is closed unanswered.
-        }
-        match accept_errors.check(stream) {
-            // Hand the connection to a worker and go straight back to `accept`.
-            Ok(stream) => pool.execute(move || handle_connection(stream, config)),
-            // A failed accept. One client's trouble (it reset first) is skipped: `pause` is zero.
-            // Out of file descriptors is not one client lost: the connection stays queued, and
-            // the next accept would fail at once, forever. So `pause` grows from 10 ms to 1 s,
-            // and the log gets a line a second at most.
-            Err(pause) => thread::sleep(pause),
-        }
+    for stream in accepted(listener.incoming()) {
+        // Hand the connection to a worker and go straight back to `accept`.
+        pool.execute(move || handle_connection(stream, config));
     }
     // ANCHOR_END: accept_loop
     // The Rust Book's lesson: a pool must be joined, or its jobs die with `main`. `join`

@@ -2,6 +2,7 @@
 harness::check_tests!(async_std, "stage-3");
 harness::check_tests!(tokio, "stage-3-tokio");
 harness::check_tests!(smol, "stage-3-smol");
+harness::check_tests!(mini, "stage-3-mini");
 
 /// The real stage is what the workshop's step 2 asks for: its check passes.
 #[test]

@@ -2,6 +2,7 @@
 harness::check_tests!(async_std, "stage-4");
 harness::check_tests!(tokio, "stage-4-tokio");
 harness::check_tests!(smol, "stage-4-smol");
+harness::check_tests!(mini, "stage-4-mini");
 
 /// The real stage is what the workshop's step 3 asks for: its check passes.
 #[test]

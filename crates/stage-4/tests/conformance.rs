@@ -3,3 +3,4 @@
 harness::conformance_tests!(async_std, "stage-4");
 harness::conformance_tests!(tokio, "stage-4-tokio");
 harness::conformance_tests!(smol, "stage-4-smol");
+harness::conformance_tests!(mini, "stage-4-mini");

@@ -2,3 +2,4 @@
 harness::fault_tests!(async_std, "stage-4");
 harness::fault_tests!(tokio, "stage-4-tokio");
 harness::fault_tests!(smol, "stage-4-smol");
+harness::fault_tests!(mini, "stage-4-mini");

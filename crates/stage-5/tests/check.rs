@@ -2,6 +2,7 @@
 harness::check_tests!(async_std, "stage-5");
 harness::check_tests!(tokio, "stage-5-tokio");
 harness::check_tests!(smol, "stage-5-smol");
+harness::check_tests!(mini, "stage-5-mini");
 
 /// The real stage is what the workshop's step 4 asks for: its check passes.
 #[test]

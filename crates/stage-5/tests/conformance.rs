@@ -3,3 +3,4 @@
 harness::conformance_tests!(async_std, "stage-5");
 harness::conformance_tests!(tokio, "stage-5-tokio");
 harness::conformance_tests!(smol, "stage-5-smol");
+harness::conformance_tests!(mini, "stage-5-mini");

@@ -7,7 +7,7 @@
 use std::thread;
 
 use futures_util::StreamExt;
-use server_core::{AcceptErrors, Config, Flags, announce, shutdown};
+use server_core::{Config, Flags, accepted_async, announce, shutdown};
 use smol::net::TcpListener;
 use smol::{Executor, future};
 use stage_3::on_smol::handle_connection;
@@ -43,14 +43,7 @@ fn main() {
         shutdown::install(config, None);
 
         // ANCHOR: accept_loop
-        let mut accept_errors = AcceptErrors::new();
-        listener
-            .incoming()
-            // A failed accept is dropped here. Out of file descriptors, it first pauses (10 ms,
-            // doubling to 1 s) on the runtime's timer, because the next accept would fail at
-            // once, forever; the log gets a line a second at most. (Stage 1 says more.)
-            .filter_map(|stream| accept_errors.sift(stream, smol::Timer::after))
-            .take_until(shutdown::requested())
+        accepted_async(listener.incoming(), smol::Timer::after)
             .for_each(|stream| async move {
                 // Its own task; detached, because a dropped `Task` would cancel the
                 // connection on the spot.

@@ -6,7 +6,7 @@
 use std::net::TcpListener;
 use std::thread;
 
-use server_core::{AcceptErrors, Config, Flags, announce, shutdown};
+use server_core::{Config, Flags, accepted, announce, shutdown};
 use stage_1::handle_connection;
 
 fn main() {
@@ -22,24 +22,11 @@ fn main() {
     shutdown::install(config, listener.local_addr().ok());
 
     // ANCHOR: accept_loop
-    let mut accept_errors = AcceptErrors::new();
-    for stream in listener.incoming() {
-        if shutdown::is_requested() {
-            break; // This connection (maybe the one that woke us up) is closed unanswered.
-        }
-        match accept_errors.check(stream) {
-            // Hand the connection to a worker and go straight back to `accept`.
-            Ok(stream) => {
-                let worker = thread::Builder::new().name("worker".to_string());
-                if let Err(err) = worker.spawn(move || handle_connection(stream, config)) {
-                    eprintln!("(could not start a worker thread: {err})");
-                }
-            }
-            // A failed accept. One client's trouble (it reset first) is skipped: `pause` is zero.
-            // Out of file descriptors is not one client lost: the connection stays queued, and
-            // the next accept would fail at once, forever. So `pause` grows from 10 ms to 1 s,
-            // and the log gets a line a second at most.
-            Err(pause) => thread::sleep(pause),
+    for stream in accepted(listener.incoming()) {
+        // Hand the connection to a worker and go straight back to `accept`.
+        let worker = thread::Builder::new().name("worker".to_string());
+        if let Err(err) = worker.spawn(move || handle_connection(stream, config)) {
+            eprintln!("(could not start a worker thread: {err})");
         }
     }
     // ANCHOR_END: accept_loop

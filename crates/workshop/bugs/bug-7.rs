@@ -4,7 +4,7 @@
 //! core) share the tasks and steal work from each other.
 
 use futures_util::StreamExt;
-use server_core::{AcceptErrors, Config, Flags, announce, shutdown};
+use server_core::{Config, Flags, accepted_async, announce, shutdown};
 use stage_3::on_tokio::{handle_connection, runtime};
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -25,13 +25,7 @@ fn main() {
         shutdown::install(config, None);
 
         // ANCHOR: accept_loop
-        let mut accept_errors = AcceptErrors::new();
-        TcpListenerStream::new(listener)
-            // A failed accept is dropped here. Out of file descriptors, it first pauses (10 ms,
-            // doubling to 1 s) on the runtime's timer, because the next accept would fail at
-            // once, forever; the log gets a line a second at most. (Stage 1 says more.)
-            .filter_map(|stream| accept_errors.sift(stream, tokio::time::sleep))
-            .take_until(shutdown::requested())
+        accepted_async(TcpListenerStream::new(listener), tokio::time::sleep)
             .for_each(|stream| async move {
                 // Its own task, on any of the runtime's workers; a panic in it comes
                 // back here as an error instead of taking the accept loop down.

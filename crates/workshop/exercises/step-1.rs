@@ -12,9 +12,8 @@
 //! copy, `crates/workshop/src/bin/step-1.rs`: `cargo run -p workshop --bin step-1`.
 
 use std::net::TcpListener;
-use std::thread;
 
-use server_core::{AcceptErrors, Config, Flags, announce, shutdown};
+use server_core::{Config, Flags, accepted, announce, shutdown};
 use stage_1::handle_connection;
 // TODO(step 1): bring in the pool.
 // Hint: `use threadpool::ThreadPool;`
@@ -35,20 +34,11 @@ fn main() {
     // Hint: `ThreadPool::with_name("worker".to_string(), config.workers)`; named threads
     // show up in a debugger, and a job that panics gets its thread replaced.
 
-    let mut accept_errors = AcceptErrors::new();
-    for stream in listener.incoming() {
-        if shutdown::is_requested() {
-            break; // This connection (maybe the one that woke us up) is closed unanswered.
-        }
-        match accept_errors.check(stream) {
-            // TODO(step 1): hand the connection to a worker and go straight back to `accept`.
-            // Hint: `pool.execute(move || ...)`: the job must own `stream`; `config` is a
-            // `&'static Config`, which any thread may keep.
-            Ok(stream) => handle_connection(stream, config),
-            // A failed accept: `pause` is zero for one client's trouble, and grows from 10 ms
-            // to 1 s while we are out of file descriptors (stage 1 says why).
-            Err(pause) => thread::sleep(pause),
-        }
+    for stream in accepted(listener.incoming()) {
+        // TODO(step 1): hand the connection to a worker and go straight back to `accept`.
+        // Hint: `pool.execute(move || ...)`: the job must own `stream`; `config` is a
+        // `&'static Config`, which any thread may keep.
+        handle_connection(stream, config);
     }
     // TODO(step 1): a pool must be joined, or its queued and running jobs die with `main`.
     // Hint: `pool.join();`

@@ -13,11 +13,10 @@
 
 // TODO(step 2): swap the blocking listener and handler for async ones, and drop the pool.
 // Hint: `async_std::net::TcpListener`, `stage_3::on_async_std::handle_connection`, and
-// `futures_util::StreamExt`, which gives a stream `take_until` and `for_each`.
+// `futures_util::StreamExt`, which gives a stream `for_each`.
 use std::net::TcpListener;
-use std::thread;
 
-use server_core::{AcceptErrors, Config, Flags, announce, shutdown};
+use server_core::{Config, Flags, accepted, announce, shutdown};
 use stage_1::handle_connection;
 use threadpool::ThreadPool;
 
@@ -40,22 +39,13 @@ fn main() {
     // this untouched pool keeps its default of 4 threads.)
     let pool = ThreadPool::with_name("worker".to_string(), config.workers);
 
-    // TODO(step 2): `listener.incoming()` is a stream: drop its failed accepts (pausing on
-    // the runtime's timer, not with `thread::sleep`), end it on Ctrl-C, and `.await` each
+    // TODO(step 2): `listener.incoming()` is a stream: `accepted_async` is `accepted` for
+    // streams (it pauses on the runtime's timer, not with `thread::sleep`). `.await` each
     // connection before the next is taken.
-    // Hint: `.filter_map(|stream| accept_errors.sift(stream, async_std::task::sleep))`, then
-    // `.take_until(shutdown::requested()).for_each(|stream| handle_connection(..)).await;`
-    let mut accept_errors = AcceptErrors::new();
-    for stream in listener.incoming() {
-        if shutdown::is_requested() {
-            break; // This connection (maybe the one that woke us up) is closed unanswered.
-        }
-        match accept_errors.check(stream) {
-            Ok(stream) => pool.execute(move || handle_connection(stream, config)),
-            // A failed accept: `pause` is zero for one client's trouble, and grows from 10 ms
-            // to 1 s while we are out of file descriptors (stage 1 says why).
-            Err(pause) => thread::sleep(pause),
-        }
+    // Hint: `accepted_async(listener.incoming(), task::sleep)`, then
+    // `.for_each(|stream| handle_connection(..)).await;`
+    for stream in accepted(listener.incoming()) {
+        pool.execute(move || handle_connection(stream, config));
     }
     // TODO(step 2): nothing left to join: the loop ends when the last connection is done.
     pool.join();

@@ -14,7 +14,7 @@
 use async_std::net::TcpListener;
 use async_std::task;
 use futures_util::StreamExt;
-use server_core::{AcceptErrors, Config, Flags, announce, shutdown};
+use server_core::{Config, Flags, accepted_async, announce, shutdown};
 use stage_3::on_async_std::handle_connection;
 
 fn main() {
@@ -31,13 +31,7 @@ fn main() {
         // On Ctrl-C, the stream of connections ends; the one in hand finishes first.
         shutdown::install(config, None);
 
-        let mut accept_errors = AcceptErrors::new();
-        listener
-            .incoming()
-            // A failed accept is dropped here, after a pause while we are out of file
-            // descriptors (stage 1 says why).
-            .filter_map(|stream| accept_errors.sift(stream, async_std::task::sleep))
-            .take_until(shutdown::requested())
+        accepted_async(listener.incoming(), task::sleep)
             // TODO(step 3): keep taking connections while earlier ones still wait, at most
             // `config.max_connections` at once.
             // Hint: `StreamExt` has a `for_each` that takes a limit first.

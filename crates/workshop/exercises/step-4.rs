@@ -15,7 +15,7 @@
 use async_std::net::TcpListener;
 use async_std::task;
 use futures_util::StreamExt;
-use server_core::{AcceptErrors, Config, Flags, announce, shutdown};
+use server_core::{Config, Flags, accepted_async, announce, shutdown};
 use stage_3::on_async_std::handle_connection;
 // TODO(step 4): bring in async-std's tasks.
 // Hint: `use async_std::task;` gives you `task::spawn`.
@@ -35,13 +35,7 @@ fn main() {
         // ones in flight finish.
         shutdown::install(config, None);
 
-        let mut accept_errors = AcceptErrors::new();
-        listener
-            .incoming()
-            // A failed accept is dropped here, after a pause while we are out of file
-            // descriptors (stage 1 says why).
-            .filter_map(|stream| accept_errors.sift(stream, async_std::task::sleep))
-            .take_until(shutdown::requested())
+        accepted_async(listener.incoming(), task::sleep)
             // TODO(step 4): back to a plain `for_each`: the limit moves into the closure.
             .for_each_concurrent(config.max_connections, |stream| {
                 // TODO(step 4): give the handler a task of its own instead of awaiting it, in

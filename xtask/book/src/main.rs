@@ -11,6 +11,7 @@
 //!                                   a --host that is not loopback needs --allow-remote
 //! ```
 
+mod listings;
 mod serve;
 
 use std::ffi::OsString;
@@ -139,8 +140,9 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
 /// include is never published silently.
 pub fn build(docs: &Path) -> Result<PathBuf, String> {
     refuse_links_out(docs, Path::new("src"))?;
-    let book = mdbook::MDBook::load(docs)
+    let mut book = mdbook::MDBook::load(docs)
         .map_err(|err| format!("cannot load the book in {}: {err:#}", docs.display()))?;
+    book.with_preprocessor(listings::ListingsAtColumnZero);
     let errors_before = LOGGER.errors.load(Ordering::Relaxed);
     book.build()
         .map_err(|err| format!("mdBook could not build {}: {err:#}", docs.display()))?;

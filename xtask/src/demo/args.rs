@@ -22,8 +22,8 @@ Options:
   --scenario NAME  slow, busy-pool, blocking, cpu, idle, or all [default: slow]
   --stage LIST     which stages, such as 1,4 or 2-5        [default: 1,2,3,4,5]
   --runtime LIST   binaries of stages 3 to 5: async-std    [default: async-std]
-                   (the default binary, stage-N), tokio, smol, or all
-                   (all: 11 binaries)
+                   (the default binary, stage-N), tokio, smol, mini
+                   (our own runtime), or all (all: 14 binaries)
   --slow-ms MS     how long /sleep and /block take              [default: 2000]
                    (100 to 20000); in idle, the servers' --read-timeout-ms
   --fast N         fast requests after the slow one(s), 1 to 100  [default: 10]
@@ -223,7 +223,7 @@ mod tests {
         assert_eq!(options.scenarios.len(), 5);
         assert_eq!(options.scenarios.last(), Some(&Scenario::Idle));
         assert_eq!(options.stages, [Stage::One, Stage::Four]);
-        assert_eq!(options.runtimes.len(), 3);
+        assert_eq!(options.runtimes, Runtime::ASYNC);
         assert_eq!(options.slow, Duration::from_millis(600));
         assert_eq!(options.fast, 3);
         assert_eq!(options.json, Some(PathBuf::from("out.json")));

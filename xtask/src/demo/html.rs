@@ -9,13 +9,12 @@ use std::time::Duration;
 use measure::scenario::{Role, Scenario};
 
 use crate::demo::args::DemoOptions;
-use crate::demo::results::{ScenarioResult, StageRun};
-use crate::demo::scenario_words::describe;
 use crate::demo::threads::ThreadMarks;
+use crate::pipeline::{BinaryRun, ScenarioResult};
 use measure::verdicts;
 
-use crate::demo::summary::{Tone, cpu_comparisons, row_numbers, tone, verdict_in_words};
 use crate::demo::timeline::{axis_end, tick_label, tick_step};
+use crate::demo::view::{ScenarioView, Tone};
 use crate::units::{cell, short};
 
 const CHART_WIDTH: f64 = 960.0;
@@ -47,7 +46,7 @@ td:nth-child(-n+2) { white-space: nowrap; }
 .legend span { display: inline-block; width: 1.6em; height: 0.7em; margin: 0 0.3em 0 1em; }
 ";
 
-pub fn render(results: &[ScenarioResult], options: &DemoOptions, cores: usize) -> String {
+pub fn render(views: &[ScenarioView], options: &DemoOptions, cores: usize) -> String {
     let mut page = String::new();
     let _ = write!(
         page,
@@ -73,16 +72,16 @@ pub fn render(results: &[ScenarioResult], options: &DemoOptions, cores: usize) -
         options.slow.as_millis(),
         options.fast,
     );
-    for result in results {
-        let (title, lesson) = describe(result.scenario, &result.settings);
+    for view in views {
+        let result = &view.result;
         let _ = write!(
             page,
             "<section>\n<h2>{}</h2>\n<p class=\"lesson\">{}</p>\n",
-            escape(&title),
-            escape(&lesson)
+            escape(&view.title),
+            escape(&view.lesson)
         );
         page.push_str(&chart(result));
-        page.push_str(&table(result, cores));
+        page.push_str(&table(view));
         if result.scenario == Scenario::Idle {
             let _ = writeln!(
                 page,
@@ -257,7 +256,7 @@ fn chart(result: &ScenarioResult) -> String {
     svg
 }
 
-fn request_count(stage: &StageRun) -> usize {
+fn request_count(stage: &BinaryRun) -> usize {
     stage
         .outcome
         .as_ref()
@@ -265,7 +264,8 @@ fn request_count(stage: &StageRun) -> usize {
         .unwrap_or(0)
 }
 
-fn table(result: &ScenarioResult, cores: usize) -> String {
+fn table(view: &ScenarioView) -> String {
+    let result = &view.result;
     let cpu = result.scenario == Scenario::Cpu;
     let idle = result.scenario == Scenario::Idle;
     let heads = if cpu {
@@ -281,7 +281,7 @@ fn table(result: &ScenarioResult, cores: usize) -> String {
     }
     html.push_str("<th class=\"num\">threads</th>");
     html.push_str("<th>verdict</th></tr>\n");
-    for stage in &result.runs {
+    for (stage, row_view) in result.runs.iter().zip(&view.rows) {
         let binary = &stage.binary;
         let _ = write!(
             html,
@@ -293,7 +293,8 @@ fn table(result: &ScenarioResult, cores: usize) -> String {
         match &stage.outcome {
             Ok(ran) => {
                 let s = &ran.summary;
-                let cells = row_numbers(s, result.scenario)
+                let cells = row_view
+                    .numbers
                     .map(|number| number.map_or_else(|| "-".to_string(), cell));
                 for value in cells {
                     let _ = write!(html, "<td class=\"num\">{value}</td>");
@@ -304,7 +305,7 @@ fn table(result: &ScenarioResult, cores: usize) -> String {
                     escape(&s.fast_threads.join(", ")),
                     s.fast_threads.len()
                 );
-                let class = match tone(s.outcome) {
+                let class = match row_view.tone {
                     Tone::Good => "good",
                     Tone::Bad => "bad",
                     Tone::Broken => "broken",
@@ -317,7 +318,7 @@ fn table(result: &ScenarioResult, cores: usize) -> String {
                 let _ = writeln!(
                     html,
                     "<td class=\"{class}\">{}{unexpected}</td></tr>",
-                    escape(&verdict_in_words(s, result.scenario, binary.stage, cores))
+                    escape(&row_view.verdict)
                 );
             }
             Err(failure) => {
@@ -325,14 +326,14 @@ fn table(result: &ScenarioResult, cores: usize) -> String {
                     html,
                     "<td colspan=\"5\" class=\"broken\">{}</td><td class=\"broken\">{}</td></tr>",
                     failure.headline(),
-                    escape(failure.first_line())
+                    escape(&row_view.verdict)
                 );
             }
         }
     }
     html.push_str("</table>\n");
-    for line in cpu_comparisons(result, cores) {
-        let _ = writeln!(html, "<p class=\"lesson\">{}</p>", escape(&line));
+    for line in &view.cpu_comparisons {
+        let _ = writeln!(html, "<p class=\"lesson\">{}</p>", escape(line));
     }
     html
 }

@@ -25,10 +25,9 @@ use measure::verdicts;
 use serde_json::{Value, json};
 
 use crate::demo::args::DemoOptions;
-use crate::demo::results::ScenarioResult;
-use crate::demo::summary::{cores_busy, verdict_in_words};
+use crate::demo::view::ScenarioView;
 use crate::units::millis;
-use measure::summary::{Percentiles, RunOutcome};
+use measure::summary::Percentiles;
 
 const MAX_LOG_LINES: usize = 500;
 
@@ -53,8 +52,7 @@ impl Header<'_> {
     }
 }
 
-pub fn render(results: &[ScenarioResult], header: &Header) -> Value {
-    let cores = header.cores;
+pub fn render(views: &[ScenarioView], header: &Header) -> Value {
     let ms = |d: Option<Duration>| d.map(millis);
     let percentiles = |p: Option<Percentiles>| {
         p.map(|p| {
@@ -68,9 +66,10 @@ pub fn render(results: &[ScenarioResult], header: &Header) -> Value {
     };
     let mut runs = Vec::new();
     let mut requests = Vec::new();
-    for result in results {
+    for view in views {
+        let result = &view.result;
         let scenario = result.scenario.name();
-        for stage in &result.runs {
+        for (stage, row_view) in result.runs.iter().zip(&view.rows) {
             let binary = &stage.binary;
             let mut record = json!({
                 "scenario": scenario,
@@ -88,10 +87,6 @@ pub fn render(results: &[ScenarioResult], header: &Header) -> Value {
                 Ok(ran) => {
                     let summary = &ran.summary;
                     let log: Vec<&str> = ran.log.lines().take(MAX_LOG_LINES).collect();
-                    let cores_busy = match summary.outcome {
-                        RunOutcome::Cpu(batch) => Some(cores_busy(batch.speedup, cores)),
-                        _ => None,
-                    };
                     json!({
                         "status": "ran",
                         "pid": ran.pid,
@@ -105,11 +100,11 @@ pub fn render(results: &[ScenarioResult], header: &Header) -> Value {
                         "fast": percentiles(summary.fast),
                         "fast_threads": summary.fast_threads,
                         "batch_ms": ms(summary.batch),
-                        "cores_busy": cores_busy,
+                        "cores_busy": row_view.cores_busy,
                         "failed_requests": summary.failed,
                         "requests": summary.total,
                         "outcome": summary.outcome.name(),
-                        "verdict": verdict_in_words(summary, result.scenario, binary.stage, cores),
+                        "verdict": row_view.verdict,
                         "lesson": summary.lesson.name(),
                         "as_expected": summary.as_expected(),
                         "exited_early": ran.exited_early,
@@ -150,7 +145,7 @@ pub fn render(results: &[ScenarioResult], header: &Header) -> Value {
             "slow_ms": header.slow.as_millis(),
             "fast": header.fast,
             "workers": measure::catalogue::WORKERS,
-            "cores": cores,
+            "cores": header.cores,
             "host": "127.0.0.1",
         },
         "method": {

@@ -4,34 +4,27 @@ pub mod args;
 pub mod client_cost;
 pub mod html;
 pub mod json;
-pub mod results;
 pub mod scenario_words;
-pub mod summary;
 pub mod table;
 pub mod threads;
 pub mod timeline;
+pub mod view;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use measure::catalogue::{self, Binary, WORKERS};
-use measure::client::{self, Request};
-use measure::scenario::{self, Scenario, Settings};
-use measure::summary::summarize;
+use measure::scenario::{Plan, Scenario, Settings};
 
-use crate::cargo::{self, BinTarget, Built};
+use crate::cargo::{self, Built};
 use crate::demo::args::DemoOptions;
-use crate::demo::results::{Failure, Phase, Ran, ScenarioResult, StageRun};
-use crate::demo::scenario_words::describe;
-use crate::progress::Progress;
+use crate::demo::view::ScenarioView;
+use crate::pipeline::{self, BinaryRun, FailedAt, Observer};
+use crate::progress::ProgressLine;
 use crate::stop::{self, TrackedServer};
 use crate::style::{self, Color, Style};
-
-/// How long a fresh server gets to answer its first `GET /` before the scenario starts.
-const WARM_UP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The exit status when every binary ran but a verdict was not the stage's lesson.
 pub const EXIT_UNEXPECTED: u8 = 3;
@@ -98,29 +91,34 @@ pub fn run(options: DemoOptions) -> ExitCode {
         .unwrap_or(1);
 
     let binaries = catalogue::select(&options.stages, &options.runtimes);
-    let targets: Vec<BinTarget> = binaries.iter().map(BinTarget::from).collect();
-    let built = cargo::build(&workspace, &targets);
+    let built = pipeline::build(&workspace, &binaries);
     print_build_failures(&binaries, &built, style, human);
 
-    let mut results = Vec::new();
+    let mut views = Vec::new();
     for &scenario in &options.scenarios {
         let settings = Settings {
             delay: options.slow,
             fast: options.fast,
             workers: WORKERS,
         };
-        let result = run_scenario(scenario, settings, &binaries, &built, cores);
-        print_scenario(&result, cores, style, human);
-        results.push(result);
+        let mut progress = ProgressLines {
+            scenario: Some(scenario),
+            line: None,
+        };
+        let result =
+            pipeline::run_scenario(scenario, settings, &binaries, &built, cores, &mut progress);
+        let view = ScenarioView::of(result, cores);
+        print_scenario(&view, style, human);
+        views.push(view);
     }
 
-    let mut status = if any_unexpected(&results) {
+    let mut status = if any_unexpected(&views) {
         ExitCode::from(EXIT_UNEXPECTED)
     } else {
         ExitCode::SUCCESS
     };
     if json_to_stdout {
-        let value = json::render(&results, &json::Header::demo(&options, cores));
+        let value = json::render(&views, &json::Header::demo(&options, cores));
         let mut stdout = std::io::stdout().lock();
         // A reader that stops early (`| head`) closes the pipe: that is not a failure.
         let _ = serde_json::to_writer_pretty(&mut stdout, &value)
@@ -129,7 +127,7 @@ pub fn run(options: DemoOptions) -> ExitCode {
             .and_then(|()| stdout.flush());
     }
     if let Some((path, mut file)) = json_file {
-        let value = json::render(&results, &json::Header::demo(&options, cores));
+        let value = json::render(&views, &json::Header::demo(&options, cores));
         let written = serde_json::to_writer_pretty(&mut file, &value)
             .map_err(|err| err.to_string())
             .and_then(|()| {
@@ -140,7 +138,7 @@ pub fn run(options: DemoOptions) -> ExitCode {
         status = report_written(&path, written, status, human);
     }
     if let Some((path, mut file)) = html_file {
-        let page = html::render(&results, &options, cores);
+        let page = html::render(&views, &options, cores);
         let written = file
             .write_all(page.as_bytes())
             .and_then(|()| file.flush())
@@ -152,10 +150,10 @@ pub fn run(options: DemoOptions) -> ExitCode {
         .iter()
         .filter(|b| matches!(built.get(b.name), Some(Err(_)) | None))
         .count();
-    let failed_to_start = results
+    let failed_to_start = views
         .iter()
-        .flat_map(|r| &r.runs)
-        .filter(|run| matches!(&run.outcome, Err(f) if f.phase == Phase::Start))
+        .flat_map(|view| &view.result.runs)
+        .filter(|run| matches!(&run.outcome, Err(f) if f.failed_at == FailedAt::Start))
         .count();
     if failed + failed_to_start > 0 {
         let mut problems = Vec::new();
@@ -176,10 +174,10 @@ pub fn run(options: DemoOptions) -> ExitCode {
 }
 
 /// Whether a binary that ran showed something other than its stage's lesson.
-fn any_unexpected(results: &[ScenarioResult]) -> bool {
-    results
+fn any_unexpected(views: &[ScenarioView]) -> bool {
+    views
         .iter()
-        .flat_map(|result| &result.runs)
+        .flat_map(|view| &view.result.runs)
         .filter_map(|run| run.outcome.as_ref().ok())
         .any(|ran| !ran.summary.as_expected())
 }
@@ -220,12 +218,9 @@ fn print_build_failures(binaries: &[Binary], built: &Built, style: Style, human:
         let Some(Err(failure)) = built.get(binary.name) else {
             continue;
         };
-        match failures
-            .iter_mut()
-            .find(|(_, message)| *message == failure.message)
-        {
+        match failures.iter_mut().find(|(_, message)| *message == failure) {
             Some((names, _)) => names.push(binary.name),
-            None => failures.push((vec![binary.name], &failure.message)),
+            None => failures.push((vec![binary.name], failure)),
         }
     }
     let mut out = String::new();
@@ -245,142 +240,51 @@ fn print_build_failures(binaries: &[Binary], built: &Built, style: Style, human:
     }
 }
 
-fn run_scenario(
-    scenario: Scenario,
-    settings: Settings,
-    binaries: &[Binary],
-    built: &Built,
-    cores: usize,
-) -> ScenarioResult {
-    let plan = scenario.plan(&settings);
-    let mut runs = Vec::new();
-    for (index, binary) in binaries.iter().enumerate() {
-        let outcome = match built.get(binary.name) {
-            Some(Ok(executable)) => {
-                let progress = Progress::start(format!(
-                    "{scenario} [{}/{}] {} ({})",
-                    index + 1,
-                    binaries.len(),
-                    binary.name,
-                    binary.stage.model_words()
-                ));
-                let started = |server: &TrackedServer| {
-                    progress.set_detail(format!("pid {} on {}", server.pid, server.addr));
-                };
-                let outcome = run_binary(
-                    scenario,
-                    &settings,
-                    &plan,
-                    (binary, executable),
-                    cores,
-                    started,
-                    |_| {},
-                );
-                progress.finish();
-                outcome
-            }
-            Some(Err(failure)) => Err(failure.clone()),
-            None => Err(Failure {
-                phase: Phase::Build,
-                message: "not built".to_string(),
-            }),
-        };
-        runs.push(StageRun {
-            binary: *binary,
-            outcome,
-        });
-    }
-    ScenarioResult {
-        scenario,
-        settings,
-        runs,
-    }
+/// The demo's view of a run under way: a progress line per binary, on stderr.
+struct ProgressLines {
+    scenario: Option<Scenario>,
+    line: Option<ProgressLine>,
 }
 
-/// Starts the binary on a free port, warms it up, sends the plan, and stops it. `started`
-/// is told the server once it listens; `watch` sees each request sent and ended, as it
-/// happens (the demo shows none of it; the lab streams it to its page).
-pub fn run_binary(
-    scenario: Scenario,
-    settings: &Settings,
-    plan: &scenario::Plan,
-    (binary, executable): (&Binary, &Path),
-    cores: usize,
-    started: impl FnOnce(&TrackedServer),
-    watch: impl Fn(scenario::RequestEvent<'_>) + Send + Sync + 'static,
-) -> Result<Ran, Failure> {
-    let start_failed = |message: String| Failure {
-        phase: Phase::Start,
-        message,
-    };
-    let as_ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-    let read_timeout_ms = scenario.server_read_timeout(settings).map(as_ms);
-    let args = binary.args(as_ms(settings.delay), read_timeout_ms);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    // Registered as it starts, so Ctrl-C stops it, and refused once Ctrl-C has begun.
-    let server =
-        stop::start_server(executable, &args).map_err(|err| start_failed(err.to_string()))?;
-    started(&server);
-
-    // One request first, so the scenario measures serving, not a process starting up.
-    let root = client::get_request("/");
-    let warm_up = client::exchange(
-        server.addr,
-        &Request::new(&root).within(WARM_UP_TIMEOUT),
-        std::time::Instant::now(),
-    );
-    if let Some(err) = crate::demo::summary::request_error(&warm_up) {
-        let log = server.with(|s| s.stderr_text()).unwrap_or_default();
-        return Err(start_failed(format!(
-            "it did not answer GET / ({err}){}",
-            last_line(&log)
+impl Observer for ProgressLines {
+    fn starting(&mut self, binary: &Binary, index: usize, of: usize) {
+        let scenario = self.scenario.map(|s| s.to_string()).unwrap_or_default();
+        self.line = Some(ProgressLine::start(format!(
+            "{scenario} [{}/{of}] {} ({})",
+            index + 1,
+            binary.name,
+            binary.stage.model_words()
         )));
     }
 
-    let run = scenario::run_watched(server.addr, Some(server.pid), plan, watch);
-    let exited_early = server
-        .with(|s| s.exit_status())
-        .flatten()
-        .map(|status| format!("exited by itself ({status})"));
-    let log = server.with(|s| s.stderr_text()).unwrap_or_default();
-    let (pid, addr) = (server.pid, server.addr);
-    // Stops the server by its PID.
-    drop(server);
+    fn started(&mut self, _binary: &Binary, server: &TrackedServer, _plan: &Plan) {
+        if let Some(line) = &self.line {
+            line.set_detail(format!("pid {} on {}", server.pid, server.addr));
+        }
+    }
 
-    let summary = summarize(scenario, settings, binary.stage, &run, cores);
-    Ok(Ran {
-        pid,
-        addr,
-        run,
-        summary,
-        log,
-        exited_early,
-    })
-}
-
-fn last_line(log: &str) -> String {
-    match log.lines().rev().find(|line| !line.trim().is_empty()) {
-        Some(line) => format!("; its last words: {line}"),
-        None => String::new(),
+    fn finished(&mut self, _run: &BinaryRun) {
+        if let Some(line) = self.line.take() {
+            line.finish();
+        }
     }
 }
 
-fn print_scenario(result: &ScenarioResult, cores: usize, style: Style, human: Human) {
-    let (title, lesson) = describe(result.scenario, &result.settings);
+fn print_scenario(view: &ScenarioView, style: Style, human: Human) {
     let rule = "─".repeat(timeline::WIDTH);
     let mut out = String::new();
     out.push_str(&style.paint(Color::Dim, &rule));
     out.push('\n');
     out.push_str(&style::wrap(
-        &style.paint(Color::Bold, &title),
+        &style.paint(Color::Bold, &view.title),
         timeline::WIDTH,
         "  ",
     ));
-    out.push_str(&style::wrap(&lesson, timeline::WIDTH, ""));
+    out.push_str(&style::wrap(&view.lesson, timeline::WIDTH, ""));
     out.push('\n');
-    out.push_str(&timeline::render(result, style));
+    out.push_str(&timeline::render(&view.result, style));
     out.push('\n');
-    out.push_str(&table::render(result, cores, style));
+    out.push_str(&table::render(view, style));
     out.push('\n');
     human.print(&out);
 }
@@ -389,9 +293,13 @@ fn print_scenario(result: &ScenarioResult, cores: usize, style: Style, human: Hu
 mod tests {
     use super::*;
     use measure::catalogue::{Lesson, Stage};
+    use measure::scenario;
     use measure::summary::{RunOutcome, Summary};
+    use std::time::Duration;
 
-    fn result_with(outcome: RunOutcome, lesson: Lesson) -> ScenarioResult {
+    use crate::pipeline::{Measured, ScenarioResult};
+
+    fn result_with(outcome: RunOutcome, lesson: Lesson) -> ScenarioView {
         let summary = Summary {
             slow: None,
             idle: None,
@@ -404,7 +312,7 @@ mod tests {
             outcome,
             lesson,
         };
-        let ran = Ran {
+        let ran = Measured {
             pid: 1,
             addr: std::net::SocketAddr::from(([127, 0, 0, 1], 1)),
             run: scenario::Run {
@@ -416,18 +324,19 @@ mod tests {
             log: String::new(),
             exited_early: None,
         };
-        ScenarioResult {
+        let result = ScenarioResult {
             scenario: Scenario::Slow,
             settings: Settings {
                 delay: Duration::from_millis(600),
                 fast: 5,
                 workers: WORKERS,
             },
-            runs: vec![StageRun {
+            runs: vec![BinaryRun {
                 binary: *Stage::One.default_binary(),
                 outcome: Ok(ran),
             }],
-        }
+        };
+        ScenarioView::of(result, 2)
     }
 
     #[test]

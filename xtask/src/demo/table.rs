@@ -7,11 +7,11 @@
 
 use measure::scenario::Scenario;
 
-use crate::demo::results::ScenarioResult;
+use crate::pipeline::ScenarioResult;
 use measure::verdicts;
 
-use crate::demo::summary::{Tone, cpu_comparisons, row_numbers, tone, verdict_in_words};
 use crate::demo::timeline::WIDTH;
+use crate::demo::view::{ScenarioView, Tone};
 use crate::style::{self, Color, Style};
 use crate::units::cell;
 
@@ -21,7 +21,8 @@ const MODEL: usize = 20;
 const NUMBER: usize = 8;
 
 /// The table of a scenario and the notes under it.
-pub fn render(result: &ScenarioResult, cores: usize, style: Style) -> String {
+pub fn render(view: &ScenarioView, style: Style) -> String {
+    let result = &view.result;
     let cpu = result.scenario == Scenario::Cpu;
     let idle = result.scenario == Scenario::Idle;
     // The last columns are percentiles of a group of requests, named over them.
@@ -54,7 +55,7 @@ pub fn render(result: &ScenarioResult, cores: usize, style: Style) -> String {
     out.push('\n');
 
     let mut unexpected = false;
-    for stage in &result.runs {
+    for (stage, row_view) in result.runs.iter().zip(&view.rows) {
         let binary = &stage.binary;
         let mut row = format!(
             "  {}{}{}",
@@ -65,7 +66,8 @@ pub fn render(result: &ScenarioResult, cores: usize, style: Style) -> String {
         let verdict = match &stage.outcome {
             Ok(ran) => {
                 let summary = &ran.summary;
-                let [first, second, third, _max] = row_numbers(summary, result.scenario)
+                let [first, second, third, _max] = row_view
+                    .numbers
                     .map(|number| number.map_or_else(|| "-".to_string(), cell));
                 let threads = match summary.fast_threads.len() {
                     0 => "-".to_string(),
@@ -74,13 +76,12 @@ pub fn render(result: &ScenarioResult, cores: usize, style: Style) -> String {
                 for value in [first, second, third, threads] {
                     row.push_str(&style::pad_left(&value, NUMBER));
                 }
-                let color = match tone(summary.outcome) {
+                let color = match row_view.tone {
                     Tone::Good => Color::Green,
                     Tone::Bad => Color::Yellow,
                     Tone::Broken => Color::Red,
                 };
-                let words = verdict_in_words(summary, result.scenario, binary.stage, cores);
-                let mut verdict = style.paint(color, &words);
+                let mut verdict = style.paint(color, &row_view.verdict);
                 if !summary.as_expected() {
                     unexpected = true;
                     verdict.push(' ');
@@ -94,7 +95,7 @@ pub fn render(result: &ScenarioResult, cores: usize, style: Style) -> String {
             Err(failure) => {
                 row.push_str("  ");
                 row.push_str(&style.paint(Color::Red, failure.headline()));
-                style.paint(Color::Red, failure.first_line())
+                style.paint(Color::Red, &row_view.verdict)
             }
         };
         out.push_str(&row);
@@ -104,8 +105,8 @@ pub fn render(result: &ScenarioResult, cores: usize, style: Style) -> String {
 
     let mut notes = Vec::new();
     if cpu {
-        for line in cpu_comparisons(result, cores) {
-            out.push_str(&style::wrap(&style.paint(Color::Bold, &line), WIDTH, ""));
+        for line in &view.cpu_comparisons {
+            out.push_str(&style::wrap(&style.paint(Color::Bold, line), WIDTH, ""));
         }
         notes.push(threads_note(result));
         notes.push(format!(

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use measure::scenario::{Role, Sent};
 
-use crate::demo::results::{ScenarioResult, StageRun};
 use crate::demo::threads::ThreadMarks;
+use crate::pipeline::{BinaryRun, ScenarioResult};
 use crate::style::{self, Color, Style};
 use crate::units;
 use measure::verdicts;
@@ -171,7 +171,7 @@ pub fn render(result: &ScenarioResult, style: Style) -> String {
     out
 }
 
-fn stage_header(stage: &StageRun, style: Style) -> String {
+fn stage_header(stage: &BinaryRun, style: Style) -> String {
     let binary = &stage.binary;
     let name = style.paint(Color::Bold, binary.name);
     match &stage.outcome {

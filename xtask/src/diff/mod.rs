@@ -15,12 +15,12 @@ use similar::{ChangeTag, TextDiff};
 use crate::style::{Color, Style};
 
 pub const DIFF_HELP: &str = "\
-Usage: cargo xtask diff <A> <B> [--runtime async-std|tokio|smol] [--with-comments]
+Usage: cargo xtask diff <A> <B> [--runtime async-std|tokio|smol|mini] [--with-comments]
 
 Prints what changes in the server's code from stage A to stage B (1 to 5).
 
 Options:
-  --runtime NAME    which binary of stages 3 to 5: async-std (default), tokio or smol
+  --runtime NAME    which binary of stages 3 to 5: async-std (default), tokio, smol or mini
                     (stages 1 and 2 have one binary each, on std)
   --with-comments   keep comment lines (left out by default: they differ everywhere)
   -h, --help        print this help
@@ -28,6 +28,7 @@ Options:
 Examples:
   cargo xtask diff 3 4                   async, and one line makes it concurrent
   cargo xtask diff 4 5 --runtime smol    spawning, and smol's own executor
+  cargo xtask diff 4 5 --runtime mini    spawning, on the runtime of our own
 ";
 
 /// What the command line asked for.
@@ -56,7 +57,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<DiffOpti
                     Some(runtime) => runtime,
                     None => {
                         return Err(format!(
-                            "--runtime takes async-std, tokio or smol, not {value:?}"
+                            "--runtime takes async-std, tokio, smol or mini, not {value:?}"
                         ));
                     }
                 };
@@ -208,7 +209,7 @@ mod tests {
 
     #[test]
     fn stage_3_to_4_changes_only_the_loop_and_its_flags() {
-        for runtime in ["async-std", "tokio", "smol"] {
+        for runtime in ["async-std", "tokio", "smol", "mini"] {
             let changed = changed_lines(&code_diff(3, 4, runtime));
             assert!(
                 changed
@@ -244,6 +245,7 @@ mod tests {
             ("async-std", "task::spawn"),
             ("tokio", "tokio::spawn"),
             ("smol", ".detach()"),
+            ("mini", "mini_runtime::spawn"),
         ] {
             let diff = code_diff(4, 5, runtime);
             assert!(diff.contains(spawn), "{runtime}: {diff}");
@@ -251,6 +253,33 @@ mod tests {
                 diff.contains("+        shutdown::all_done().await;"),
                 "{runtime}: {diff}"
             );
+        }
+    }
+
+    #[test]
+    fn our_own_runtime_differs_from_async_std_only_in_the_runtime() {
+        for stage in [Stage::Three, Stage::Four, Stage::Five] {
+            let read = |runtime| {
+                let text = fs::read_to_string(root().join(server_file(stage, runtime)))
+                    .expect("a stage's server file");
+                code_lines(&text, false)
+            };
+            let diff = unified(
+                &read(Runtime::AsyncStd),
+                &read(Runtime::Mini),
+                "a",
+                "b",
+                Style { color: false },
+            );
+            let changed = changed_lines(&diff);
+            assert!(!changed.is_empty(), "stage {stage}");
+            for line in &changed {
+                let runtime_line = ["async_std", "async-std", "task::", "mini"]
+                    .iter()
+                    .any(|word| line.contains(word))
+                    || line.contains(&format!("\"stage-{stage}\","));
+                assert!(runtime_line, "stage {stage}: not a runtime line: {line:?}");
+            }
         }
     }
 

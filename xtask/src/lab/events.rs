@@ -10,9 +10,9 @@ use measure::scenario::{Planned, Role, Scenario, Sent, Settings};
 use measure::summary::RunOutcome;
 use serde_json::{Value, json};
 
-use crate::demo::results::Ran;
-use crate::demo::summary::verdict_in_words;
 use crate::demo::threads::ThreadMarks;
+use crate::demo::view::RowView;
+use crate::pipeline::Measured;
 use crate::units::millis;
 
 /// How many of a server's last stderr lines a page shows when it failed or crashed.
@@ -107,11 +107,11 @@ impl Ending {
 }
 
 /// The verdict on one binary's run, as the demo judges it.
-pub struct Verdict<'a> {
+pub struct BinaryVerdict<'a> {
     pub lane: Lane,
     pub scenario: Scenario,
     pub binary: &'a Binary,
-    pub ran: &'a Ran,
+    pub ran: &'a Measured,
     pub cores: usize,
     pub guess: Option<Guess>,
 }
@@ -159,7 +159,7 @@ pub enum Event<'a> {
     },
     /// A binary's run is over: the demo's verdict, the final thread letters of every
     /// request, and whether the server died on the way.
-    Verdict(Verdict<'a>),
+    Verdict(BinaryVerdict<'a>),
     /// Every binary of the run is done.
     RunFinished {
         run: u64,
@@ -306,9 +306,9 @@ impl Event<'_> {
     }
 }
 
-impl Verdict<'_> {
+impl BinaryVerdict<'_> {
     fn to_json(&self) -> Value {
-        let Verdict {
+        let BinaryVerdict {
             lane,
             scenario,
             binary,
@@ -331,7 +331,7 @@ impl Verdict<'_> {
                 "outcome": summary.outcome.name(),
                 "lesson": summary.lesson.name(),
                 "as_expected": summary.as_expected(),
-                "words": verdict_in_words(summary, *scenario, binary.stage, *cores),
+                "words": RowView::of(summary, *scenario, binary.stage, *cores).verdict,
                 "fast_p50_ms": summary.fast.map(|fast| ms(fast.p50)),
                 "slow_ms": summary.slow.map(ms),
                 "fast_threads": summary.fast_threads,
@@ -438,7 +438,7 @@ mod tests {
         };
         let binary = *Stage::One.default_binary();
         let summary = summarize(Scenario::Slow, &settings, binary.stage, &run, 2);
-        let ran = Ran {
+        let ran = Measured {
             pid: 42,
             addr: std::net::SocketAddr::from(([127, 0, 0, 1], 1)),
             run,
@@ -451,7 +451,7 @@ mod tests {
             binary: binary.name,
         };
         let verdict = |guess| {
-            Event::Verdict(Verdict {
+            Event::Verdict(BinaryVerdict {
                 lane,
                 scenario: Scenario::Slow,
                 binary: &binary,

@@ -5,15 +5,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use measure::catalogue::{BINARIES, Binary, WORKERS};
-use measure::scenario::{self, Scenario, Settings};
+use measure::scenario::{self, Plan, Scenario, Settings};
 use serde_json::Value;
 
-use crate::cargo::{self, BinTarget};
 use crate::demo::args::{MAX_FAST, MAX_SLOW_MS, MIN_SLOW_MS};
-use crate::demo::results::{Failure, Phase, ScenarioResult, StageRun};
+
 use crate::demo::scenario_words::describe;
-use crate::lab::events::{Event, Guess, Lane, LiveMarks, Verdict, last_lines, planned};
-use crate::lab::server::Lab;
+use crate::lab::events::{BinaryVerdict, Event, Guess, Lane, LiveMarks, last_lines, planned};
+use crate::lab::state::Lab;
+use crate::pipeline::{self, BinaryRun, FailedAt, Observer, RequestWatcher, ScenarioResult};
 use crate::stop::TrackedServer;
 
 /// What a page asked to run.
@@ -206,84 +206,88 @@ pub fn run(lab: &Arc<Lab>, run: u64, experiment: &Experiment) -> ScenarioResult 
         lesson,
     });
     // Built every run, as the demo does: a no-op unless a stage's code changed.
-    let targets: Vec<BinTarget> = binaries.iter().map(BinTarget::from).collect();
-    let built = cargo::build(lab.workspace(), &targets);
-    let plan = scenario.plan(&settings);
-    let mut runs = Vec::new();
-    for binary in binaries {
-        let lane = Lane::Run {
-            run,
-            binary: binary.name,
-        };
-        let outcome = match built.get(binary.name) {
-            Some(Ok(executable)) => {
-                let started = |server: &TrackedServer| {
-                    lab.emit(&Event::BinaryStarted {
-                        lane,
-                        pid: server.pid,
-                        addr: server.addr.to_string(),
-                    });
-                    for event in planned(lane, plan.requests()) {
-                        lab.emit(&event);
-                    }
-                };
-                let watch = watcher(Arc::clone(lab), lane);
-                crate::demo::run_binary(
-                    scenario,
-                    &settings,
-                    &plan,
-                    (binary, executable),
-                    lab.cores(),
-                    started,
-                    watch,
-                )
-            }
-            Some(Err(failure)) => Err(failure.clone()),
-            None => Err(Failure {
-                phase: Phase::Build,
-                message: "not built".to_string(),
-            }),
-        };
-        match &outcome {
-            Ok(ran) => lab.emit(&Event::Verdict(Verdict {
-                lane,
-                scenario,
-                binary,
-                ran,
-                cores: lab.cores(),
-                guess: guesses
-                    .iter()
-                    .find(|(name, _)| *name == binary.name)
-                    .map(|(_, guess)| *guess),
-            })),
-            Err(failure) => lab.emit(&Event::BinaryFailed {
-                lane,
-                phase: match failure.phase {
-                    Phase::Build => "build",
-                    Phase::Start => "start",
-                },
-                message: failure.headline().to_string(),
-                stderr: last_lines(&failure.message),
-            }),
-        }
-        runs.push(StageRun {
-            binary: *binary,
-            outcome,
-        });
-    }
-    let ran: Vec<_> = runs
+    let built = pipeline::build(lab.workspace(), binaries);
+    let mut live = LiveRun {
+        lab,
+        run,
+        scenario,
+        guesses,
+    };
+    let result =
+        pipeline::run_scenario(scenario, settings, binaries, &built, lab.cores(), &mut live);
+    let ran: Vec<_> = result
+        .runs
         .iter()
         .filter_map(|r| r.outcome.as_ref().ok())
         .collect();
     lab.emit(&Event::RunFinished {
         run,
         as_expected: ran.iter().filter(|r| r.summary.as_expected()).count(),
-        of: runs.len(),
+        of: result.runs.len(),
     });
-    ScenarioResult {
-        scenario,
-        settings,
-        runs,
+    result
+}
+
+/// The lab's view of a run under way: every step, streamed to the pages as an event.
+struct LiveRun<'a> {
+    lab: &'a Arc<Lab>,
+    run: u64,
+    scenario: Scenario,
+    guesses: &'a [(&'static str, Guess)],
+}
+
+impl LiveRun<'_> {
+    fn lane(&self, binary: &Binary) -> Lane {
+        Lane::Run {
+            run: self.run,
+            binary: binary.name,
+        }
+    }
+}
+
+impl Observer for LiveRun<'_> {
+    fn started(&mut self, binary: &Binary, server: &TrackedServer, plan: &Plan) {
+        let lane = self.lane(binary);
+        self.lab.emit(&Event::BinaryStarted {
+            lane,
+            pid: server.pid,
+            addr: server.addr.to_string(),
+        });
+        for event in planned(lane, plan.requests()) {
+            self.lab.emit(&event);
+        }
+    }
+
+    fn requests(&mut self, binary: &Binary) -> RequestWatcher {
+        Box::new(watcher(Arc::clone(self.lab), self.lane(binary)))
+    }
+
+    fn finished(&mut self, binary_run: &BinaryRun) {
+        let binary = &binary_run.binary;
+        let lane = self.lane(binary);
+        match &binary_run.outcome {
+            Ok(measured) => self.lab.emit(&Event::Verdict(BinaryVerdict {
+                lane,
+                scenario: self.scenario,
+                binary,
+                ran: measured,
+                cores: self.lab.cores(),
+                guess: self
+                    .guesses
+                    .iter()
+                    .find(|(name, _)| *name == binary.name)
+                    .map(|(_, guess)| *guess),
+            })),
+            Err(failure) => self.lab.emit(&Event::BinaryFailed {
+                lane,
+                phase: match failure.failed_at {
+                    FailedAt::Build => "build",
+                    FailedAt::Start => "start",
+                },
+                message: failure.headline().to_string(),
+                stderr: last_lines(&failure.message),
+            }),
+        }
     }
 }
 

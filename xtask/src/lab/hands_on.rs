@@ -8,32 +8,10 @@ use measure::catalogue::Binary;
 use measure::client::{self, Request};
 use measure::scenario::{Role, Sent};
 
-use crate::cargo::{self, BinTarget};
 use crate::lab::events::{Ending, Event, Lane, LiveMarks, last_lines};
 use crate::lab::limits::RequestSlot;
-use crate::lab::server::Lab;
-use crate::stop::TrackedServer;
-
-/// A hands-on server: started from the page, stopped from it, by Ctrl-C, or when no page has
-/// been open for a while.
-pub struct HandsOnServer {
-    pub id: u64,
-    pub binary: Binary,
-    pub server: TrackedServer,
-    pub started: Instant,
-    pub delay: Duration,
-    pub next_request: usize,
-    pub marks: LiveMarks,
-}
-
-impl HandsOnServer {
-    fn lane(&self) -> Lane {
-        Lane::HandsOn {
-            server: self.id,
-            binary: self.binary.name,
-        }
-    }
-}
+use crate::lab::state::{HandsOnServer, Lab};
+use crate::pipeline;
 
 /// What a button sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,8 +48,7 @@ impl Button {
 
 /// Builds and starts `binaries`, each a hands-on server with `/sleep` taking `delay`.
 pub fn start(lab: &Arc<Lab>, binaries: &[Binary], delay: Duration) {
-    let targets: Vec<BinTarget> = binaries.iter().map(BinTarget::from).collect();
-    let built = cargo::build(lab.workspace(), &targets);
+    let built = pipeline::build(lab.workspace(), binaries);
     let sleep_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
     for binary in binaries {
         let id = lab.next_id();
@@ -88,7 +65,7 @@ pub fn start(lab: &Arc<Lab>, binaries: &[Binary], delay: Duration) {
         let executable = match built.get(binary.name) {
             Some(Ok(executable)) => executable,
             Some(Err(failure)) => {
-                lab.emit(&failed(failure.message.clone()));
+                lab.emit(&failed(failure.clone()));
                 continue;
             }
             None => continue,

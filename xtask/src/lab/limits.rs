@@ -45,8 +45,8 @@ pub const HEAD_TIME_LIMIT: Duration = Duration::from_secs(10);
 /// own); stopping the hands-on servers takes the longest, well under this.
 pub const POST_TIME_LIMIT: Duration = Duration::from_secs(30);
 
-/// Hands-on servers running (or starting) at once: one of each of the 11 binaries, what the
-/// page's "all 11" then "start servers" asks for. Each is a process with its own threads
+/// Hands-on servers running (or starting) at once: one of each of the 14 binaries, what the
+/// page's "all 14" then "start servers" asks for. Each is a process with its own threads
 /// (stage 5's runtime has one per core); more than this is a laptop made slow, not a lesson.
 pub const MAX_HANDS_ON_SERVERS: usize = measure::catalogue::BINARIES.len();
 
@@ -112,7 +112,9 @@ struct Requests {
     per_server: HashMap<u64, usize>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+/// Locks `mutex`, also after a thread panicked holding it: the lab goes on serving the next
+/// page rather than failing every request after one panic.
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())

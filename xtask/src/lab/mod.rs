@@ -29,6 +29,8 @@ mod hands_on;
 mod limits;
 #[cfg(feature = "lab")]
 mod server;
+#[cfg(feature = "lab")]
+mod state;
 
 pub const LAB_HELP: &str = "\
 cargo xtask lab: the demo live in a browser. It builds the stage binaries in

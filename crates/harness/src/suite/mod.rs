@@ -10,18 +10,21 @@
 //!
 //! This file holds the [`Target`], the assertions every check shares and the macros that make
 //! `#[test]`s of the checks; the checks are grouped by what they show: `contract` (routes,
-//! methods, bad input, flags), `concurrency` (each stage's lesson), `reliability` (timeouts,
-//! idle and slow clients, load, shutdown) and `check` (`cargo xtask check` finds each stage's
-//! model).
+//! methods, bad input, flags), `real_clients` (what curl, Python and HTTP/2 clients do:
+//! `Expect: 100-continue`, sending on after a refusal), `concurrency` (each stage's lesson),
+//! `reliability` (timeouts, idle and slow clients, load, shutdown) and `check` (`cargo xtask
+//! check` finds each stage's model).
 
 mod check;
 mod concurrency;
 mod contract;
+mod real_clients;
 mod reliability;
 
 pub use check::*;
 pub use concurrency::*;
 pub use contract::*;
+pub use real_clients::*;
 pub use reliability::*;
 
 use std::time::{Duration, Instant};
@@ -196,6 +199,12 @@ macro_rules! conformance_tests {
                 a_client_that_never_reads_its_response_is_harmless,
                 max_connections_applies_backpressure,
                 a_burst_of_load_is_served_without_a_failure,
+                expect_100_continue_gets_the_final_answer_at_once,
+                expect_100_continue_gets_100_continue_when_the_body_is_read,
+                a_body_sent_without_waiting_for_100_continue_is_harmless,
+                a_body_refused_mid_stream_still_gets_its_answer,
+                an_http2_preface_gets_400_and_no_reset,
+                a_client_that_never_stops_sending_is_cut_off,
             );
             $crate::conformance_tests!(@ctrl_c_checks
                 ctrl_c_lets_requests_in_flight_finish,

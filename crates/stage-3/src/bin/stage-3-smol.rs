@@ -8,7 +8,7 @@
 //! smol is async-std's maintained successor: small, and built from the same pieces.
 
 use futures_util::StreamExt;
-use server_core::{AcceptErrors, Config, Flags, announce, shutdown};
+use server_core::{Config, Flags, accepted_async, announce, shutdown};
 use smol::net::TcpListener;
 use stage_3::on_smol::handle_connection;
 
@@ -27,14 +27,7 @@ fn main() {
         shutdown::install(config, None);
 
         // ANCHOR: accept_loop
-        let mut accept_errors = AcceptErrors::new();
-        listener
-            .incoming()
-            // A failed accept is dropped here. Out of file descriptors, it first pauses (10 ms,
-            // doubling to 1 s) on the runtime's timer, because the next accept would fail at
-            // once, forever; the log gets a line a second at most. (Stage 1 says more.)
-            .filter_map(|stream| accept_errors.sift(stream, smol::Timer::after))
-            .take_until(shutdown::requested())
+        accepted_async(listener.incoming(), smol::Timer::after)
             // Awaited right here: the next connection waits until this one is done.
             .for_each(|stream| handle_connection(stream, config))
             .await;

@@ -9,7 +9,7 @@
 //! `incoming()`, so all three runtimes share the same loop.
 
 use futures_util::StreamExt;
-use server_core::{AcceptErrors, Config, Flags, announce, shutdown};
+use server_core::{Config, Flags, accepted_async, announce, shutdown};
 use stage_3::on_tokio::{handle_connection, runtime};
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -29,13 +29,7 @@ fn main() {
         shutdown::install(config, None);
 
         // ANCHOR: accept_loop
-        let mut accept_errors = AcceptErrors::new();
-        TcpListenerStream::new(listener)
-            // A failed accept is dropped here. Out of file descriptors, it first pauses (10 ms,
-            // doubling to 1 s) on the runtime's timer, because the next accept would fail at
-            // once, forever; the log gets a line a second at most. (Stage 1 says more.)
-            .filter_map(|stream| accept_errors.sift(stream, tokio::time::sleep))
-            .take_until(shutdown::requested())
+        accepted_async(TcpListenerStream::new(listener), tokio::time::sleep)
             // Awaited right here: the next connection waits until this one is done.
             .for_each(|stream| handle_connection(stream, config))
             .await;

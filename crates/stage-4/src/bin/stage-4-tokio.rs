@@ -11,7 +11,7 @@
 //! tokio's listener is not a `Stream`; `TcpListenerStream` makes it one.
 
 use futures_util::StreamExt;
-use server_core::{AcceptErrors, Config, Flags, announce, shutdown};
+use server_core::{Config, Flags, accepted_async, announce, shutdown};
 use stage_3::on_tokio::{handle_connection, runtime};
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -32,13 +32,7 @@ fn main() {
         shutdown::install(config, None);
 
         // ANCHOR: accept_loop
-        let mut accept_errors = AcceptErrors::new();
-        TcpListenerStream::new(listener)
-            // A failed accept is dropped here. Out of file descriptors, it first pauses (10 ms,
-            // doubling to 1 s) on the runtime's timer, because the next accept would fail at
-            // once, forever; the log gets a line a second at most. (Stage 1 says more.)
-            .filter_map(|stream| accept_errors.sift(stream, tokio::time::sleep))
-            .take_until(shutdown::requested())
+        accepted_async(TcpListenerStream::new(listener), tokio::time::sleep)
             // Awaited, but alongside every other connection's future: no waiting in line.
             .for_each_concurrent(config.max_connections, |stream| {
                 handle_connection(stream, config)

@@ -15,7 +15,7 @@
 use async_std::net::TcpListener;
 use async_std::task;
 use futures_util::StreamExt;
-use server_core::{AcceptErrors, Config, Flags, announce, shutdown};
+use server_core::{Config, Flags, accepted_async, announce, shutdown};
 use stage_3::on_async_std::handle_connection;
 
 fn main() {
@@ -34,14 +34,7 @@ fn main() {
         shutdown::install(config, None);
 
         // ANCHOR: accept_loop
-        let mut accept_errors = AcceptErrors::new();
-        listener
-            .incoming()
-            // A failed accept is dropped here. Out of file descriptors, it first pauses (10 ms,
-            // doubling to 1 s) on the runtime's timer, because the next accept would fail at
-            // once, forever; the log gets a line a second at most. (Stage 1 says more.)
-            .filter_map(|stream| accept_errors.sift(stream, async_std::task::sleep))
-            .take_until(shutdown::requested())
+        accepted_async(listener.incoming(), task::sleep)
             // Awaited, but alongside every other connection's future: no waiting in line.
             .for_each_concurrent(config.max_connections, |stream| {
                 handle_connection(stream, config)

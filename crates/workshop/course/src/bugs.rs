@@ -334,7 +334,7 @@ pub const BUGS: [Bug; 11] = [
              threads, given each connection as a job, is the bound (and joining it at the \
              end is what lets Ctrl-C finish the requests in flight).",
         ],
-        most_changed: 11,
+        most_changed: 9,
         changed_code: "worker.spawn(move || handle_connection(stream, config))",
     },
     Bug {
@@ -448,7 +448,7 @@ pub const BUGS: [Bug; 11] = [
              once is the same as awaiting the handler in the loop (stage 3). Drop the \
              handle instead (that detaches the task); a panic in it is still printed.",
         ],
-        most_changed: 6,
+        most_changed: 4,
         changed_code: "tokio::spawn(handle_connection(stream, config)).await",
     },
     Bug {

@@ -50,9 +50,9 @@ pub const STEPS: [Step; 4] = [
             "Make the threads once, before the loop: `let pool = \
              ThreadPool::with_name(\"worker\".to_string(), config.workers);` (use \
              threadpool::ThreadPool).",
-            "In the loop: `Ok(stream) => pool.execute(move || handle_connection(stream, \
-             config)),`. `move` gives the job its own `stream`; `config` is `&'static`, so \
-             any thread may keep it.",
+            "In the loop: `pool.execute(move || handle_connection(stream, config));`. \
+             `move` gives the job its own `stream`; `config` is `&'static`, so any thread \
+             may keep it.",
             "After the loop, before `shutdown::finished()`: `pool.join();`. Without it, the \
              jobs still running die with `main` when you press Ctrl-C.",
         ],
@@ -69,10 +69,10 @@ pub const STEPS: [Step; 4] = [
             "Use the async listener, `async_std::net::TcpListener`, and `.await` its `bind`. \
              Its `incoming()` is a Stream, not an Iterator: bring in \
              `futures_util::StreamExt`.",
-            "`listener.incoming().filter_map(|stream| accept_errors.sift(stream, \
-             async_std::task::sleep)).take_until(shutdown::requested()).for_each(..).await` \
-             replaces the `for` loop, its `match` and its shutdown check: `sift` drops a \
-             failed accept after pausing on the runtime's timer.",
+            "`accepted_async(listener.incoming(), task::sleep).for_each(..).await` replaces \
+             the `for` loop over `accepted(..)`: like it, it yields only the accepted \
+             connections and ends at Ctrl-C, and it pauses on the runtime's timer \
+             (`task::sleep`) where `accepted` slept the thread.",
             "Inside `for_each`, the async handler: `|stream| \
              stage_3::on_async_std::handle_connection(stream, config)`; `for_each` awaits \
              it. The blocking one from stage 1 would block the runtime's thread.",

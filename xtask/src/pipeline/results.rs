@@ -1,4 +1,5 @@
-//! What the demo measured: one [`ScenarioResult`] per scenario, one [`StageRun`] per binary.
+//! What a scenario's runs gave: one [`ScenarioResult`] per scenario, one [`BinaryRun`] per
+//! binary, which [`Measured`] the server or says why it could not ([`RunFailure`]).
 
 use std::net::SocketAddr;
 
@@ -10,16 +11,16 @@ use measure::summary::Summary;
 pub struct ScenarioResult {
     pub scenario: Scenario,
     pub settings: Settings,
-    pub runs: Vec<StageRun>,
+    pub runs: Vec<BinaryRun>,
 }
 
-pub struct StageRun {
+pub struct BinaryRun {
     pub binary: Binary,
-    pub outcome: Result<Ran, Failure>,
+    pub outcome: Result<Measured, RunFailure>,
 }
 
 /// A binary that started and was sent the scenario's requests.
-pub struct Ran {
+pub struct Measured {
     pub pid: u32,
     pub addr: SocketAddr,
     pub run: Run,
@@ -32,32 +33,37 @@ pub struct Ran {
 
 /// A binary that could not be run.
 #[derive(Clone, Debug)]
-pub struct Failure {
-    pub phase: Phase,
+pub struct RunFailure {
+    pub failed_at: FailedAt,
     /// What went wrong, in a line or a few.
     pub message: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
+pub enum FailedAt {
     Build,
     Start,
 }
 
-impl Failure {
+impl RunFailure {
     /// A few words for the table.
     pub fn headline(&self) -> &'static str {
-        match self.phase {
-            Phase::Build => "failed to build",
-            Phase::Start => "failed to start",
+        match self.failed_at {
+            FailedAt::Build => "failed to build",
+            FailedAt::Start => "failed to start",
         }
     }
 
     /// The first line of the message, for the table.
     pub fn first_line(&self) -> &str {
-        self.message
-            .lines()
-            .find(|line| !line.trim().is_empty())
-            .unwrap_or("")
+        first_line(&self.message)
     }
+}
+
+/// The first line of `message` that is not blank: a build error's or a server's, for a table.
+pub fn first_line(message: &str) -> &str {
+    message
+        .lines()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or("")
 }

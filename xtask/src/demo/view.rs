@@ -1,5 +1,8 @@
-//! A summary's outcome in plain words and colours: the verdict column of the table, the page
-//! and the JSON. The numbers and the judgement come from `measure::summary`.
+//! What the demo shows of a scenario's results, computed once for every renderer (the table,
+//! the HTML page, the JSON, and the lab's verdicts): each row's numbers in column order, its
+//! verdict in plain words and its tone (the colour), the scenario's title and lesson, and the
+//! cpu scenario's comparison of stage 5 with stage 4. The numbers and the judgement come
+//! from `measure::summary`; the timeline draws the requests themselves.
 
 use std::time::Duration;
 
@@ -8,8 +11,80 @@ use measure::scenario::Scenario;
 use measure::summary::{RunOutcome, Summary};
 use measure::verdicts::Parallelism;
 
-use crate::demo::results::ScenarioResult;
+use crate::demo::scenario_words::describe;
+use crate::pipeline::{BinaryRun, ScenarioResult};
 use crate::units::short;
+
+/// A scenario's results with what every renderer shows of them.
+pub struct ScenarioView {
+    pub result: ScenarioResult,
+    /// The scenario's title and its lesson, in words.
+    pub title: String,
+    pub lesson: String,
+    /// One per run, in the result's order.
+    pub rows: Vec<RowView>,
+    /// In the cpu scenario: how much faster stage 5 did the batch than stage 4, per runtime.
+    pub cpu_comparisons: Vec<String>,
+}
+
+impl ScenarioView {
+    pub fn of(result: ScenarioResult, cores: usize) -> ScenarioView {
+        let (title, lesson) = describe(result.scenario, &result.settings);
+        let rows = result
+            .runs
+            .iter()
+            .map(|run| RowView::of_run(run, result.scenario, cores))
+            .collect();
+        let cpu_comparisons = cpu_comparisons(&result, cores);
+        ScenarioView {
+            result,
+            title,
+            lesson,
+            rows,
+            cpu_comparisons,
+        }
+    }
+}
+
+/// What a binary's row shows: its numbers and verdict, or, for a binary that could not run,
+/// no numbers and the first line of why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowView {
+    /// The four numbers, in the columns' order (see [`row_numbers`]).
+    pub numbers: [Option<Duration>; 4],
+    pub tone: Tone,
+    /// The verdict in plain words, such as "fast requests waited 1.9 s for the slow one".
+    pub verdict: String,
+    /// In the cpu scenario: how many cores the batch kept busy.
+    pub cores_busy: Option<f64>,
+}
+
+impl RowView {
+    pub fn of_run(run: &BinaryRun, scenario: Scenario, cores: usize) -> RowView {
+        match &run.outcome {
+            Ok(measured) => RowView::of(&measured.summary, scenario, run.binary.stage, cores),
+            Err(failure) => RowView {
+                numbers: [None; 4],
+                tone: Tone::Broken,
+                verdict: failure.first_line().to_string(),
+                cores_busy: None,
+            },
+        }
+    }
+
+    /// The row of a binary that ran, from its summary.
+    pub fn of(summary: &Summary, scenario: Scenario, stage: Stage, cores: usize) -> RowView {
+        RowView {
+            numbers: row_numbers(summary, scenario),
+            tone: tone(summary.outcome),
+            verdict: verdict_in_words(summary, scenario, stage, cores),
+            cores_busy: match summary.outcome {
+                RunOutcome::Cpu(batch) => Some(cores_busy(batch.speedup, cores)),
+                _ => None,
+            },
+        }
+    }
+}
 
 /// Good news (green), the lesson's bad news (yellow), or broken (red).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,7 +94,7 @@ pub enum Tone {
     Broken,
 }
 
-pub fn tone(outcome: RunOutcome) -> Tone {
+fn tone(outcome: RunOutcome) -> Tone {
     match outcome {
         RunOutcome::DidNotWait => Tone::Good,
         RunOutcome::Cpu(batch) if matches!(batch.parallelism(), Parallelism::Parallel(_)) => {
@@ -32,12 +107,12 @@ pub fn tone(outcome: RunOutcome) -> Tone {
 
 /// How many cores a CPU batch kept busy, for the reader: its speed-up, which noise can push
 /// past the machine's cores, which it cannot use.
-pub fn cores_busy(speedup: f64, machine_cores: usize) -> f64 {
+fn cores_busy(speedup: f64, machine_cores: usize) -> f64 {
     speedup.min(machine_cores.max(1) as f64)
 }
 
 /// The verdict in plain words, such as "fast requests waited 1.9 s for the slow one".
-pub fn verdict_in_words(
+fn verdict_in_words(
     summary: &Summary,
     scenario: Scenario,
     stage: Stage,
@@ -98,7 +173,7 @@ pub fn verdict_in_words(
 /// cpu scenario the request alone, the batch, and the batch's p50 and max; else the slowest
 /// slow request (in the idle scenario, how long the idle client was open) and the fast
 /// requests' p50, p99 and max.
-pub fn row_numbers(summary: &Summary, scenario: Scenario) -> [Option<Duration>; 4] {
+fn row_numbers(summary: &Summary, scenario: Scenario) -> [Option<Duration>; 4] {
     let fast = summary.fast;
     match scenario {
         Scenario::Cpu => [
@@ -122,17 +197,8 @@ pub fn row_numbers(summary: &Summary, scenario: Scenario) -> [Option<Duration>; 
     }
 }
 
-/// What a request came to: `None` for `200 OK`, else why not.
-pub fn request_error(exchange: &measure::Exchange) -> Option<String> {
-    match &exchange.response {
-        Ok(response) if response.status == 200 => None,
-        Ok(response) => Some(format!("status {}", response.status)),
-        Err(err) => Some(err.to_string()),
-    }
-}
-
 /// For the cpu scenario: how much faster stage 5 did the batch than stage 4, per runtime.
-pub fn cpu_comparisons(result: &ScenarioResult, cores: usize) -> Vec<String> {
+fn cpu_comparisons(result: &ScenarioResult, cores: usize) -> Vec<String> {
     let batch_of = |stage: Stage, binary: &Binary| {
         let twin = Binary::of(stage, binary.runtime)?;
         result.runs.iter().find_map(|run| {
