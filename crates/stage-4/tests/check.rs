@@ -22,7 +22,7 @@ fn passes_the_workshop_step_3() {
 /// default runtime only). Ignored in a plain `cargo test`, which must stay short on a student's
 /// laptop: it holds the cores for several seconds. `.ci/run` runs it with `--ignored`.
 #[test]
-#[ignore = "holds both cores for seconds; .ci/run runs it (cargo test --test check -- --ignored)"]
+#[ignore = "holds both cores for seconds; .ci/run runs it (cargo test --test check -- --include-ignored)"]
 fn the_check_beside_busy_loops_never_misjudges() {
     harness::suite::the_check_beside_busy_loops_never_misjudges(&harness::suite::target(
         "stage-4",
