@@ -8,11 +8,17 @@
 //! The sender must share the server's console, as a test or a workshop's grader that started
 //! it does.
 //!
-//! The one `unsafe` call of this crate (see `[lints]` in its Cargo.toml).
+//! A process with no console at all (a CI runner's service, a program started from a GUI)
+//! can send nothing: [`have_a_console`] gives it one before it starts a server, as ctrlc's own
+//! tests do.
+//!
+//! The two `unsafe` calls of this crate (see `[lints]` in its Cargo.toml).
 
 use std::io;
 
-use windows_sys::Win32::System::Console::{CTRL_BREAK_EVENT, GenerateConsoleCtrlEvent};
+use windows_sys::Win32::System::Console::{
+    AllocConsole, CTRL_BREAK_EVENT, GenerateConsoleCtrlEvent,
+};
 
 /// The creation flag that starts a process as the leader of a new process group, whose ID
 /// is its PID: what [`send_ctrl_break`] names.
@@ -33,4 +39,14 @@ pub fn send_ctrl_break(pid: u32) -> io::Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Makes sure this process has a console for its servers to share, so that
+/// [`send_ctrl_break`] can reach them: a server inherits its parent's console when it starts.
+/// Where there is one already (a terminal), `AllocConsole` fails and nothing changes.
+#[allow(unsafe_code)]
+pub fn have_a_console() {
+    // SAFETY: AllocConsole takes no argument and touches no memory of this process; its
+    // failure (a console is already there) is the case where there is nothing to do.
+    let _already_had_one = unsafe { AllocConsole() } == 0;
 }

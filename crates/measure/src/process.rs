@@ -97,6 +97,7 @@ impl ServerProcess {
         #[cfg(windows)]
         {
             use std::os::windows::process::CommandExt;
+            crate::ctrl_break::have_a_console();
             command.creation_flags(crate::ctrl_break::NEW_PROCESS_GROUP);
         }
         let mut child = spawn(command).map_err(|err| {
