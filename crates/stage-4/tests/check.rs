@@ -20,7 +20,7 @@ fn passes_the_workshop_step_3() {
 
 /// Beside two busy loops, the check may say "cannot tell", never the wrong verdict (the
 /// default runtime only). Ignored in a plain `cargo test`, which must stay short on a student's
-/// laptop: it holds the cores for several seconds. `.ci/run` runs it with `--ignored`.
+/// laptop: it holds the cores for several seconds. `.ci/run` runs it with `--include-ignored`.
 #[test]
 #[ignore = "holds both cores for seconds; .ci/run runs it (cargo test --test check -- --include-ignored)"]
 fn the_check_beside_busy_loops_never_misjudges() {
