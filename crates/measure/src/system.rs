@@ -535,12 +535,12 @@ mod tests {
         let before = cpu_time(std::process::id()).expect("/proc is there on Linux");
         let spare = spare_cores_within(2, Duration::from_millis(60));
         let after = cpu_time(std::process::id()).expect("/proc is there on Linux");
-        // Three spans of 60 ms computing: at least one span's worth, whatever the load.
-        assert!(
-            after >= before + Duration::from_millis(50),
-            "{before:?} -> {after:?}"
-        );
-        assert!(spare > 0.3 && spare < 3.0, "{spare}");
+        // Three spans of 60 ms computing count as this process's CPU time. How much depends on
+        // the load (beside a busy build it got a fifth of a core, under the 60 ms of one span
+        // that this test once asked for), so only "more than before" is asserted, and a
+        // calibration that is a ratio of work: positive, and at most the cores it tried.
+        assert!(after > before, "{before:?} -> {after:?}");
+        assert!(spare > 0.0 && spare < 3.0, "{spare}");
     }
 
     /// The Linux path, on the test's own process.
