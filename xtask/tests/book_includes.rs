@@ -1,9 +1,50 @@
 //! The book cannot drift from the code: every `{{#include}}` in `docs/src` must point to an
 //! existing file and, where it names one, an anchor that exists in that file. Every chapter
-//! in SUMMARY.md must exist.
+//! in SUMMARY.md must exist. And every Rust listing fits the page.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+
+/// The longest line a Rust listing may have once the book's builder has moved it to column 0
+/// (`xtask/book/src/listings.rs`): about what a 1280-pixel page shows without scrolling.
+const LISTING_WIDTH: usize = 90;
+
+/// The lines of `source` that mdBook shows for `selector` (an anchor's lines, without the
+/// lines of any anchor marker; the whole file without a selector).
+fn listing_lines<'a>(source: &'a str, selector: Option<&str>) -> Vec<&'a str> {
+    let names = |line: &str, marker: &str| {
+        line.split_once(marker)
+            .is_some_and(|(_, name)| Some(name.trim()) == selector)
+    };
+    let mut inside = selector.is_none();
+    let mut lines = Vec::new();
+    for line in source.lines() {
+        if names(line, "ANCHOR:") {
+            inside = true;
+        } else if names(line, "ANCHOR_END:") {
+            inside = false;
+        } else if inside && !line.contains("ANCHOR:") && !line.contains("ANCHOR_END:") {
+            lines.push(line);
+        }
+    }
+    lines
+}
+
+/// The lines of a Rust listing longer than [`LISTING_WIDTH`] once moved to column 0.
+fn too_wide(lines: &[&str]) -> Vec<String> {
+    let indent = lines
+        .iter()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| line.len() - line.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    lines
+        .iter()
+        .map(|line| line.get(indent..).unwrap_or(line.trim_start()))
+        .filter(|line| line.chars().count() > LISTING_WIDTH)
+        .map(|line| format!("{} characters: {line}", line.chars().count()))
+        .collect()
+}
 
 fn docs_src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/src")
@@ -36,12 +77,24 @@ fn include_problems(markdown_path: &Path, markdown: &str) -> Vec<String> {
                 ));
                 continue;
             };
-            let Some(selector) = parts.next() else {
+            let selector = parts.next();
+            let is_rust = file.extension().is_some_and(|ext| ext == "rs");
+            let is_line_range = selector.is_some_and(|selector| {
+                selector
+                    .split(':')
+                    .all(|part| part.chars().all(|c| c.is_ascii_digit()))
+            });
+            if is_rust && !is_line_range {
+                for wide in too_wide(&listing_lines(&source, selector)) {
+                    problems.push(format!(
+                        "{place}: a listing from {} is wider than {LISTING_WIDTH}: {wide}",
+                        file.display()
+                    ));
+                }
+            }
+            let Some(selector) = selector else {
                 continue;
             };
-            let is_line_range = selector
-                .split(':')
-                .all(|part| part.chars().all(|c| c.is_ascii_digit()));
             if is_line_range {
                 continue;
             }

@@ -116,7 +116,7 @@ fn start_workers() {
                     RUN_QUEUE.pop().run();
                 }
             }) {
-                eprintln!("(could not start a worker thread: {err}; running on fewer threads)");
+                eprintln!("(cannot start a worker thread: {err}; fewer will run)");
             }
         }
     });
@@ -216,7 +216,8 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     loop {
         // `park` may also return for no reason: only a wake-up is a reason to poll.
         if unpark.woken.swap(false, Ordering::AcqRel) {
-            if let Poll::Ready(output) = trace::poll_as_task(id, || future.as_mut().poll(&mut cx)) {
+            let polled = trace::poll_as_task(id, || future.as_mut().poll(&mut cx));
+            if let Poll::Ready(output) = polled {
                 return output;
             }
         } else {

@@ -67,7 +67,7 @@ fn run(mut poll: OsPoll) {
     loop {
         if let Err(err) = poll.poll(&mut events, timer::time_to_next()) {
             if err.kind() != io::ErrorKind::Interrupted {
-                eprintln!("(the mini runtime's reactor could not wait for events: {err})");
+                eprintln!("(mini runtime: the reactor cannot wait for events: {err})");
                 // Not a hot loop of the same error: try again a moment later.
                 thread::sleep(Duration::from_millis(100));
             }
@@ -77,7 +77,9 @@ fn run(mut poll: OsPoll) {
             if event.token() == WAKE_TOKEN {
                 continue;
             }
-            let Some(source) = lock(&reactor().sources).get(&event.token()).cloned() else {
+            // The lock is held for this statement only, not while the task is woken.
+            let source = lock(&reactor().sources).get(&event.token()).cloned();
+            let Some(source) = source else {
                 continue; // Deregistered since the OS queued the event.
             };
             // An error or a hang-up is "ready" too: the next read or write reports it.

@@ -173,8 +173,8 @@ pub mod on_tokio {
 }
 
 // ANCHOR: handler
-/// Serves one connection over the `futures-io` traits (async-std, smol, mini-runtime) and logs how it
-/// went. `sleep` is the runtime's timer. Errors are logged, never returned.
+/// Serves one connection over the `futures-io` traits (async-std, smol, mini-runtime) and
+/// logs how it went. `sleep` is the runtime's timer. Errors are logged, never returned.
 pub fn handle_futures_io_connection<F: Future<Output = ()>>(
     stream: impl AsyncRead + AsyncWrite + Unpin,
     config: &Config,
