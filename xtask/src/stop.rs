@@ -128,6 +128,16 @@ pub fn start_server_logging_to(
 ) -> io::Result<TrackedServer> {
     let mut command = Command::new(bin);
     command.args(["--port", "0"]).args(args);
+    start_server_command(command, bin, log)
+}
+
+/// Like [`start_server_logging_to`], for a `command` (running `bin --port 0` and its flags)
+/// the caller has set more of: an environment variable, say.
+pub fn start_server_command(
+    mut command: Command,
+    bin: &Path,
+    log: Option<std::fs::File>,
+) -> io::Result<TrackedServer> {
     parent_death::kill_with_parent(&mut command);
     let (id, (pid, first_line)) = spawn_registered(|| {
         let (server, first_line) =

@@ -245,6 +245,7 @@ fn help_explains_the_options_with_an_example() {
         "--fast",
         "--json",
         "--html",
+        "--narrate",
         "idle",
         "--read-timeout-ms",
         "Example",
@@ -254,6 +255,45 @@ fn help_explains_the_options_with_an_example() {
     for line in help.lines() {
         assert!(line.chars().count() < 80, "{line:?}");
     }
+}
+
+#[test]
+fn narrate_prints_what_our_runtime_does_for_one_request() {
+    let output = xtask(&["demo", "--narrate", "--stage", "4", "--slow-ms", "200"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.first(),
+        Some(&"stage-4-mini tells one GET /sleep (MINI_RUNTIME_TRACE=1, --sleep-ms 200):"),
+        "{stdout}"
+    );
+    assert_eq!(
+        lines.last(),
+        Some(&"Read it step by step in the book: \"Under the hood\" (cargo xtask book --serve)."),
+        "{stdout}"
+    );
+    let story = &lines[1..lines.len() - 1];
+    assert!(
+        story.iter().all(|line| line.is_empty()
+            || line.starts_with("[mini-runtime] ")
+            || line.starts_with("GET /sleep -> 200 in ")),
+        "only the runtime's lines and the request's log line:\n{stdout}"
+    );
+    // Whether the request's bytes were there at its first read is up to the OS, and so is
+    // where the timer sits in the list of what the task waits for; that it waits for the
+    // 200 ms timer, once, is not.
+    let waits_for_timer = story.iter().filter(|line| {
+        line.starts_with("[mini-runtime] task 1 pending: waits for ")
+            && line.contains("timer")
+            && line.contains("(200 ms)")
+    });
+    assert_eq!(waits_for_timer.count(), 1, "{stdout}");
+    let logged = story
+        .iter()
+        .filter(|line| line.starts_with("GET /sleep -> 200 in "));
+    assert_eq!(logged.count(), 1, "{stdout}");
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use measure::scenario::Scenario;
 
-use measure::catalogue::{Runtime, Stage};
+use measure::catalogue::{Binary, Runtime, Stage};
 
 use crate::args::{parse_runtimes, parse_stages};
 
@@ -32,6 +32,10 @@ Options:
   --json FILE      also write every request's timings to FILE as JSON (- for
                    stdout; the tables then go to stderr)
   --html FILE      also write a page with the timeline as an SVG chart to FILE
+  --narrate        instead: send one GET /sleep to a stage on our own runtime
+                   (stage-N-mini, --stage 3, 4 or 5 [default: 4]) with
+                   MINI_RUNTIME_TRACE=1, and print what the runtime says it
+                   does for it (takes only --stage and --slow-ms)
   -h, --help       print this help
 
 Scenarios:
@@ -62,6 +66,7 @@ Examples:
   cargo xtask demo
   cargo xtask demo --scenario blocking --stage 4,5 --runtime all
   cargo xtask demo --slow-ms 1000 --json demo.json --html demo.html
+  cargo xtask demo --narrate --stage 5 --slow-ms 500
 ";
 
 /// What `cargo xtask demo` was asked to do.
@@ -76,6 +81,9 @@ pub struct DemoOptions {
     pub fast: usize,
     pub json: Option<PathBuf>,
     pub html: Option<PathBuf>,
+    /// `--narrate`: the one stage whose `-mini` binary tells one request, instead of the
+    /// scenarios.
+    pub narrate: Option<Stage>,
 }
 
 impl Default for DemoOptions {
@@ -88,6 +96,7 @@ impl Default for DemoOptions {
             fast: 10,
             json: None,
             html: None,
+            narrate: None,
         }
     }
 }
@@ -103,8 +112,16 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<DemoOpti
 
     let mut options = DemoOptions::default();
     let mut parser = lexopt::Parser::from_args(args);
+    let mut narrate = false;
+    let mut stage_given = false;
+    // The options that mean nothing to `--narrate`, as given, to refuse them by name.
+    let mut scenario_options = Vec::new();
     while let Some(arg) = parser.next().map_err(to_error)? {
+        if let Long(name @ ("scenario" | "runtime" | "runtimes" | "fast" | "json" | "html")) = arg {
+            scenario_options.push(format!("--{name}"));
+        }
         match arg {
+            Long("narrate") => narrate = true,
             Long("scenario") => {
                 let name = text(&mut parser, "--scenario")?;
                 options.scenarios = parse_scenarios(&name)?;
@@ -112,6 +129,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<DemoOpti
             Long("stage" | "stages") => {
                 let list = text(&mut parser, "--stage")?;
                 options.stages = parse_stages(&list)?;
+                stage_given = true;
             }
             Long("runtime" | "runtimes") => {
                 let list = text(&mut parser, "--runtime")?;
@@ -146,7 +164,35 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<DemoOpti
             other => return Err(to_error(other.unexpected())),
         }
     }
+    if narrate {
+        if let Some(option) = scenario_options.first() {
+            return Err(format!(
+                "--narrate takes only --stage and --slow-ms, not {option}: \
+                 run the scenarios without --narrate"
+            ));
+        }
+        options.narrate = Some(narrated_stage(&options.stages, stage_given)?);
+    }
     Ok(Some(options))
+}
+
+/// The stage `--narrate` tells: one of those with a binary on our runtime, stage 4 unless
+/// `--stage` chose.
+fn narrated_stage(stages: &[Stage], stage_given: bool) -> Result<Stage, String> {
+    if !stage_given {
+        return Ok(Stage::Four);
+    }
+    match stages {
+        [stage] if Binary::of(*stage, Runtime::Mini).is_some() => Ok(*stage),
+        _ => {
+            let chosen: Vec<String> = stages.iter().map(|s| s.number().to_string()).collect();
+            Err(format!(
+                "--narrate tells one request to one stage on our runtime: --stage 3, 4 or 5, \
+                 not {}",
+                chosen.join(",")
+            ))
+        }
+    }
 }
 
 fn parse_scenarios(name: &str) -> Result<Vec<Scenario>, String> {
@@ -201,6 +247,21 @@ mod tests {
         assert_eq!(options.runtimes, vec![Runtime::AsyncStd]);
         assert_eq!(options.slow, Duration::from_millis(2000));
         assert_eq!(options.fast, 10);
+        assert_eq!(options.narrate, None);
+    }
+
+    #[test]
+    fn narrate_tells_one_stage_on_our_runtime() {
+        assert_eq!(options(&["--narrate"]).narrate, Some(Stage::Four));
+        let options = options(&["--narrate", "--stage", "5", "--slow-ms", "300"]);
+        assert_eq!(options.narrate, Some(Stage::Five));
+        assert_eq!(options.slow, Duration::from_millis(300));
+        for stages in ["2", "3,4", "all"] {
+            let err = parse(&["--narrate", "--stage", stages]).unwrap_err();
+            assert!(err.contains("--stage 3, 4 or 5"), "{err}");
+        }
+        let err = parse(&["--narrate", "--json", "out.json"]).unwrap_err();
+        assert!(err.contains("not --json"), "{err}");
     }
 
     #[test]

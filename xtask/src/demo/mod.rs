@@ -4,6 +4,7 @@ pub mod args;
 pub mod client_cost;
 pub mod html;
 pub mod json;
+pub mod narrate;
 pub mod scenario_words;
 pub mod table;
 pub mod threads;
@@ -59,6 +60,9 @@ fn is_stdout(path: &Path) -> bool {
 }
 
 pub fn run(options: DemoOptions) -> ExitCode {
+    if let Some(stage) = options.narrate {
+        return narrate::run(stage, options.slow);
+    }
     let json_to_stdout = options.json.as_deref().is_some_and(is_stdout);
     let human = Human {
         to_stderr: json_to_stdout,
